@@ -1,0 +1,65 @@
+# Two commands: `make run` (embedded SQLite, tasks in-process) and `make test` (PostgreSQL + Redis).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test lint format install migrate load serve bench lock clean audit
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --no-input
+
+load: migrate
+	$(BIN)/python manage.py load_syllabus
+	$(BIN)/python manage.py load_bank
+	@echo "Demo accounts:"
+	@$(BIN)/python manage.py setup_demo
+
+run: load
+	@echo ""
+	@echo "  MLA-C01 practice is starting at http://$(HOST):$(PORT)/"
+	@echo "  Log in at http://$(HOST):$(PORT)/accounts/login/ with an account above:"
+	@echo "    candidate   takes mock exams and drills"
+	@echo "    instructor  authors questions at http://$(HOST):$(PORT)/admin/"
+	@echo "                (bank coverage: http://$(HOST):$(PORT)/admin/questions/question/coverage/)"
+	@echo "    lead        sees cohort dashboards"
+	@echo "  Data lives in db.sqlite3; tasks run in-process (set REDIS_URL to use Celery + Redis)."
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings_test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lock: $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --extra dev \
+		-o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,70 @@
+"""Markdown to safe HTML: markdown-it renders, nh3 (the Ammonia sanitiser) decides what survives.
+
+Authors and importers may write anything; only this allow-list reaches a page. Scripts, event handlers,
+styles, iframes and non-http(s) links are removed.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "h3",
+    "h4",
+    "h5",
+    "sub",
+    "sup",
+    "kbd",
+    "img",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "th": {"align"},
+    "td": {"align"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
+def markdown_to_html(text: str) -> str:
+    """Render Markdown and sanitise the result; the output is safe to mark safe in a template."""
+    html = _md.render(text or "")
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def markdown_inline_to_html(text: str) -> str:
+    """Like markdown_to_html for short texts (options, steps): no wrapping paragraph."""
+    html = markdown_to_html(text).strip()
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html

@@ -1,0 +1,493 @@
+"""Authoring in Django admin: one inline per item type, rule checks on the field that is wrong, frozen published
+versions with a "new version" button, a candidate-eye preview, bulk status changes and the coverage page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from apps.questions.models import (
+    CaseStudy,
+    Choice,
+    MatchPair,
+    OrderingStep,
+    Question,
+    QuestionStatus,
+    QuestionType,
+)
+from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, validate_question
+from apps.questions.selectors import bank_coverage, match_responses, question_versions, questions_with_parts
+from apps.questions.services import (
+    QuestionInvalidError,
+    draft_content_hash,
+    question_new_version,
+    question_set_status,
+    question_to_draft,
+)
+from apps.syllabus.models import Objective
+from apps.syllabus.selectors import exam_default
+
+
+class ObjectiveChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Objective) -> str:
+        return f"{obj.code} {obj.statement}"
+
+
+class QuestionForm(forms.ModelForm):
+    objectives = ObjectiveChoiceField(
+        queryset=Objective.objects.select_related("task"),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text="One or more objectives of the item's task.",
+    )
+    references = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Documentation links, one per line.",
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "ref",
+            "type",
+            "task",
+            "objectives",
+            "case_study",
+            "case_order",
+            "stem",
+            "explanation",
+            "references",
+            "difficulty",
+            "angoff",
+        ]
+        widgets = {
+            "stem": forms.Textarea(attrs={"rows": 6}),
+            "explanation": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        task = cleaned.get("task")
+        for objective in cleaned.get("objectives") or []:
+            if task and objective.task_id != task.id:
+                self.add_error("objectives", f"Objective {objective.code} is not part of task {task.code}.")
+        case_study = cleaned.get("case_study")
+        if case_study and not case_study.pk:
+            self.add_error("case_study", "Save the case study first.")
+        # The inline formset checks the rules that span the item and its options; it reports stem errors here.
+        self.instance._admin_form = self
+        return cleaned
+
+
+class QuestionPartFormSet(forms.BaseInlineFormSet):
+    """Runs the shared authoring rules over the item and its options before anything is saved."""
+
+    part: str = ""
+
+    def _live_forms(self) -> list[forms.ModelForm]:
+        return [
+            form
+            for form in self.forms
+            if form.has_changed() or form.instance.pk
+            if not (self.can_delete and self._should_delete_form(form))
+            if hasattr(form, "cleaned_data")
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        question = self.instance
+        live = self._live_forms()
+        draft = QuestionDraft(
+            type=question.type,
+            stem=question.stem or "",
+            explanation=question.explanation or "",
+            difficulty=question.difficulty,
+            angoff=question.angoff,
+        )
+        data = [form.cleaned_data for form in live]
+        if self.part == "options":
+            draft.choices = [
+                ChoiceDraft(d.get("text", ""), d.get("rationale", ""), d.get("is_correct", False)) for d in data
+            ]
+        elif self.part == "steps":
+            data.sort(key=lambda d: d.get("position") or 0)
+            live.sort(key=lambda form: form.cleaned_data.get("position") or 0)
+            positions = [d.get("position") for d in data]
+            if positions != list(range(1, len(positions) + 1)):
+                raise ValidationError("Step positions must run 1, 2, 3, ... without gaps or repeats.")
+            draft.steps = [StepDraft(d.get("text", ""), d.get("rationale", "")) for d in data]
+        else:
+            draft.pairs = [
+                PairDraft(d.get("prompt") or None, d.get("response", ""), d.get("rationale", "")) for d in data
+            ]
+        parent = getattr(question, "_admin_form", None)
+        problems = []
+        for error in validate_question(draft):
+            name, _, index_field = error.field.partition("[")
+            if index_field:
+                index, _, field_name = index_field.partition("].")
+                form = live[int(index) - 1]
+                form.add_error(field_name if field_name in form.fields else None, error.message)
+                problems.append(str(error))
+            elif name in {"stem", "explanation", "difficulty", "angoff"} and parent is not None:
+                parent.add_error(name, error.message)
+                problems.append(f"{name.capitalize()}: {error.message}")
+            else:
+                problems.append(f"{name.capitalize()}: {error.message}")
+        if problems:
+            raise ValidationError(problems)
+
+
+class ChoiceFormSet(QuestionPartFormSet):
+    part = "options"
+
+
+class StepFormSet(QuestionPartFormSet):
+    part = "steps"
+
+
+class PairFormSet(QuestionPartFormSet):
+    part = "pairs"
+
+
+class _PartInline(admin.StackedInline):
+    extra = 0
+    min_num = 3
+    formfield_overrides = {
+        # Short boxes: options are one or two sentences.
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})},
+    }
+
+
+class ChoiceInline(_PartInline):
+    model = Choice
+    formset = ChoiceFormSet
+    fields = ["order", "text", "is_correct", "rationale"]
+    verbose_name = "option"
+    extra = 1
+
+
+class OrderingStepInline(_PartInline):
+    model = OrderingStep
+    formset = StepFormSet
+    fields = ["position", "text", "rationale"]
+    verbose_name = "step (position = its place in the correct order)"
+
+
+class MatchPairInline(_PartInline):
+    model = MatchPair
+    formset = PairFormSet
+    fields = ["order", "prompt", "response", "rationale"]
+    verbose_name = "prompt and its correct response"
+
+
+INLINES_BY_TYPE = {
+    QuestionType.SINGLE: [ChoiceInline],
+    QuestionType.MULTIPLE: [ChoiceInline],
+    QuestionType.ORDERING: [OrderingStepInline],
+    QuestionType.MATCHING: [MatchPairInline],
+}
+
+
+class StatusFlowMixin:
+    """Bulk status changes with a confirmation page listing what will change."""
+
+    status_actions = {
+        "send_to_review": (QuestionStatus.IN_REVIEW, "Send to review"),
+        "publish": (QuestionStatus.PUBLISHED, "Publish"),
+        "mark_pretest": (QuestionStatus.PRETEST, "Publish as pretest (unscored)"),
+        "retire": (QuestionStatus.RETIRED, "Retire"),
+    }
+
+    def _status_action(self, request: HttpRequest, queryset: QuerySet[Question], action: str):
+        status, label = self.status_actions[action]
+        if not request.user.has_perm("questions.publish_question"):
+            raise PermissionDenied
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/questions/question/confirm_status.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"{label}: please confirm",
+                    "questions": queryset.select_related("task"),
+                    "action": action,
+                    "label": label,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        done, failed = 0, []
+        for question in queryset:
+            try:
+                with transaction.atomic():
+                    question_set_status(question=question, status=status)
+                done += 1
+            except QuestionInvalidError as exc:
+                failed.append(f"{question}: {exc}")
+        if done:
+            self.message_user(request, f"{label}: {done} item(s) done.", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+        return None
+
+    @admin.action(description="Send selected items to review", permissions=["publish"])
+    def send_to_review(self, request, queryset):
+        return self._status_action(request, queryset, "send_to_review")
+
+    @admin.action(description="Publish selected items", permissions=["publish"])
+    def publish(self, request, queryset):
+        return self._status_action(request, queryset, "publish")
+
+    @admin.action(description="Publish selected items as pretest (unscored)", permissions=["publish"])
+    def mark_pretest(self, request, queryset):
+        return self._status_action(request, queryset, "mark_pretest")
+
+    @admin.action(description="Retire selected items", permissions=["publish"])
+    def retire(self, request, queryset):
+        return self._status_action(request, queryset, "retire")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("questions.publish_question")
+
+
+class DomainFilter(admin.SimpleListFilter):
+    title = "domain"
+    parameter_name = "domain"
+
+    def lookups(self, request, model_admin):
+        from apps.syllabus.models import Domain
+
+        return [(str(d.pk), f"{d.exam.code} {d}") for d in Domain.objects.select_related("exam")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(task__domain_id=int(value))
+        return queryset
+
+
+@admin.register(Question)
+class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
+    form = QuestionForm
+    list_display = ["label", "short_stem", "type", "status", "task", "difficulty", "version", "updated_at"]
+    list_filter = [DomainFilter, "task", "type", "status", "difficulty"]
+    list_select_related = ["task"]
+    search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
+    actions = ["send_to_review", "publish", "mark_pretest", "retire"]
+    readonly_fields = ["family", "version", "status", "author", "published_at"]
+    change_form_template = "admin/questions/question/change_form.html"
+    change_list_template = "admin/questions/question/change_list.html"
+    list_per_page = 50
+
+    @admin.display(description="item", ordering="ref")
+    def label(self, obj: Question) -> str:
+        return str(obj)
+
+    @admin.display(description="stem")
+    def short_stem(self, obj: Question) -> str:
+        return (obj.stem[:90] + "…") if len(obj.stem) > 90 else obj.stem
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, _ = super().get_search_results(request, queryset, search_term)
+        return queryset.distinct(), False
+
+    def _type_for(self, request: HttpRequest, obj: Question | None) -> str | None:
+        if obj is not None:
+            return obj.type
+        kind = request.GET.get("type") or request.POST.get("type")
+        return kind if kind in QuestionType.values else None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None and "type" in form.base_fields:
+            # The type was chosen on the previous page and decides which inline is shown.
+            form.base_fields["type"].disabled = True
+        return form
+
+    def get_inlines(self, request, obj):
+        return INLINES_BY_TYPE.get(self._type_for(request, obj), [])
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "type"] if obj is not None else fields
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.pop("type", None)
+        kind = self._type_for(request, None)
+        if kind:
+            initial["type"] = kind
+        return initial
+
+    def has_change_permission(self, request, obj=None):
+        # Frozen versions are shown read-only; "Create new version" is the way to edit them.
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if self._type_for(request, None) is None:
+            return TemplateResponse(
+                request,
+                "admin/questions/question/choose_type.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Add question: choose its type",
+                    "types": QuestionType.choices,
+                    "opts": self.model._meta,
+                    "query": request.GET.urlencode(),
+                },
+            )
+        return super().add_view(request, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        question = form.instance
+        question.content_hash = draft_content_hash(
+            question_to_draft(question),
+            case_ref=question.case_study.ref if question.case_study else "",
+            case_order=question.case_order,
+        )
+        question.save(update_fields=["content_hash"])
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        question = self.get_object(request, object_id)
+        if question is not None:
+            extra_context["versions"] = question_versions(question=question)
+            extra_context["can_version"] = self.has_add_permission(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        urls = super().get_urls()
+        custom = [
+            path(
+                "coverage/",
+                self.admin_site.admin_view(self.coverage_view),
+                name="questions_question_coverage",
+            ),
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="questions_question_preview",
+            ),
+            path(
+                "<int:pk>/new-version/",
+                self.admin_site.admin_view(self.new_version_view),
+                name="questions_question_new_version",
+            ),
+        ]
+        return custom + urls
+
+    def coverage_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        exam = exam_default()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Bank coverage against the blueprint",
+            "coverage": bank_coverage(exam=exam) if exam else None,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/questions/question/coverage.html", context)
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        question = get_object_or_404(questions_with_parts(), pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview of {question}",
+            "question": question,
+            "choices": question.choices.all(),
+            "steps": question.steps.all(),
+            "positions": range(1, len(question.steps.all()) + 1),
+            "prompts": [pair for pair in question.pairs.all() if pair.prompt],
+            "responses": match_responses(question),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "questions/preview.html", context)
+
+    def new_version_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if request.method != "POST":
+            return redirect(reverse("admin:questions_question_change", args=[pk]))
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        question = get_object_or_404(Question, pk=pk)
+        draft = question_new_version(question=question, author=request.user)
+        self.message_user(
+            request,
+            f"{draft} is an editable draft. {question} stays as it was until you publish the new version.",
+        )
+        return HttpResponseRedirect(reverse("admin:questions_question_change", args=[draft.pk]))
+
+
+class CaseStudyQuestionInline(admin.TabularInline):
+    model = Question
+    fields = ["link", "type", "status", "case_order", "version"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    @admin.display(description="item")
+    def link(self, obj: Question) -> str:
+        url = reverse("admin:questions_question_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>: {}', url, obj, obj.stem[:80])
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CaseStudy)
+class CaseStudyAdmin(admin.ModelAdmin):
+    list_display = ["title", "ref", "item_count"]
+    search_fields = ["title", "scenario", "ref"]
+    inlines = [CaseStudyQuestionInline]
+    readonly_fields = ["author"]
+    change_form_template = "admin/questions/casestudy/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(items=Count("questions"))
+
+    @admin.display(description="items", ordering="items")
+    def item_count(self, obj: CaseStudy) -> int:
+        return obj.items
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.questions.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)

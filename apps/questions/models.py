@@ -1,0 +1,213 @@
+"""Items and their versions.
+
+A row of ``Question`` is one *version* of an item. Versions of the same item share a ``family`` id. Once a
+version has been published (or used as a pretest item) its content is frozen: attempts point at that exact
+row, so no past result can change. Editing it means creating the next version (see services).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from apps.core.models import TimeStampedModel
+from apps.questions import rules
+from apps.syllabus.models import Objective, Task
+
+
+class ImmutableQuestionError(Exception):
+    """Raised when code tries to change the content of a published, pretest or retired version."""
+
+
+class QuestionType(models.TextChoices):
+    SINGLE = rules.SINGLE, "Single answer"
+    MULTIPLE = rules.MULTIPLE, "Multiple response"
+    ORDERING = rules.ORDERING, "Ordering"
+    MATCHING = rules.MATCHING, "Matching"
+
+
+class QuestionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    PRETEST = "pretest", "Pretest (unscored)"
+    RETIRED = "retired", "Retired"
+
+
+class Difficulty(models.TextChoices):
+    EASY = "easy", "Easy"
+    MEDIUM = "medium", "Medium"
+    HARD = "hard", "Hard"
+
+
+LOCKED_STATUSES = frozenset({QuestionStatus.PUBLISHED, QuestionStatus.PRETEST, QuestionStatus.RETIRED})
+DELIVERABLE_STATUSES = frozenset({QuestionStatus.PUBLISHED, QuestionStatus.PRETEST})
+CONTENT_FIELDS = (
+    "type",
+    "stem",
+    "explanation",
+    "task_id",
+    "difficulty",
+    "angoff",
+    "references",
+    "case_study_id",
+    "case_order",
+)
+
+
+class CaseStudy(TimeStampedModel):
+    """A shared scenario that owns several items; each item is scored on its own."""
+
+    ref = models.CharField(max_length=40, blank=True, db_index=True, help_text="Stable external id.")
+    title = models.CharField(max_length=200)
+    scenario = models.TextField(help_text="Markdown. Shown above every item of the case study.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name_plural = "case studies"
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_locked(self) -> bool:
+        return self.questions.filter(status__in=LOCKED_STATUSES).exists()
+
+
+class Question(TimeStampedModel):
+    family = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
+    ref = models.CharField(max_length=40, blank=True, db_index=True, help_text="Stable external id.")
+    type = models.CharField(max_length=10, choices=QuestionType.choices)
+    status = models.CharField(max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.DRAFT)
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="questions")
+    objectives = models.ManyToManyField(Objective, related_name="questions")
+    case_study = models.ForeignKey(CaseStudy, null=True, blank=True, on_delete=models.PROTECT, related_name="questions")
+    case_order = models.PositiveSmallIntegerField(default=0)
+    stem = models.TextField(help_text='Markdown. Multiple response stems say "(Choose two.)" or similar.')
+    explanation = models.TextField(help_text="Markdown. Why the key is right, and the rule to remember.")
+    references = models.TextField(blank=True, help_text="Documentation links, one per line.")
+    difficulty = models.CharField(max_length=6, choices=Difficulty.choices, default=Difficulty.MEDIUM)
+    angoff = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Angoff rating: the chance (0-1) that a minimally competent candidate answers correctly.",
+    )
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["task__code", "ref", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["family", "version"], name="question_version_unique_in_family"),
+            models.CheckConstraint(
+                condition=models.Q(angoff__isnull=True) | models.Q(angoff__gt=0, angoff__lt=1),
+                name="question_angoff_is_probability",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "task"], name="question_status_task")]
+        permissions = [("publish_question", "Can publish, retire or send questions to review")]
+
+    def __str__(self) -> str:
+        label = self.ref or f"#{self.pk}"
+        return f"{label} v{self.version}"
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any) -> Question:
+        instance = super().from_db(db, field_names, values)
+        instance._loaded = {name: getattr(instance, name) for name in (*CONTENT_FIELDS, "status")}
+        return instance
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Last line of defence under the services: a frozen version's content never changes in place.
+        loaded = getattr(self, "_loaded", None)
+        if loaded and loaded["status"] in LOCKED_STATUSES:
+            changed = [name for name in CONTENT_FIELDS if getattr(self, name) != loaded[name]]
+            if changed:
+                raise ImmutableQuestionError(
+                    f"{self} is {loaded['status']}; create a new version to change {', '.join(changed)}."
+                )
+        super().save(*args, **kwargs)
+        self._loaded = {name: getattr(self, name) for name in (*CONTENT_FIELDS, "status")}
+
+    @property
+    def is_locked(self) -> bool:
+        loaded = getattr(self, "_loaded", None)
+        return (loaded["status"] if loaded else self.status) in LOCKED_STATUSES
+
+    @property
+    def reference_list(self) -> list[str]:
+        return [line.strip() for line in self.references.splitlines() if line.strip()]
+
+
+class _QuestionPart(models.Model):
+    """Options, steps and pairs belong to one version and freeze with it."""
+
+    question: models.ForeignKey[Question, Question]
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.question.is_locked:
+            raise ImmutableQuestionError(f"{self.question} is frozen; create a new version to change it.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        if self.question.is_locked:
+            raise ImmutableQuestionError(f"{self.question} is frozen; create a new version to change it.")
+        return super().delete(*args, **kwargs)
+
+
+class Choice(_QuestionPart):
+    """An option of a single-answer or multiple-response item."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+    is_correct = models.BooleanField(default=False)
+    rationale = models.TextField(help_text="Why this option is right or wrong in this scenario.")
+
+    class Meta:
+        ordering = ["question", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class OrderingStep(_QuestionPart):
+    """A step of an ordering item; ``position`` is its place in the correct order."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    rationale = models.TextField(help_text="Why the step belongs at this position.")
+
+    class Meta:
+        ordering = ["question", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class MatchPair(_QuestionPart):
+    """A matching prompt and its correct response; a blank prompt is a response that matches nothing."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="pairs")
+    order = models.PositiveSmallIntegerField(default=0)
+    prompt = models.TextField(blank=True, help_text="Leave blank for a response that matches no prompt.")
+    response = models.TextField()
+    rationale = models.TextField(help_text="Why this prompt goes with this response.")
+
+    class Meta:
+        ordering = ["question", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.prompt[:30]} -> {self.response[:30]}"

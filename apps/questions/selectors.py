@@ -1,0 +1,122 @@
+"""Reads of the question bank."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from apps.questions.models import Choice, MatchPair, OrderingStep, Question, QuestionStatus, QuestionType
+from apps.syllabus.models import Exam, Objective
+
+
+def questions_with_parts(queryset: QuerySet[Question] | None = None) -> QuerySet[Question]:
+    """Versions with everything needed to show them, in a fixed number of queries."""
+    queryset = Question.objects.all() if queryset is None else queryset
+    return queryset.select_related("task__domain", "case_study").prefetch_related(
+        Prefetch("choices", queryset=Choice.objects.order_by("order", "id")),
+        Prefetch("steps", queryset=OrderingStep.objects.order_by("position", "id")),
+        Prefetch("pairs", queryset=MatchPair.objects.order_by("order", "id")),
+        Prefetch("objectives", queryset=Objective.objects.select_related("task")),
+    )
+
+
+def question_versions(*, question: Question) -> QuerySet[Question]:
+    return Question.objects.filter(family=question.family).order_by("-version")
+
+
+def match_responses(question: Question) -> list[str]:
+    """The distinct responses of a matching item, in authored order (pairs first, then unused ones)."""
+    seen: dict[str, None] = {}
+    for pair in question.pairs.all():
+        seen.setdefault(pair.response, None)
+    return list(seen)
+
+
+@dataclass
+class TaskCoverage:
+    code: str
+    title: str
+    target_share: float
+    published: int = 0
+    pretest: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    objectives: int = 0
+    objectives_uncovered: list[Objective] = field(default_factory=list)
+
+
+@dataclass
+class DomainCoverage:
+    number: int
+    title: str
+    weight: int
+    tasks: list[TaskCoverage] = field(default_factory=list)
+    published: int = 0
+    share: float = 0.0
+
+
+@dataclass
+class Coverage:
+    exam: Exam
+    domains: list[DomainCoverage]
+    published: int
+    pretest: int
+    objectives: int
+    objectives_uncovered: int
+    types: list[tuple[str, str]]
+
+    @property
+    def task_count(self) -> int:
+        return sum(len(domain.tasks) for domain in self.domains)
+
+
+def bank_coverage(*, exam: Exam) -> Coverage:
+    """Published items per domain and task against the blueprint, and the objectives with no published item.
+
+    Four queries whatever the bank's size.
+    """
+    counts = Counter()
+    for row in (
+        Question.objects.filter(task__domain__exam=exam, status__in=[QuestionStatus.PUBLISHED, QuestionStatus.PRETEST])
+        .values("task_id", "type", "status")
+        .annotate(n=Count("id"))
+    ):
+        counts[(row["task_id"], row["type"], row["status"])] += row["n"]
+    covered = set(
+        Objective.objects.filter(task__domain__exam=exam, questions__status=QuestionStatus.PUBLISHED)
+        .values_list("id", flat=True)
+        .distinct()
+    )
+    objectives = list(Objective.objects.filter(task__domain__exam=exam).select_related("task__domain"))
+    domains: dict[int, DomainCoverage] = {}
+    tasks: dict[int, TaskCoverage] = {}
+    tasks_per_domain = Counter(objective.task.domain_id for objective in objectives if objective.order == 1)
+    for objective in objectives:
+        task, domain = objective.task, objective.task.domain
+        if domain.id not in domains:
+            domains[domain.id] = DomainCoverage(domain.number, domain.title, domain.weight)
+        if task.id not in tasks:
+            coverage = TaskCoverage(task.code, task.title, domain.weight / max(tasks_per_domain[domain.id], 1))
+            for kind in QuestionType.values:
+                coverage.by_type[kind] = counts[(task.id, kind, QuestionStatus.PUBLISHED)]
+                coverage.pretest += counts[(task.id, kind, QuestionStatus.PRETEST)]
+            coverage.published = sum(coverage.by_type.values())
+            tasks[task.id] = coverage
+            domains[domain.id].tasks.append(coverage)
+            domains[domain.id].published += coverage.published
+        tasks[task.id].objectives += 1
+        if objective.id not in covered:
+            tasks[task.id].objectives_uncovered.append(objective)
+    published = sum(domain.published for domain in domains.values())
+    for domain in domains.values():
+        domain.share = 100 * domain.published / published if published else 0.0
+    return Coverage(
+        exam=exam,
+        domains=sorted(domains.values(), key=lambda d: d.number),
+        published=published,
+        pretest=sum(task.pretest for task in tasks.values()),
+        objectives=len(objectives),
+        objectives_uncovered=sum(len(task.objectives_uncovered) for task in tasks.values()),
+        types=list(QuestionType.choices),
+    )

@@ -1,0 +1,325 @@
+"""Writes to the question bank. Every door (admin, API, importers, fixtures) goes through these."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.questions.interchange.native import ParsedBank, parse_bank
+from apps.questions.models import (
+    DELIVERABLE_STATUSES,
+    LOCKED_STATUSES,
+    CaseStudy,
+    Choice,
+    MatchPair,
+    OrderingStep,
+    Question,
+    QuestionStatus,
+)
+from apps.questions.rules import (
+    ChoiceDraft,
+    PairDraft,
+    QuestionDraft,
+    RuleError,
+    StepDraft,
+    validate_question,
+)
+from apps.syllabus.models import Exam, Objective, Task
+
+# Allowed status moves. Publishing (or pretest) freezes the version; retired versions can be reinstated.
+TRANSITIONS: dict[str, set[str]] = {
+    QuestionStatus.DRAFT: {QuestionStatus.IN_REVIEW, QuestionStatus.PUBLISHED, QuestionStatus.PRETEST},
+    QuestionStatus.IN_REVIEW: {QuestionStatus.DRAFT, QuestionStatus.PUBLISHED, QuestionStatus.PRETEST},
+    QuestionStatus.PRETEST: {QuestionStatus.PUBLISHED, QuestionStatus.RETIRED},
+    QuestionStatus.PUBLISHED: {QuestionStatus.RETIRED},
+    QuestionStatus.RETIRED: {QuestionStatus.PUBLISHED},
+}
+
+
+class QuestionInvalidError(Exception):
+    """The item breaks authoring rules; ``errors`` says which field and why."""
+
+    def __init__(self, errors: list[RuleError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(error) for error in errors))
+
+
+class BankLoadError(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+def question_to_draft(question: Question) -> QuestionDraft:
+    """The plain draft of a saved version, for validation, hashing and export."""
+    return QuestionDraft(
+        type=question.type,
+        stem=question.stem,
+        explanation=question.explanation,
+        task=question.task.code,
+        objectives=[objective.code for objective in question.objectives.select_related("task")],
+        difficulty=question.difficulty,
+        angoff=question.angoff,
+        references=question.reference_list,
+        status=question.status,
+        choices=[ChoiceDraft(c.text, c.rationale, c.is_correct) for c in question.choices.all()],
+        steps=[StepDraft(s.text, s.rationale) for s in question.steps.all()],
+        pairs=[PairDraft(p.prompt or None, p.response, p.rationale) for p in question.pairs.all()],
+    )
+
+
+def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: int = 0) -> str:
+    """A fingerprint of everything a candidate or reviewer would see; status is not content."""
+    content = asdict(draft)
+    content.pop("status")
+    content["case"] = [case_ref, case_order]
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def question_validate(*, draft: QuestionDraft, exam: Exam) -> tuple[list[RuleError], Task | None, list[Objective]]:
+    """Pure rules plus the checks that need the syllabus: the task exists and the objectives are its own."""
+    errors = validate_question(draft)
+    task = Task.objects.filter(domain__exam=exam, code=draft.task).first()
+    if task is None:
+        errors.append(RuleError("task", f"task {draft.task!r} is not part of {exam.code}."))
+        return errors, None, []
+    orders = []
+    for code in draft.objectives:
+        prefix, _, order = code.rpartition(".")
+        if prefix != task.code or not order.isdigit():
+            continue  # validate_question already reported it
+        orders.append(int(order))
+    objectives = list(task.objectives.filter(order__in=orders))
+    missing = sorted(set(orders) - {objective.order for objective in objectives})
+    errors.extend(RuleError("objectives", f"task {task.code} has no objective {task.code}.{n}.") for n in missing)
+    return errors, task, objectives
+
+
+def _write_parts(question: Question, draft: QuestionDraft) -> None:
+    Choice.objects.bulk_create(
+        Choice(question=question, order=i, text=c.text, rationale=c.rationale, is_correct=c.correct)
+        for i, c in enumerate(draft.choices, start=1)
+    )
+    OrderingStep.objects.bulk_create(
+        OrderingStep(question=question, position=i, text=s.text, rationale=s.rationale)
+        for i, s in enumerate(draft.steps, start=1)
+    )
+    MatchPair.objects.bulk_create(
+        MatchPair(question=question, order=i, prompt=p.prompt or "", response=p.response, rationale=p.rationale)
+        for i, p in enumerate(draft.pairs, start=1)
+    )
+
+
+@transaction.atomic
+def question_create(
+    *,
+    draft: QuestionDraft,
+    exam: Exam,
+    author=None,
+    ref: str = "",
+    case_study: CaseStudy | None = None,
+    case_order: int = 0,
+    family=None,
+    version: int = 1,
+) -> Question:
+    """Create a version from a draft and move it to the draft's status; invalid drafts save nothing."""
+    errors, task, objectives = question_validate(draft=draft, exam=exam)
+    if errors:
+        raise QuestionInvalidError(errors)
+    question = Question(
+        ref=ref,
+        type=draft.type,
+        status=QuestionStatus.DRAFT,
+        task=task,
+        case_study=case_study,
+        case_order=case_order,
+        stem=draft.stem,
+        explanation=draft.explanation,
+        references="\n".join(draft.references),
+        difficulty=draft.difficulty,
+        angoff=draft.angoff,
+        author=author,
+        version=version,
+        content_hash=draft_content_hash(draft, case_ref=case_study.ref if case_study else "", case_order=case_order),
+    )
+    if family is not None:
+        question.family = family
+    question.save()
+    question.objectives.set(objectives)
+    _write_parts(question, draft)
+    if draft.status != QuestionStatus.DRAFT:
+        question_set_status(question=question, status=draft.status)
+    return question
+
+
+@transaction.atomic
+def question_update(*, question: Question, draft: QuestionDraft, exam: Exam) -> Question:
+    """Replace a draft's content. Frozen versions refuse: use question_new_version."""
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if question.is_locked:
+        raise QuestionInvalidError([RuleError("status", f"{question} is {question.status}; create a new version.")])
+    errors, task, objectives = question_validate(draft=draft, exam=exam)
+    if errors:
+        raise QuestionInvalidError(errors)
+    question.type = draft.type
+    question.task = task
+    question.stem = draft.stem
+    question.explanation = draft.explanation
+    question.references = "\n".join(draft.references)
+    question.difficulty = draft.difficulty
+    question.angoff = draft.angoff
+    question.content_hash = draft_content_hash(
+        draft, case_ref=question.case_study.ref if question.case_study else "", case_order=question.case_order
+    )
+    question.save()
+    question.objectives.set(objectives)
+    question.choices.all().delete()
+    question.steps.all().delete()
+    question.pairs.all().delete()
+    _write_parts(question, draft)
+    if draft.status != question.status:
+        question_set_status(question=question, status=draft.status)
+    return question
+
+
+@transaction.atomic
+def question_new_version(*, question: Question, author=None) -> Question:
+    """The editable next version of an item: a copy of ``question`` as a draft.
+
+    The copied version and its id stay exactly as they were. If the family already has an open draft,
+    that draft is returned instead of a second one.
+    """
+    family = Question.objects.select_for_update().filter(family=question.family)
+    open_draft = family.filter(status__in=[QuestionStatus.DRAFT, QuestionStatus.IN_REVIEW]).first()
+    if open_draft is not None:
+        return open_draft
+    latest = family.aggregate(latest=Max("version"))["latest"] or 0
+    draft = question_to_draft(question)
+    draft.status = QuestionStatus.DRAFT
+    return question_create(
+        draft=draft,
+        exam=question.task.domain.exam,
+        author=author or question.author,
+        ref=question.ref,
+        case_study=question.case_study,
+        case_order=question.case_order,
+        family=question.family,
+        version=latest + 1,
+    )
+
+
+@transaction.atomic
+def question_set_status(*, question: Question, status: str) -> Question:
+    """Move a version along draft → in review → published/pretest → retired.
+
+    Publishing a version retires the family's previously deliverable version, so one version per item is live.
+    """
+    question = Question.objects.select_for_update().get(pk=question.pk)
+    if status == question.status:
+        return question
+    if status not in TRANSITIONS.get(question.status, set()):
+        raise QuestionInvalidError([RuleError("status", f"cannot move {question} from {question.status} to {status}.")])
+    if status in DELIVERABLE_STATUSES:
+        draft = question_to_draft(question)
+        errors = validate_question(draft)
+        if not draft.references:
+            errors.append(RuleError("references", "add at least one documentation link before publishing."))
+        if errors:
+            raise QuestionInvalidError(errors)
+        Question.objects.filter(family=question.family, status__in=DELIVERABLE_STATUSES).exclude(pk=question.pk).update(
+            status=QuestionStatus.RETIRED, updated_at=timezone.now()
+        )
+        if question.published_at is None:
+            question.published_at = timezone.now()
+    question.status = status
+    question.save(update_fields=["status", "published_at", "updated_at"])
+    return question
+
+
+def case_study_is_editable(case_study: CaseStudy) -> bool:
+    return not case_study.questions.filter(status__in=LOCKED_STATUSES).exists()
+
+
+@dataclass
+class BankLoadResult:
+    created: int = 0
+    updated: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    case_studies: int = 0
+    refs: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def bank_load(*, text: str, filename: str, exam: Exam, author=None) -> BankLoadResult:
+    """Load a native bank document, idempotently: unchanged items are skipped, changed drafts updated in place,
+    changed frozen items get a new version. Any error rolls the whole file back."""
+    bank: ParsedBank = parse_bank(text)
+    if bank.errors:
+        raise BankLoadError([f"{filename}: {error}" for error in bank.errors])
+    result = BankLoadResult()
+    cases: dict[str, CaseStudy] = {}
+    for parsed_case in bank.cases:
+        case, created = CaseStudy.objects.get_or_create(
+            ref=parsed_case.ref, defaults={"title": parsed_case.title, "scenario": parsed_case.scenario}
+        )
+        if not created and (case.title, case.scenario) != (parsed_case.title, parsed_case.scenario):
+            if not case_study_is_editable(case):
+                raise BankLoadError(
+                    [f"{filename}: line {parsed_case.line}: case study {case.ref} is in use and cannot change."]
+                )
+            case.title, case.scenario = parsed_case.title, parsed_case.scenario
+            case.save()
+        result.case_studies += 1
+        cases[parsed_case.ref] = case
+    latest: dict[str, Question] = {}
+    seen_hashes: dict[str, set[str]] = {}
+    refs = [item.ref for item in bank.items if item.ref]
+    for question in Question.objects.filter(ref__in=refs).order_by("ref", "version"):
+        latest[question.ref] = question
+        seen_hashes.setdefault(question.ref, set()).add(question.content_hash)
+    messages: list[str] = []
+    for item in bank.items:
+        case = cases.get(item.case_ref)
+        digest = draft_content_hash(item.draft, case_ref=item.case_ref, case_order=item.case_order)
+        current = latest.get(item.ref) if item.ref else None
+        try:
+            if current is None:
+                question_create(
+                    draft=item.draft,
+                    exam=exam,
+                    author=author,
+                    ref=item.ref,
+                    case_study=case,
+                    case_order=item.case_order,
+                )
+                result.created += 1
+            elif digest in seen_hashes[item.ref]:
+                # Loaded before. Later versions or status changes are the instructors' and stay as they are.
+                result.unchanged += 1
+            elif not current.is_locked:
+                question_update(question=current, draft=item.draft, exam=exam)
+                result.updated += 1
+            else:
+                question_create(
+                    draft=item.draft,
+                    exam=exam,
+                    author=author,
+                    ref=item.ref,
+                    case_study=case,
+                    case_order=item.case_order,
+                    family=current.family,
+                    version=current.version + 1,
+                )
+                result.new_versions += 1
+        except QuestionInvalidError as exc:
+            messages.extend(f"{filename}: line {item.line} ({item.ref}): {error}" for error in exc.errors)
+        result.refs.append(item.ref)
+    if messages:
+        raise BankLoadError(messages)
+    return result

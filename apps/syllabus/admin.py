@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from apps.syllabus.models import Domain, Exam, Objective, Task
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+class TaskInline(admin.TabularInline):
+    model = Task
+    extra = 0
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = Objective
+    extra = 0
+
+
+@admin.register(Exam)
+class ExamAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "minutes", "question_count", "passing_score", "is_active"]
+    inlines = [DomainInline]
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "exam", "weight"]
+    list_filter = ["exam"]
+    inlines = [TaskInline]
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["code", "title", "domain"]
+    list_filter = ["domain__exam", "domain"]
+    inlines = [ObjectiveInline]
+
+
+@admin.register(Objective)
+class ObjectiveAdmin(admin.ModelAdmin):
+    list_display = ["code", "statement"]
+    list_filter = ["task__domain__exam", "task"]
+    list_select_related = ["task"]
+    search_fields = ["statement"]

@@ -1,0 +1,12 @@
+"""Test settings: the real services. PostgreSQL and Redis on localhost unless the environment says otherwise."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@localhost:5432/mla")
+os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests drive Celery explicitly: eager by default, a real worker in tests marked `celery`.
+CELERY_TASK_ALWAYS_EAGER = True
