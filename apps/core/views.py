@@ -1,7 +1,8 @@
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from apps.core.health import database_check, redis_check
 from apps.questions.models import Question, QuestionStatus
 from apps.syllabus.models import Task
 from apps.syllabus.selectors import exam_default
@@ -15,3 +16,11 @@ def home(request: HttpRequest) -> HttpResponse:
         domains = exam.domains.prefetch_related(Prefetch("tasks", queryset=Task.objects.order_by("code")))
         published = Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED).count()
     return render(request, "core/home.html", {"exam": exam, "domains": domains, "published": published})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness for load balancers and compose: 200 when every dependency answers, else 503."""
+    checks = {"database": database_check(), "redis": redis_check()}
+    healthy = all(problem is None for problem in checks.values())
+    body = {"status": "ok" if healthy else "fail", "checks": {k: v or "ok" for k, v in checks.items()}}
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -314,6 +314,7 @@ class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         if obj is None and "type" in form.base_fields:
             # The type was chosen on the previous page and decides which inline is shown.
+            form.base_fields["type"].initial = self._type_for(request, None)
             form.base_fields["type"].disabled = True
         return form
 

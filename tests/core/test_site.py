@@ -1,0 +1,81 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.urls import reverse
+
+from tests.questions.factories import QuestionFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_home_page_shows_the_blueprint_and_bank_size(client, exam):
+    QuestionFactory(exam=exam, status="published")
+
+    body = client.get(reverse("home")).content.decode()
+
+    assert "Data Preparation for Machine Learning (ML)" in body
+    assert "<strong>1</strong> published items" in body
+
+
+def test_login_page_and_login(client, candidate):
+    assert client.get(reverse("login")).status_code == 200
+
+    response = client.post(reverse("login"), {"username": "cand", "password": "pw-cand-123"})
+
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+
+
+def test_login_never_redirects_off_site(client, candidate):
+    response = client.post(
+        reverse("login"), {"username": "cand", "password": "pw-cand-123", "next": "https://evil.example/"}
+    )
+    assert response.url == reverse("home")
+
+
+def test_healthz_checks_database_and_redis(client, db):
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+def test_healthz_reports_a_dead_redis(client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"] != "ok"
+
+
+def test_production_settings_pass_check_deploy():
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
+        "ALLOWED_HOSTS": "practice.example.com",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_the_development_secret():
+    env = {**os.environ, "DEBUG": "0", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
