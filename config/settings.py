@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.syllabus",
     "apps.questions",
+    "apps.exams",
+    "apps.scoring",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +124,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+# Synced into django-celery-beat's tables when beat starts; admins can change the schedule there.
+CELERY_BEAT_SCHEDULE = {
+    "attempts-sweep": {"task": "apps.exams.tasks.attempts_sweep", "schedule": 60.0},
+}
 
 CACHES = {
     "default": (

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from apps.exams.presentation import item_display, presentation_identity
 from apps.questions.models import (
     CaseStudy,
     Choice,
@@ -26,7 +27,7 @@ from apps.questions.models import (
     QuestionType,
 )
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, validate_question
-from apps.questions.selectors import bank_coverage, match_responses, question_versions, questions_with_parts
+from apps.questions.selectors import bank_coverage, question_versions, questions_with_parts
 from apps.questions.services import (
     QuestionInvalidError,
     draft_content_hash,
@@ -423,11 +424,7 @@ class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": f"Preview of {question}",
             "question": question,
-            "choices": question.choices.all(),
-            "steps": question.steps.all(),
-            "positions": range(1, len(question.steps.all()) + 1),
-            "prompts": [pair for pair in question.pairs.all() if pair.prompt],
-            "responses": match_responses(question),
+            "shown": item_display(question, presentation_identity(question), None, []),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "questions/preview.html", context)

@@ -122,14 +122,17 @@ class Question(TimeStampedModel):
     @classmethod
     def from_db(cls, db: Any, field_names: Any, values: Any) -> Question:
         instance = super().from_db(db, field_names, values)
-        instance._loaded = {name: getattr(instance, name) for name in (*CONTENT_FIELDS, "status")}
+        # Only fields actually loaded (``.only()`` may defer some); reading a deferred one would query again.
+        instance._loaded = {
+            name: instance.__dict__[name] for name in (*CONTENT_FIELDS, "status") if name in instance.__dict__
+        }
         return instance
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Last line of defence under the services: a frozen version's content never changes in place.
         loaded = getattr(self, "_loaded", None)
-        if loaded and loaded["status"] in LOCKED_STATUSES:
-            changed = [name for name in CONTENT_FIELDS if getattr(self, name) != loaded[name]]
+        if loaded and loaded.get("status", self.status) in LOCKED_STATUSES:
+            changed = [name for name in CONTENT_FIELDS if name in loaded and getattr(self, name) != loaded[name]]
             if changed:
                 raise ImmutableQuestionError(
                     f"{self} is {loaded['status']}; create a new version to change {', '.join(changed)}."
@@ -140,7 +143,7 @@ class Question(TimeStampedModel):
     @property
     def is_locked(self) -> bool:
         loaded = getattr(self, "_loaded", None)
-        return (loaded["status"] if loaded else self.status) in LOCKED_STATUSES
+        return (loaded.get("status", self.status) if loaded else self.status) in LOCKED_STATUSES
 
     @property
     def reference_list(self) -> list[str]:

@@ -1,0 +1,55 @@
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from apps.core.markdown import markdown_inline_to_html, markdown_to_html
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> SafeString:
+    return mark_safe(markdown_to_html(text))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter(name="markdown_inline")
+def markdown_inline_filter(text: str) -> SafeString:
+    return mark_safe(markdown_inline_to_html(text))  # noqa: S308 - sanitised by nh3
+
+
+@register.filter
+def letter(index: int) -> str:
+    """0 → A, 1 → B: option letters as the real exam shows them."""
+    return chr(ord("A") + int(index)) if 0 <= int(index) < 26 else str(index + 1)
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    """Seconds as h:mm:ss or m:ss, as exam timers show them."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.0f}%"
+
+
+@register.filter
+def sub(value: int, other: int) -> int:
+    return int(value) - int(other)
+
+
+CLASSIFICATION_LABELS = {
+    "meets": "Meets competencies",
+    "needs": "Needs improvement",
+    "unsure": "Not enough evidence yet",
+}
+
+
+@register.filter
+def classification(value: str) -> str:
+    return CLASSIFICATION_LABELS.get(value, value)

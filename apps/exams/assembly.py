@@ -1,0 +1,237 @@
+"""Building forms: which items an attempt gets, in what order.
+
+A full mock draws its scored items to the blueprint (domain counts proportional to weights, spread evenly over
+each domain's tasks), adds unscored pretest items, keeps case studies together and prefers items the candidate
+has not seen recently. Practice and review sets use the same pieces.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from django.db.models import QuerySet
+
+from apps.questions.models import DELIVERABLE_STATUSES, Question, QuestionStatus
+from apps.syllabus.models import Exam
+
+K = TypeVar("K")
+RECENT_ATTEMPTS = 10
+MAX_CASE_STUDIES_PER_FORM = 2
+
+
+class FormAssemblyError(Exception):
+    """The bank cannot supply what the form needs; the message says what is missing."""
+
+
+def largest_remainder(total: int, weights: dict[K, float]) -> dict[K, int]:
+    """Split ``total`` into whole numbers proportional to ``weights`` (Hamilton's method)."""
+    weight_sum = sum(weights.values())
+    if total <= 0 or weight_sum <= 0:
+        return dict.fromkeys(weights, 0)
+    exact = {key: total * weight / weight_sum for key, weight in weights.items()}
+    counts = {key: int(value) for key, value in exact.items()}
+    leftovers = sorted(exact, key=lambda key: (exact[key] - counts[key], weights[key]), reverse=True)
+    for key in leftovers[: total - sum(counts.values())]:
+        counts[key] += 1
+    return counts
+
+
+@dataclass
+class Unit:
+    """Items that travel together: one standalone item, or all items of a case study."""
+
+    questions: list[Question]
+    seen: int = 0
+    sort_key: float = 0.0
+
+    @property
+    def tasks(self) -> Counter[int]:
+        return Counter(question.task_id for question in self.questions)
+
+    @property
+    def domain_id(self) -> int:
+        return Counter(question.task.domain_id for question in self.questions).most_common(1)[0][0]
+
+    @property
+    def is_case(self) -> bool:
+        return self.questions[0].case_study_id is not None
+
+
+@dataclass
+class PlannedItem:
+    question: Question
+    scored: bool
+
+
+@dataclass
+class _Pool:
+    units_by_domain: dict[int, list[Unit]] = field(default_factory=lambda: defaultdict(list))
+
+
+def recently_seen_families(*, candidate, exam: Exam) -> Counter:
+    """How often each item family appeared in the candidate's recent attempts."""
+    from apps.exams.models import AttemptItem
+
+    recent = list(candidate.attempts.filter(exam=exam).values_list("id", flat=True)[:RECENT_ATTEMPTS])
+    return Counter(AttemptItem.objects.filter(attempt_id__in=recent).values_list("question__family", flat=True))
+
+
+def _units(questions: QuerySet[Question] | list[Question], seen: Counter, rng: random.Random) -> list[Unit]:
+    cases: dict[int, list[Question]] = defaultdict(list)
+    units: list[Unit] = []
+    for question in questions:
+        if question.case_study_id:
+            cases[question.case_study_id].append(question)
+        else:
+            units.append(Unit([question]))
+    for members in cases.values():
+        units.append(Unit(sorted(members, key=lambda q: (q.case_order, q.pk))))
+    for unit in units:
+        unit.seen = sum(seen[question.family] for question in unit.questions)
+        unit.sort_key = rng.random()
+    # Unseen first; within the same exposure, random.
+    units.sort(key=lambda unit: (unit.seen > 0, unit.seen, unit.sort_key))
+    return units
+
+
+def _fill(units: list[Unit], quota: int, task_quota: dict[int, int], max_cases: int) -> list[Unit]:
+    """Greedy fill: take units that fit the remaining task quotas, then relax task quotas to fill the total."""
+    chosen: list[Unit] = []
+    remaining = dict(task_quota)
+    taken = 0
+    cases = 0
+    for strict in (True, False):
+        for unit in units:
+            if unit in chosen or taken + len(unit.questions) > quota:
+                continue
+            if unit.is_case and cases >= max_cases:
+                continue
+            if strict and any(remaining.get(task, 0) < n for task, n in unit.tasks.items()):
+                continue
+            chosen.append(unit)
+            taken += len(unit.questions)
+            cases += unit.is_case
+            for task, n in unit.tasks.items():
+                remaining[task] = remaining.get(task, 0) - n
+            if taken == quota:
+                return chosen
+    return chosen
+
+
+def _deliverable(exam: Exam) -> QuerySet[Question]:
+    return (
+        Question.objects.filter(task__domain__exam=exam, status__in=DELIVERABLE_STATUSES)
+        .select_related("task__domain")
+        .only("id", "family", "status", "task_id", "task__domain_id", "case_study_id", "case_order")
+        .order_by("id")
+    )
+
+
+def _task_quota(domain_quota: int, task_ids: list[int], available: Counter) -> dict[int, int]:
+    """Spread a domain's quota evenly over its tasks, moving what a thin task cannot supply to the others."""
+    quota = largest_remainder(domain_quota, dict.fromkeys(task_ids, 1.0))
+    for _ in range(len(task_ids)):
+        short = {task: quota[task] - available[task] for task in task_ids if quota[task] > available[task]}
+        if not short:
+            break
+        spare = [task for task in task_ids if quota[task] < available[task]]
+        if not spare:
+            break
+        for task, missing in short.items():
+            quota[task] -= missing
+        extra = largest_remainder(sum(short.values()), dict.fromkeys(spare, 1.0))
+        for task, n in extra.items():
+            quota[task] += n
+    return quota
+
+
+def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedItem]:
+    """A full mock: ``exam.scored_count`` scored items to the blueprint plus up to ``exam.unscored_count``
+    pretest items, case studies kept together, order shuffled (case-study items stay in their order)."""
+    seen = recently_seen_families(candidate=candidate, exam=exam)
+    questions = list(_deliverable(exam))
+    published = [q for q in questions if q.status == QuestionStatus.PUBLISHED]
+    pretest = [q for q in questions if q.status == QuestionStatus.PRETEST and q.case_study_id is None]
+
+    domains = {domain.id: domain for domain in exam.domains.prefetch_related("tasks")}
+    domain_quota = largest_remainder(exam.scored_count, {d.id: float(d.weight) for d in domains.values()})
+    units_by_domain: dict[int, list[Unit]] = defaultdict(list)
+    for unit in _units(published, seen, rng):
+        units_by_domain[unit.domain_id].append(unit)
+
+    chosen: list[Unit] = []
+    for domain_id, quota in domain_quota.items():
+        units = units_by_domain[domain_id]
+        available = Counter(q.task_id for unit in units for q in unit.questions)
+        task_ids = [task.id for task in domains[domain_id].tasks.all()]
+        picked = _fill(units, quota, _task_quota(quota, task_ids, available), MAX_CASE_STUDIES_PER_FORM)
+        got = sum(len(unit.questions) for unit in picked)
+        if got < quota:
+            raise FormAssemblyError(
+                f"Domain {domains[domain_id].number} needs {quota} published items for a full mock; "
+                f"the bank can supply {got}."
+            )
+        chosen.extend(picked)
+
+    pretest_units = _units(pretest, seen, rng)
+    pretest_quota = largest_remainder(
+        min(exam.unscored_count, len(pretest_units)), {d.id: float(d.weight) for d in domains.values()}
+    )
+    pretest_chosen: list[Unit] = []
+    for domain_id, quota in pretest_quota.items():
+        pretest_chosen.extend([u for u in pretest_units if u.domain_id == domain_id][:quota])
+    for unit in pretest_units:  # a thin domain's share goes to the others
+        if len(pretest_chosen) >= min(exam.unscored_count, len(pretest_units)):
+            break
+        if unit not in pretest_chosen:
+            pretest_chosen.append(unit)
+
+    ordered = [(unit, True) for unit in chosen] + [(unit, False) for unit in pretest_chosen]
+    rng.shuffle(ordered)
+    return [PlannedItem(question, scored) for unit, scored in ordered for question in unit.questions]
+
+
+def practice_assemble(
+    *, exam: Exam, candidate, task_ids: list[int], count: int, rng: random.Random
+) -> list[PlannedItem]:
+    """A practice set over the chosen tasks: evenly spread, unseen items first, case studies kept together."""
+    seen = recently_seen_families(candidate=candidate, exam=exam)
+    questions = [q for q in _deliverable(exam).filter(task_id__in=task_ids) if q.status == QuestionStatus.PUBLISHED]
+    units = _units(questions, seen, rng)
+    available = Counter(q.task_id for q in questions)
+    count = min(count, len(questions))
+    if count == 0:
+        raise FormAssemblyError("The chosen tasks have no published items yet.")
+    picked = _fill(units, count, _task_quota(count, list(task_ids), available), max_cases=count)
+    rng.shuffle(picked)
+    return [PlannedItem(question, True) for unit in picked for question in unit.questions]
+
+
+def review_assemble(*, candidate, exam: Exam, count: int) -> list[PlannedItem]:
+    """Items the candidate got wrong or flagged in finished attempts, most recent first, as their live version."""
+    from apps.exams.models import AttemptItem, AttemptState
+
+    rows = (
+        AttemptItem.objects.filter(
+            attempt__candidate=candidate,
+            attempt__exam=exam,
+            attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED],
+        )
+        .exclude(is_correct=True, flagged=False)
+        .order_by("-attempt__started_at", "position")
+        .values_list("question__family", flat=True)
+    )
+    families: list = []
+    for family in rows:
+        if family not in families:
+            families.append(family)
+    live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
+    picked = [live[family] for family in families if family in live][:count]
+    if not picked:
+        raise FormAssemblyError(
+            "Nothing to review yet: finish an attempt first, and missed or flagged items appear here."
+        )
+    return [PlannedItem(question, True) for question in picked]

@@ -1,0 +1,83 @@
+"""Reads for exam delivery. Every lookup is scoped by the candidate: someone else's attempt is a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from apps.exams.models import Attempt, AttemptItem, AttemptState
+from apps.questions.selectors import questions_with_parts
+
+
+def attempts_of(*, candidate) -> QuerySet[Attempt]:
+    return Attempt.objects.filter(candidate=candidate)
+
+
+def attempt_for_candidate(*, candidate, attempt_id: int) -> Attempt:
+    attempt = attempts_of(candidate=candidate).select_related("exam").filter(pk=attempt_id).first()
+    if attempt is None:
+        raise Http404("No such attempt.")
+    return attempt
+
+
+def attempt_item_at(*, attempt: Attempt, position: int) -> AttemptItem:
+    """The item at a position with its question and parts, in a fixed number of queries."""
+    item = AttemptItem.objects.filter(attempt=attempt, position=position).first()
+    if item is None:
+        raise Http404("No such question in this attempt.")
+    item.question = questions_with_parts().get(pk=item.question_id)
+    return item
+
+
+@dataclass
+class Progress:
+    total: int
+    answered: int
+    flagged: int
+
+    @property
+    def unanswered(self) -> int:
+        return self.total - self.answered
+
+
+def attempt_progress(*, attempt: Attempt) -> Progress:
+    counts = AttemptItem.objects.filter(attempt=attempt).aggregate(
+        answered=Count("id", filter=Q(answer__isnull=False)), flagged=Count("id", filter=Q(flagged=True))
+    )
+    return Progress(attempt.item_count, counts["answered"], counts["flagged"])
+
+
+def attempt_remaining_seconds(*, attempt: Attempt, now: datetime | None = None) -> int | None:
+    if attempt.deadline is None:
+        return None
+    reference = attempt.paused_at or now or timezone.now()
+    return max(0, int((attempt.deadline - reference).total_seconds()))
+
+
+REVIEW_FILTERS = {
+    "all": Q(),
+    "unanswered": Q(answer__isnull=True),
+    "flagged": Q(flagged=True),
+}
+
+
+def attempt_review_rows(*, attempt: Attempt, show: str) -> QuerySet[AttemptItem]:
+    return (
+        AttemptItem.objects.filter(attempt=attempt)
+        .filter(REVIEW_FILTERS.get(show, Q()))
+        .select_related("question")
+        .only("position", "answer", "flagged", "question__stem", "question__type")
+        .order_by("position")
+    )
+
+
+def candidate_attempts(*, candidate, limit: int = 20) -> QuerySet[Attempt]:
+    return attempts_of(candidate=candidate).select_related("result").order_by("-started_at")[:limit]
+
+
+def attempt_is_reviewable(attempt: Attempt) -> bool:
+    return attempt.state in (AttemptState.SUBMITTED, AttemptState.SCORED)

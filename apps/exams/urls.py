@@ -1,0 +1,23 @@
+from django.urls import path
+
+from apps.exams import views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("", views.exams_home, name="home"),
+    path("mock/start/", views.mock_start, name="mock-start"),
+    path("practice/", views.practice_new, name="practice"),
+    path("review/start/", views.review_start, name="review-start"),
+    path("pacing/", views.pacing_toggle, name="pacing"),
+    path("a/<int:attempt_id>/", views.attempt_open, name="open"),
+    path("a/<int:attempt_id>/q/<int:position>/", views.attempt_question, name="question"),
+    path("a/<int:attempt_id>/q/<int:position>/answer/", views.attempt_answer, name="answer"),
+    path("a/<int:attempt_id>/q/<int:position>/flag/", views.attempt_flag, name="flag"),
+    path("a/<int:attempt_id>/q/<int:position>/strike/<int:option>/", views.attempt_eliminate, name="strike"),
+    path("a/<int:attempt_id>/q/<int:position>/check/", views.attempt_check, name="check"),
+    path("a/<int:attempt_id>/review/", views.attempt_review, name="review"),
+    path("a/<int:attempt_id>/submit/", views.attempt_submit_view, name="submit"),
+    path("a/<int:attempt_id>/pause/", views.attempt_pause_view, name="pause"),
+    path("a/<int:attempt_id>/resume/", views.attempt_resume_view, name="resume"),
+]

@@ -1,0 +1,347 @@
+"""Exam delivery views: thin HTTP over the services. One URL serves the full page, or just the exam panel
+when htmx asks (``request.htmx``); every htmx action is also a plain form post, so the exam works without
+JavaScript (except the live countdown)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from apps.exams.assembly import FormAssemblyError
+from apps.exams.forms import PracticeForm
+from apps.exams.models import Attempt, AttemptState, Feedback
+from apps.exams.presentation import AnswerFormatError, item_display
+from apps.exams.selectors import (
+    attempt_for_candidate,
+    attempt_item_at,
+    attempt_progress,
+    attempt_remaining_seconds,
+    attempt_review_rows,
+    candidate_attempts,
+)
+from apps.exams.services import (
+    AttemptClosedError,
+    attempt_answer_save,
+    attempt_eliminate_set,
+    attempt_expire_if_due,
+    attempt_flag_set,
+    attempt_item_reveal,
+    attempt_pause,
+    attempt_resume,
+    attempt_start_mock,
+    attempt_start_practice,
+    attempt_start_review,
+    attempt_submit,
+)
+from apps.syllabus.models import Exam, Task
+from apps.syllabus.selectors import exam_default
+
+NAV = {"next": 1, "prev": -1}
+
+
+def _exam_or_404() -> Exam:
+    exam = exam_default()
+    if exam is None:
+        raise Http404("No exam is loaded.")
+    return exam
+
+
+def _question_url(attempt: Attempt, position: int) -> str:
+    return reverse("exams:question", args=[attempt.pk, position])
+
+
+def _results_url(attempt: Attempt) -> str:
+    return reverse("scoring:results", args=[attempt.pk])
+
+
+@login_required
+@require_GET
+def exams_home(request: HttpRequest) -> HttpResponse:
+    exam = _exam_or_404()
+    return render(
+        request,
+        "exams/home.html",
+        {"exam": exam, "attempts": candidate_attempts(candidate=request.user), "form": PracticeForm(exam=exam)},
+    )
+
+
+@login_required
+@require_POST
+def mock_start(request: HttpRequest) -> HttpResponse:
+    try:
+        attempt = attempt_start_mock(candidate=request.user, exam=_exam_or_404())
+    except FormAssemblyError as exc:
+        messages.error(request, f"A full mock cannot be built yet: {exc}")
+        return redirect("exams:home")
+    return redirect(_question_url(attempt, attempt.last_position))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def practice_new(request: HttpRequest) -> HttpResponse:
+    exam = _exam_or_404()
+    form = PracticeForm(request.POST or None, exam=exam, initial=_practice_initial(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            attempt = attempt_start_practice(
+                candidate=request.user,
+                exam=exam,
+                task_ids=[task.pk for task in form.cleaned_data["tasks"]],
+                count=form.cleaned_data["count"],
+                timed=form.cleaned_data["timed"],
+                feedback=form.cleaned_data["feedback"],
+            )
+        except FormAssemblyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(_question_url(attempt, 1))
+    return render(request, "exams/practice_new.html", {"exam": exam, "form": form})
+
+
+def _practice_initial(request: HttpRequest) -> dict:
+    codes = [code for code in request.GET.getlist("task") if code]
+    if not codes:
+        return {}
+    return {"tasks": list(Task.objects.filter(code__in=codes).values_list("pk", flat=True))}
+
+
+@login_required
+@require_POST
+def review_start(request: HttpRequest) -> HttpResponse:
+    try:
+        attempt = attempt_start_review(candidate=request.user, exam=_exam_or_404())
+    except FormAssemblyError as exc:
+        messages.info(request, str(exc))
+        return redirect("exams:home")
+    return redirect(_question_url(attempt, 1))
+
+
+@login_required
+@require_GET
+def attempt_open(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    attempt_expire_if_due(attempt=attempt)
+    attempt.refresh_from_db()
+    if attempt.state != AttemptState.IN_PROGRESS:
+        return redirect(_results_url(attempt))
+    return redirect(_question_url(attempt, attempt.last_position))
+
+
+def _closed_redirect(request: HttpRequest, attempt: Attempt) -> HttpResponse | None:
+    """Send a finished (or just expired) attempt to its results; htmx gets a full-page redirect."""
+    attempt_expire_if_due(attempt=attempt)
+    attempt.refresh_from_db(fields=["state", "submitted_at", "submitted_by"])
+    if attempt.state == AttemptState.IN_PROGRESS:
+        return None
+    url = _results_url(attempt)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
+def _question_context(request: HttpRequest, attempt: Attempt, position: int, **extra) -> dict:
+    item = attempt_item_at(attempt=attempt, position=position)
+    shown = item_display(item.question, item.presentation, item.answer, item.eliminated)
+    progress = attempt_progress(attempt=attempt)
+    remaining = attempt_remaining_seconds(attempt=attempt)
+    questions_left = max(progress.unanswered, 1)
+    return {
+        "attempt": attempt,
+        "item": item,
+        "question": item.question,
+        "shown": shown,
+        "progress": progress,
+        "remaining": remaining,
+        "pace_seconds": int(attempt.exam.seconds_per_question),
+        "seconds_per_left": remaining // questions_left if remaining is not None else None,
+        "show_pacing": not request.session.get("hide_pacing", False),
+        "previous": position - 1 if position > 1 else None,
+        "next": position + 1 if position < attempt.item_count else None,
+        "reveal": item.revealed_at is not None,
+        "can_check": attempt.feedback == Feedback.IMMEDIATE and item.revealed_at is None,
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    if (closed := _closed_redirect(request, attempt)) is not None:
+        return closed
+    if attempt.paused_at is not None:
+        return render(request, "exams/paused.html", {"attempt": attempt})
+    context = _question_context(request, attempt, position)
+    if position != attempt.last_position:
+        Attempt.objects.filter(pk=attempt.pk).update(last_position=position)
+    if request.htmx:
+        response = render(request, "exams/take.html#exam-panel", context)
+        response["HX-Push-Url"] = request.get_full_path()
+        return response
+    return render(request, "exams/take.html", context)
+
+
+def _target_after_post(request: HttpRequest, attempt: Attempt, position: int) -> str:
+    go = request.POST.get("go", "")
+    if go == "review":
+        return reverse("exams:review", args=[attempt.pk])
+    if go == "submit":
+        return reverse("exams:submit", args=[attempt.pk])
+    target = position + NAV.get(go, 0)
+    return _question_url(attempt, min(max(target, 1), attempt.item_count))
+
+
+@login_required
+@require_POST
+def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    autosave = request.POST.get("go") == "autosave"
+    seq = request.POST.get("seq", "")
+    try:
+        result = attempt_answer_save(
+            attempt=attempt, position=position, data=request.POST, seq=int(seq) if seq.isdigit() else None
+        )
+    except AttemptClosedError as exc:
+        if autosave:
+            return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
+        messages.error(request, exc.reason)
+        if exc.finished:
+            attempt_expire_if_due(attempt=attempt)
+            return redirect(_results_url(attempt))
+        return redirect(_question_url(attempt, position))
+    except AnswerFormatError as exc:
+        if autosave:
+            return render(request, "exams/_save_status.html", {"error": f"Not saved: {exc}"}, status=400)
+        messages.error(request, f"That answer could not be saved: {exc}")
+        return redirect(_question_url(attempt, position))
+    if autosave:
+        return render(request, "exams/_save_status.html", {"saved_at": result.saved_at, "item": result.item})
+    return redirect(_target_after_post(request, attempt, position))
+
+
+@login_required
+@require_POST
+def attempt_flag(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    flagged = request.POST.get("flagged") == "1"
+    try:
+        item = attempt_flag_set(attempt=attempt, position=position, flagged=flagged)
+    except AttemptClosedError as exc:
+        if request.htmx:
+            return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
+        messages.error(request, exc.reason)
+        return redirect(_question_url(attempt, position))
+    if request.htmx:
+        return render(request, "exams/take.html#flag-button", {"attempt": attempt, "item": item})
+    return redirect(_question_url(attempt, position))
+
+
+@login_required
+@require_POST
+def attempt_eliminate(request: HttpRequest, attempt_id: int, position: int, option: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    try:
+        attempt_eliminate_set(
+            attempt=attempt, position=position, option=option, eliminated=request.POST.get("struck") == "1"
+        )
+    except (AttemptClosedError, AnswerFormatError) as exc:
+        messages.error(request, getattr(exc, "reason", str(exc)))
+    if request.htmx:
+        context = _question_context(request, attempt, position)
+        return render(request, "exams/take.html#exam-panel", context)
+    return redirect(_question_url(attempt, position))
+
+
+@login_required
+@require_POST
+def attempt_check(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    try:
+        if request.POST.get("go") == "check":
+            attempt_answer_save(attempt=attempt, position=position, data=request.POST)
+        attempt_item_reveal(attempt=attempt, position=position)
+    except (AttemptClosedError, AnswerFormatError) as exc:
+        messages.error(request, getattr(exc, "reason", str(exc)))
+    return redirect(_question_url(attempt, position))
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    if (closed := _closed_redirect(request, attempt)) is not None:
+        return closed
+    show = request.GET.get("show", "all")
+    show = show if show in {"all", "unanswered", "flagged"} else "all"
+    context = {
+        "attempt": attempt,
+        "rows": attempt_review_rows(attempt=attempt, show=show),
+        "show": show,
+        "progress": attempt_progress(attempt=attempt),
+        "remaining": attempt_remaining_seconds(attempt=attempt),
+        "filters": [("all", "All"), ("unanswered", "Unanswered"), ("flagged", "Flagged")],
+    }
+    if request.htmx:
+        return render(request, "exams/review.html#review-list", context)
+    return render(request, "exams/review.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attempt_submit_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    if request.method == "POST":
+        attempt_submit(attempt=attempt)
+        return redirect(_results_url(attempt))
+    if (closed := _closed_redirect(request, attempt)) is not None:
+        return closed
+    return render(
+        request,
+        "exams/submit.html",
+        {
+            "attempt": attempt,
+            "progress": attempt_progress(attempt=attempt),
+            "remaining": attempt_remaining_seconds(attempt=attempt),
+        },
+    )
+
+
+@login_required
+@require_POST
+def attempt_pause_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    try:
+        attempt_pause(attempt=attempt)
+    except AttemptClosedError as exc:
+        messages.error(request, exc.reason)
+        return redirect(_question_url(attempt, attempt.last_position))
+    messages.info(request, "Practice set paused. Its clock has stopped; resume it from here or from your exams page.")
+    return redirect("exams:open", attempt.pk)
+
+
+@login_required
+@require_POST
+def attempt_resume_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    attempt = attempt_resume(attempt=attempt)
+    return redirect(_question_url(attempt, attempt.last_position))
+
+
+@login_required
+@require_POST
+def pacing_toggle(request: HttpRequest) -> HttpResponse:
+    request.session["hide_pacing"] = not request.session.get("hide_pacing", False)
+    target = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("exams:home")
+    return redirect(target)
