@@ -38,7 +38,8 @@ def exam_cut_theta(*, exam: Exam) -> float:
             "difficulty", "angoff", "updated_at"
         )
     )
-    key = f"scoring:cut:{exam.pk}:{len(rows)}:{max((r[2] for r in rows), default='')}"
+    latest = max((r[2] for r in rows), default=None)
+    key = f"scoring:cut:{exam.pk}:{len(rows)}:{latest.timestamp() if latest else 0}"
     cached = cache.get(key)
     if cached is not None:
         return cached

@@ -14,12 +14,6 @@ def test_largest_remainder_splits_fifty_by_the_blueprint():
     assert sum(largest_remainder(7, {"a": 1, "b": 1, "c": 1}).values()) == 7
 
 
-@pytest.fixture
-def bank(exam):
-    bank_build(exam)
-    return exam
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_every_form_holds_the_blueprint(bank, candidate, seed):
     planned = form_assemble(exam=bank, candidate=candidate, rng=random.Random(seed))

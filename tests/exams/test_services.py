@@ -1,0 +1,167 @@
+from datetime import timedelta
+
+import pytest
+from django.http import QueryDict
+from django.utils import timezone
+
+from apps.exams.models import Accommodation, Attempt, AttemptItem, AttemptState, SubmittedBy
+from apps.exams.services import (
+    AttemptClosedError,
+    attempt_answer_save,
+    attempt_flag_set,
+    attempt_pause,
+    attempt_resume,
+    attempt_start_mock,
+    attempt_start_practice,
+    attempt_submit,
+    attempts_sweep,
+)
+from apps.scoring.models import AttemptResult
+from apps.syllabus.models import Task
+
+
+def first_choice(item: AttemptItem) -> QueryDict:
+    """A valid answer for any item type, in display positions as the browser sends them."""
+    kind = item.question.type
+    data = QueryDict(mutable=True)
+    if kind in ("single", "multiple"):
+        data.setlist("choice", ["1"] if kind == "single" else ["1", "2"])
+    elif kind == "ordering":
+        for n in range(1, len(item.presentation["steps"]) + 1):
+            data[f"step-{n}"] = str(n)
+    else:
+        for n in range(1, len(item.presentation["prompts"]) + 1):
+            data[f"prompt-{n}"] = "1"
+    return data
+
+
+@pytest.fixture
+def mock(bank, candidate):
+    return attempt_start_mock(candidate=candidate, exam=bank, seed=7)
+
+
+def test_mock_has_65_items_and_a_130_minute_deadline(mock):
+    assert mock.item_count == 65
+    assert mock.deadline - mock.started_at == timedelta(minutes=130)
+    assert mock.next_check_at == mock.deadline + timedelta(seconds=60)
+    assert mock.items.filter(scored=False).count() == 15
+
+
+def test_starting_again_resumes_the_same_mock(mock, candidate, bank):
+    assert attempt_start_mock(candidate=candidate, exam=bank).pk == mock.pk
+
+
+def test_accommodation_extends_the_deadline(bank, candidate):
+    Accommodation.objects.create(user=candidate, extra_minutes=30)
+
+    attempt = attempt_start_mock(candidate=candidate, exam=bank)
+
+    assert attempt.deadline - attempt.started_at == timedelta(minutes=160)
+
+
+def test_option_order_is_shuffled_and_recorded(mock):
+    orders = [item.presentation["choices"] for item in mock.items.filter(question__type="single")]
+    authored = [sorted(order) for order in orders]
+    assert any(order != sorted_order for order, sorted_order in zip(orders, authored, strict=True))
+
+
+def test_saving_is_idempotent_and_records_server_time(mock):
+    item = mock.items.select_related("question").get(position=1)
+    data = first_choice(item)
+
+    first = attempt_answer_save(attempt=mock, position=1, data=data, seq=5)
+    again = attempt_answer_save(attempt=mock, position=1, data=data, seq=5)
+
+    assert first.applied and not again.applied
+    item.refresh_from_db()
+    assert item.answer == first.item.answer
+    assert item.answered_at is not None
+
+
+def test_an_older_save_never_overwrites_a_newer_one(mock):
+    item = mock.items.select_related("question").filter(question__type="single").first()
+    newer, older = QueryDict("choice=2"), QueryDict("choice=3")
+
+    attempt_answer_save(attempt=mock, position=item.position, data=newer, seq=10)
+    attempt_answer_save(attempt=mock, position=item.position, data=older, seq=9)
+
+    item.refresh_from_db()
+    assert item.answer == {"choices": [item.presentation["choices"][1]]}
+
+
+def test_tampered_answers_are_refused(mock):
+    from apps.exams.presentation import AnswerFormatError
+
+    item = mock.items.select_related("question").filter(question__type="single").first()
+    for bad in ("choice=99", "choice=x", "choice=1&choice=2"):
+        with pytest.raises(AnswerFormatError):
+            attempt_answer_save(attempt=mock, position=item.position, data=QueryDict(bad))
+
+
+def test_saves_within_the_grace_period_count_and_later_ones_are_refused(mock):
+    item = mock.items.select_related("question").get(position=1)
+
+    attempt_answer_save(attempt=mock, position=1, data=first_choice(item), now=mock.deadline + timedelta(seconds=59))
+    with pytest.raises(AttemptClosedError, match="Time is up"):
+        attempt_answer_save(
+            attempt=mock, position=1, data=first_choice(item), now=mock.deadline + timedelta(seconds=61)
+        )
+
+
+def test_a_submitted_attempt_cannot_change(mock):
+    attempt_submit(attempt=mock)
+
+    with pytest.raises(AttemptClosedError, match="submitted"):
+        attempt_answer_save(attempt=mock, position=1, data=QueryDict("choice=1"))
+    with pytest.raises(AttemptClosedError):
+        attempt_flag_set(attempt=mock, position=1, flagged=True)
+
+
+def test_double_submit_yields_one_submission_and_one_result(mock, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert attempt_submit(attempt=mock) is True
+        assert attempt_submit(attempt=Attempt.objects.get(pk=mock.pk)) is False
+
+    assert AttemptResult.objects.filter(attempt=mock).count() == 1
+    assert Attempt.objects.get(pk=mock.pk).state == AttemptState.SCORED
+
+
+def test_sweeper_submits_an_abandoned_attempt_with_exactly_its_saved_answers(mock, django_capture_on_commit_callbacks):
+    # given: ten answers saved, then the candidate walks away
+    saved = {}
+    for item in mock.items.select_related("question").order_by("position")[:10]:
+        attempt_answer_save(attempt=mock, position=item.position, data=first_choice(item))
+        saved[item.position] = AttemptItem.objects.get(pk=item.pk).answer
+
+    # when: the sweeper runs before and after the deadline (+ grace)
+    assert attempts_sweep(now=mock.deadline) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert attempts_sweep(now=mock.deadline + timedelta(seconds=61)) == 1
+
+    # then
+    attempt = Attempt.objects.get(pk=mock.pk)
+    assert attempt.submitted_by == SubmittedBy.SWEEPER
+    assert attempt.state == AttemptState.SCORED
+    answers = dict(attempt.items.filter(answer__isnull=False).values_list("position", "answer"))
+    assert answers == saved
+    assert attempt.result.raw_scored == 50
+
+
+def test_pausing_a_timed_practice_set_stops_its_clock(bank, candidate):
+    tasks = list(Task.objects.filter(code="1.1").values_list("pk", flat=True))
+    start = timezone.now()
+    attempt = attempt_start_practice(
+        candidate=candidate, exam=bank, task_ids=tasks, count=5, timed=True, feedback="end", now=start
+    )
+    assert attempt.deadline == start + timedelta(minutes=10)
+
+    attempt_pause(attempt=attempt, now=start + timedelta(minutes=2))
+    assert attempts_sweep(now=start + timedelta(hours=1)) == 0
+    resumed = attempt_resume(attempt=attempt, now=start + timedelta(minutes=32))
+
+    assert resumed.deadline == start + timedelta(minutes=40)
+
+
+def test_mock_exams_cannot_be_paused(mock):
+    with pytest.raises(AttemptClosedError, match="cannot be paused"):
+        attempt_pause(attempt=mock)

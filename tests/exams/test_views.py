@@ -1,0 +1,223 @@
+"""Delivery over HTTP, as a browser (with or without JavaScript) uses it."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from apps.exams.models import Attempt, AttemptItem, AttemptState
+from apps.exams.services import attempt_start_mock, attempt_start_practice, attempt_submit
+from apps.syllabus.models import Task
+
+
+@pytest.fixture
+def mock(bank, candidate):
+    return attempt_start_mock(candidate=candidate, exam=bank, seed=3)
+
+
+@pytest.fixture
+def candidate_client(client, candidate):
+    client.force_login(candidate)
+    return client
+
+
+def question_url(attempt, position):
+    return reverse("exams:question", args=[attempt.pk, position])
+
+
+def test_question_page_shows_position_timer_and_controls(candidate_client, mock):
+    body = candidate_client.get(question_url(mock, 1)).content.decode()
+
+    assert "Question 1 of 65" in body
+    assert 'role="timer"' in body
+    assert "2:10:00" in body or "2:09:5" in body
+    for label in (
+        "Previous",
+        "Next",
+        "Flag for review",
+        "Review all questions",
+        "Finish and submit",
+        "Keyboard shortcuts",
+    ):
+        assert label in body
+    assert "Pacing:" in body
+
+
+def test_page_source_never_contains_keys_rationales_or_explanations(candidate_client, mock):
+    for item in mock.items.select_related("question").order_by("position"):
+        body = candidate_client.get(question_url(mock, item.position)).content.decode()
+        question = item.question
+        assert question.explanation not in body
+        for choice in question.choices.all():
+            assert choice.rationale not in body
+            assert f'value="{choice.pk}"' not in body
+        for step in question.steps.all():
+            assert step.rationale not in body
+        for pair in question.pairs.all():
+            assert pair.rationale not in body
+        assert "is_correct" not in body
+        assert "correct" not in re.sub(r"<[^>]+>", "", body).lower().replace("incorrect", "")
+
+
+def test_question_page_uses_a_constant_number_of_queries(candidate_client, mock, django_assert_max_num_queries):
+    with django_assert_max_num_queries(14):
+        candidate_client.get(question_url(mock, 1))
+    with django_assert_max_num_queries(14):
+        candidate_client.get(question_url(mock, 65))
+
+
+def test_autosave_answers_with_a_status_fragment(candidate_client, mock):
+    item = mock.items.filter(question__type="single").first()
+
+    response = candidate_client.post(
+        reverse("exams:answer", args=[mock.pk, item.position]),
+        {"choice": "2", "go": "autosave", "seq": "3"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "Saved at" in response.content.decode()
+    item.refresh_from_db()
+    assert item.answer == {"choices": [item.presentation["choices"][1]]}
+
+
+def test_without_javascript_next_saves_and_moves_on(candidate_client, mock):
+    item = mock.items.filter(question__type="single").first()
+
+    response = candidate_client.post(
+        reverse("exams:answer", args=[mock.pk, item.position]), {"choice": "1", "go": "next"}
+    )
+
+    assert response.url == question_url(mock, item.position + 1)
+    item.refresh_from_db()
+    assert item.answer is not None
+
+
+def test_flag_and_review_filters(candidate_client, mock):
+    candidate_client.post(reverse("exams:flag", args=[mock.pk, 4]), {"flagged": "1"})
+    review = reverse("exams:review", args=[mock.pk])
+
+    flagged = candidate_client.get(review, {"show": "flagged"}).content.decode()
+    partial = candidate_client.get(review, {"show": "unanswered"}, headers={"HX-Request": "true"}).content.decode()
+
+    assert "Go to question 4" in flagged
+    assert "Go to question 5" not in flagged
+    assert partial.count("Go to question") == 65
+    assert "<html" not in partial
+
+
+def test_submit_confirmation_states_unanswered_and_flagged(candidate_client, mock):
+    candidate_client.post(reverse("exams:flag", args=[mock.pk, 2]), {"flagged": "1"})
+
+    body = candidate_client.get(reverse("exams:submit", args=[mock.pk])).content.decode()
+
+    assert "<strong>65</strong> unanswered questions and <strong>1</strong> flagged" in body
+
+
+def test_submitting_shows_the_results(candidate_client, mock, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = candidate_client.post(reverse("exams:submit", args=[mock.pk]))
+    results = candidate_client.get(response.url).content.decode()
+
+    assert "on the 100–1000 scale" in results
+    assert "not AWS's score" in results
+    assert "Review every question" in results
+
+
+def test_other_candidates_get_404_everywhere(client, mock):
+    intruder = get_user_model().objects.create_user("intruder", password="pw-x-12345")
+    client.force_login(intruder)
+    urls = [
+        ("get", reverse("exams:open", args=[mock.pk])),
+        ("get", question_url(mock, 1)),
+        ("post", reverse("exams:answer", args=[mock.pk, 1])),
+        ("post", reverse("exams:flag", args=[mock.pk, 1])),
+        ("post", reverse("exams:strike", args=[mock.pk, 1, 1])),
+        ("get", reverse("exams:review", args=[mock.pk])),
+        ("get", reverse("exams:submit", args=[mock.pk])),
+        ("post", reverse("exams:submit", args=[mock.pk])),
+        ("post", reverse("exams:pause", args=[mock.pk])),
+        ("get", reverse("scoring:results", args=[mock.pk])),
+    ]
+    for method, url in urls:
+        assert getattr(client, method)(url).status_code == 404, url
+    assert Attempt.objects.get(pk=mock.pk).state == AttemptState.IN_PROGRESS
+
+
+def test_anonymous_users_are_sent_to_login(client, mock):
+    response = client.get(question_url(mock, 1))
+    assert response.status_code == 302
+    assert reverse("login") in response.url
+
+
+def test_after_the_deadline_a_save_is_refused_with_the_reason(candidate_client, mock):
+    Attempt.objects.filter(pk=mock.pk).update(deadline=mock.deadline.replace(year=2000))
+
+    response = candidate_client.post(
+        reverse("exams:answer", args=[mock.pk, 1]), {"choice": "1", "go": "autosave"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 409
+    assert "Time is up" in response.content.decode()
+
+
+def test_strike_out_persists(candidate_client, mock):
+    item = mock.items.filter(question__type="single").first()
+
+    candidate_client.post(reverse("exams:strike", args=[mock.pk, item.position, 2]), {"struck": "1"})
+
+    item.refresh_from_db()
+    assert item.eliminated == [item.presentation["choices"][1]]
+    body = candidate_client.get(question_url(mock, item.position)).content.decode()
+    assert 'class="option struck" id="option-2"' in body
+
+
+def test_practice_with_immediate_feedback_reveals_only_after_checking(candidate_client, bank, candidate):
+    tasks = list(Task.objects.filter(code="1.1").values_list("pk", flat=True))
+    attempt = attempt_start_practice(
+        candidate=candidate, exam=bank, task_ids=tasks, count=3, timed=False, feedback="immediate"
+    )
+    item = attempt.items.select_related("question").get(position=1)
+    before = candidate_client.get(question_url(attempt, 1)).content.decode()
+    assert item.question.explanation not in before
+
+    candidate_client.post(reverse("exams:check", args=[attempt.pk, 1]), {"go": "reveal"})
+
+    after = candidate_client.get(question_url(attempt, 1)).content.decode()
+    assert item.question.explanation.split(".")[0] in after
+
+
+def test_results_pending_page_polls_until_scored(candidate_client, mock):
+    Attempt.objects.filter(pk=mock.pk).update(state=AttemptState.SUBMITTED)
+
+    page = candidate_client.get(reverse("scoring:results", args=[mock.pk])).content.decode()
+
+    assert "Scoring your attempt" in page
+    assert 'hx-trigger="every 2s"' in page
+
+
+def test_practice_form_builds_a_set(candidate_client, bank):
+    task = Task.objects.get(code="2.1")
+
+    response = candidate_client.post(
+        reverse("exams:practice"), {"tasks": [task.pk], "count": "4", "timed": "on", "feedback": "end"}
+    )
+
+    attempt = Attempt.objects.get(mode="practice")
+    assert response.url == question_url(attempt, 1)
+    assert attempt.item_count == 4
+    assert set(AttemptItem.objects.filter(attempt=attempt).values_list("question__task__code", flat=True)) == {"2.1"}
+
+
+def test_practice_form_reports_errors(candidate_client, bank):
+    response = candidate_client.post(reverse("exams:practice"), {"count": "500"})
+    body = response.content.decode()
+    assert "Pick at least one task" in body
+    assert "less than or equal to 65" in body
+
+
+def test_submitted_attempt_redirects_to_results(candidate_client, mock):
+    attempt_submit(attempt=mock)
+    response = candidate_client.get(question_url(mock, 1))
+    assert response.url == reverse("scoring:results", args=[mock.pk])
