@@ -72,7 +72,8 @@ def test_saving_is_idempotent_and_records_server_time(mock):
     first = attempt_answer_save(attempt=mock, position=1, data=data, seq=5)
     again = attempt_answer_save(attempt=mock, position=1, data=data, seq=5)
 
-    assert first.applied and not again.applied
+    assert first.applied
+    assert not again.applied
     item.refresh_from_db()
     assert item.answer == first.item.answer
     assert item.answered_at is not None
