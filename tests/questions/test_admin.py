@@ -234,3 +234,19 @@ def test_instructors_have_exactly_authoring_permissions(instructor):
     assert instructor.has_perm("syllabus.view_task")
     assert not instructor.has_perm("syllabus.change_task")
     assert not instructor.has_perm("auth.change_user")
+
+
+@pytest.mark.parametrize("kind", ["single", "multiple", "ordering", "matching"])
+def test_add_page_shows_the_inline_of_its_type(instructor_client, exam, kind):
+    body = instructor_client.get(f"{ADD_URL}?type={kind}").content.decode()
+    prefix = {"single": "choices", "multiple": "choices", "ordering": "steps", "matching": "pairs"}[kind]
+    assert f'name="{prefix}-TOTAL_FORMS"' in body
+    for other in {"choices", "steps", "pairs"} - {prefix}:
+        assert f'name="{other}-TOTAL_FORMS"' not in body
+
+
+def test_draft_change_page_is_editable(instructor_client, exam):
+    question = QuestionFactory(exam=exam, type="ordering", status="draft")
+    body = instructor_client.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
+    assert 'name="stem"' in body
+    assert 'name="steps-0-text"' in body
