@@ -63,3 +63,6 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+
+bench: install
+	$(BIN)/python bench/run.py

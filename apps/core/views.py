@@ -1,6 +1,8 @@
+from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
 
 from apps.core.health import database_check, redis_check
 from apps.questions.models import Question, QuestionStatus
@@ -24,3 +26,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(problem is None for problem in checks.values())
     body = {"status": "ok" if healthy else "fail", "checks": {k: v or "ok" for k, v in checks.items()}}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ping(request: HttpRequest) -> HttpResponse:
+    """An authenticated no-op: lets a client check its session and connection, and is the baseline the
+    benchmarks compare real views with (same middleware stack, no work)."""
+    return HttpResponse(status=204)
