@@ -103,9 +103,19 @@ def data_prepare() -> dict:
 
 def gunicorn_start() -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{PORT}", *WORKERS,
-         "--log-level", "warning"],
-        cwd=ROOT, env=ENV,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            *WORKERS,
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=ENV,
     )
     for _ in range(100):
         try:
@@ -137,7 +147,9 @@ def makers(data: dict):
         c = rng.choice(clients)
         return Request("GET", f"/exams/a/{c['attempt']}/q/{rng.randint(1, 65)}/", c["cookies"], c["csrf"])
 
-    return {"no-op (authenticated)": noop, "answer save": save, "question page": page}
+    chosen = {"no-op (authenticated)": noop, "answer save": save, "question page": page}
+    only = os.environ.get("BENCH_ONLY")
+    return {k: v for k, v in chosen.items() if not only or k.startswith(("no-op", only))}
 
 
 def page_weight(data: dict) -> dict[str, int]:
@@ -207,9 +219,7 @@ def report(results: dict, weight: dict[str, int]) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for name, row in sat.items():
-        lines.append(
-            f"| {name} | {row['rps']:.0f} | {row['rps'] / noop:.2f} | {row['p50']:.1f} | {row['errors']} |"
-        )
+        lines.append(f"| {name} | {row['rps']:.0f} | {row['rps'] / noop:.2f} | {row['p50']:.1f} | {row['errors']} |")
     lines += [
         "",
         "## Latency under steady open-loop load",
@@ -248,7 +258,7 @@ def report(results: dict, weight: dict[str, int]) -> str:
 
 def main() -> int:
     started = time.monotonic()
-    print("bench: preparing the database…", flush=True)  # noqa: T201
+    print("bench: preparing the database…", flush=True)
     database_reset()
     manage("migrate", "--no-input")
     manage("load_syllabus")
@@ -257,7 +267,7 @@ def main() -> int:
     data = data_prepare()
     server = gunicorn_start()
     try:
-        print("bench: measuring…", flush=True)  # noqa: T201
+        print("bench: measuring…", flush=True)
         results = measure(data)
         weight = page_weight(data)
     finally:
@@ -266,8 +276,8 @@ def main() -> int:
     text = report(results, weight)
     (ROOT / "docs" / "performance.md").write_text(text)
     (ROOT / "bench" / "last-run.json").write_text(json.dumps({"results": results, "weight": weight}, indent=2))
-    print(text)  # noqa: T201
-    print(f"bench: done in {time.monotonic() - started:.0f} s", flush=True)  # noqa: T201
+    print(text)
+    print(f"bench: done in {time.monotonic() - started:.0f} s", flush=True)
     return 0
 
 

@@ -98,3 +98,11 @@ def celery_worker_process(transactional_db, settings):
         except subprocess.TimeoutExpired:
             process.kill()
         app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_cache():
+    """Ids restart with each test database; cached entries from an earlier run must not leak in."""
+    from django.core.cache import cache
+
+    cache.clear()

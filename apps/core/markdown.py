@@ -6,6 +6,8 @@ styles, iframes and non-http(s) links are removed.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -49,8 +51,12 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+@lru_cache(maxsize=8192)
 def markdown_to_html(text: str) -> str:
-    """Render Markdown and sanitise the result; the output is safe to mark safe in a template."""
+    """Render Markdown and sanitise the result; the output is safe to mark safe in a template.
+
+    Cached per process: published items never change, so the same text is rendered once, not per page view.
+    """
     html = _md.render(text or "")
     return nh3.clean(
         html,
@@ -62,6 +68,7 @@ def markdown_to_html(text: str) -> str:
     )
 
 
+@lru_cache(maxsize=16384)
 def markdown_inline_to_html(text: str) -> str:
     """Like markdown_to_html for short texts (options, steps): no wrapping paragraph."""
     html = markdown_to_html(text).strip()

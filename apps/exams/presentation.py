@@ -56,7 +56,16 @@ def _int(value: str, field: str) -> int:
         raise AnswerFormatError(f"{field}: {value!r} is not a number.") from None
 
 
-def answer_from_post(question: Question, presentation: dict[str, list[int]], data: QueryDict) -> dict[str, Any]:
+class QuestionKind:
+    """Just the type of a question, for decoding answers without loading the question."""
+
+    def __init__(self, kind: str) -> None:
+        self.type = kind
+
+
+def answer_from_post(
+    question: Question | QuestionKind, presentation: dict[str, list[int]], data: QueryDict
+) -> dict[str, Any]:
     """Decode display positions from a form post into a canonical answer; refuse anything out of range."""
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         shown = presentation["choices"]
@@ -115,9 +124,12 @@ def item_display(
 ) -> ShownItem:
     """What the template renders: texts in display order with the saved answer mapped back to display numbers."""
     answer = answer or {}
-    choices_by_id = {choice.pk: choice for choice in question.choices.all()}
-    steps_by_id = {step.pk: step for step in question.steps.all()}
-    pairs_by_id = {pair.pk: pair for pair in question.pairs.all()}
+    kind = question.type
+    choices_by_id = (
+        {c.pk: c for c in question.choices.all()} if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE) else {}
+    )
+    steps_by_id = {step.pk: step for step in question.steps.all()} if kind == QuestionType.ORDERING else {}
+    pairs_by_id = {pair.pk: pair for pair in question.pairs.all()} if kind == QuestionType.MATCHING else {}
     picked = set(answer.get("choices") or [])
     choices = [
         ShownPart(n, choices_by_id[cid].text, cid in picked, cid in eliminated)

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from apps.exams.models import Attempt, AttemptItem, AttemptState
-from apps.questions.selectors import questions_with_parts
+from apps.questions.selectors import question_for_delivery
 
 
 def attempts_of(*, candidate) -> QuerySet[Attempt]:
@@ -26,10 +26,10 @@ def attempt_for_candidate(*, candidate, attempt_id: int) -> Attempt:
 
 def attempt_item_at(*, attempt: Attempt, position: int) -> AttemptItem:
     """The item at a position with its question and parts, in a fixed number of queries."""
-    item = AttemptItem.objects.filter(attempt=attempt, position=position).first()
+    item = AttemptItem.objects.filter(attempt=attempt, position=position).select_related("question").first()
     if item is None:
         raise Http404("No such question in this attempt.")
-    item.question = questions_with_parts().get(pk=item.question_id)
+    item.question = question_for_delivery(question_id=item.question_id, kind=item.question.type)
     return item
 
 

@@ -7,13 +7,16 @@ two submits yield one submission; abandoned attempts are finalised by the sweepe
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -28,7 +31,7 @@ from apps.exams.models import (
     Feedback,
     SubmittedBy,
 )
-from apps.exams.presentation import AnswerFormatError, answer_from_post, presentation_build
+from apps.exams.presentation import AnswerFormatError, QuestionKind, answer_from_post, presentation_build
 from apps.questions.models import QuestionType
 from apps.questions.selectors import questions_with_parts
 from apps.scoring.marking import answer_is_correct
@@ -166,9 +169,15 @@ def attempt_start_review(*, candidate, exam: Exam, count: int = 20, seed: int | 
     )
 
 
-def _lock_open(attempt_id: int, *, now: datetime, grace: bool) -> Attempt:
-    """Lock the attempt row for a write and check it still takes changes at ``now``."""
-    attempt = Attempt.objects.select_for_update(no_key=True).get(pk=attempt_id)
+def _lock_open(attempt_id: int, *, now: datetime, grace: bool, candidate=None) -> Attempt:
+    """Lock the attempt row for a write and check it still takes changes at ``now``.
+
+    With ``candidate``, the lookup is scoped to them: someone else's attempt raises ``Attempt.DoesNotExist``.
+    """
+    attempts = Attempt.objects.select_for_update(no_key=True)
+    if candidate is not None:
+        attempts = attempts.filter(candidate=candidate)
+    attempt = attempts.only("state", "paused_at", "deadline", "feedback", "mode").get(pk=attempt_id)
     if attempt.state != AttemptState.IN_PROGRESS:
         raise AttemptClosedError("This attempt has been submitted; answers can no longer change.", finished=True)
     if attempt.paused_at is not None:
@@ -184,35 +193,116 @@ def _lock_open(attempt_id: int, *, now: datetime, grace: bool) -> Attempt:
 
 @dataclass
 class SaveResult:
-    item: AttemptItem
     saved_at: datetime
+    seq: int
     applied: bool
 
 
+@dataclass(frozen=True)
+class _ItemMeta:
+    item_id: int
+    candidate_id: int
+    kind: str
+    presentation: dict
+
+
+def _item_meta(attempt_id: int, position: int) -> _ItemMeta:
+    """What a save needs to know about an item. It never changes after the attempt starts, so it is cached."""
+    key = f"exams:item:{attempt_id}:{position}"
+    cached = cache.get(key)
+    if cached is not None:
+        return _ItemMeta(*cached)
+    row = (
+        AttemptItem.objects.filter(attempt_id=attempt_id, position=position)
+        .values_list("pk", "attempt__candidate_id", "question__type", "presentation")
+        .first()
+    )
+    if row is None:
+        raise AttemptItem.DoesNotExist
+    cache.set(key, row, 6 * 3600)
+    return _ItemMeta(*row)
+
+
+# The guarded write of an answer, in one statement and one round trip. The FOR SHARE lock on the attempt row
+# makes a concurrent submit (an UPDATE of that row) wait for this save, and a save that comes after the submit
+# sees the attempt as submitted and changes nothing. The ORM cannot lock inside a subquery, hence raw SQL.
+_SAVE_SQL = """
+UPDATE exams_attemptitem SET answer = %(answer)s::jsonb, answer_seq = {seq}, answered_at = %(now)s
+WHERE id = %(item)s AND attempt_id = %(attempt)s AND revealed_at IS NULL {seq_guard}
+  AND EXISTS (
+    SELECT 1 FROM exams_attempt a
+    WHERE a.id = %(attempt)s AND a.candidate_id = %(candidate)s AND a.state = 'in_progress' AND a.paused_at IS NULL
+      AND (a.deadline IS NULL OR a.deadline + %(grace)s >= %(now)s)
+    FOR SHARE
+  )
+RETURNING answer_seq
+"""
+
+
+def _save_guarded(meta: _ItemMeta, attempt_id: int, answer: dict, seq: int | None, now: datetime) -> int | None:
+    """Write the answer if the attempt still takes it; returns the stored seq, or None when nothing changed."""
+    if connection.vendor == "postgresql":
+        sql = _SAVE_SQL.format(
+            seq="%(seq)s" if seq is not None else "answer_seq + 1",
+            seq_guard="AND answer_seq < %(seq)s" if seq is not None else "",
+        )
+        params = {
+            "answer": json.dumps(answer) if answer else None,
+            "now": now,
+            "item": meta.item_id,
+            "attempt": attempt_id,
+            "candidate": meta.candidate_id,
+            "grace": GRACE,
+            "seq": seq,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+    # Other databases (SQLite under `make run`): the same checks under a transaction, which SQLite serialises.
+    with transaction.atomic():
+        _lock_open(attempt_id, now=now, grace=True)
+        items = AttemptItem.objects.filter(pk=meta.item_id, revealed_at__isnull=True)
+        if seq is not None:
+            items = items.filter(answer_seq__lt=seq)
+        new_seq = seq if seq is not None else F("answer_seq") + 1
+        if not items.update(answer=answer or None, answer_seq=new_seq, answered_at=now):
+            return None
+        return AttemptItem.objects.values_list("answer_seq", flat=True).get(pk=meta.item_id)
+
+
 def attempt_answer_save(
-    *, attempt: Attempt, position: int, data: QueryDict, seq: int | None = None, now: datetime | None = None
+    *,
+    attempt_id: int,
+    position: int,
+    data: QueryDict,
+    candidate=None,
+    seq: int | None = None,
+    now: datetime | None = None,
 ) -> SaveResult:
     """Save the full answer state of one item (idempotent: repeating a save changes nothing).
 
     ``seq`` is the browser's counter: a save that arrives after a newer one for the same item is ignored, so
-    answers never go back in time when requests overtake each other.
+    answers never go back in time when requests overtake each other. This is the hot path of an exam, so it is
+    one guarded UPDATE; the reasons for a refusal are looked up only when a save is refused.
     """
     now = now or timezone.now()
+    if seq is not None and not 0 < seq < 2**31:
+        raise AnswerFormatError("seq: out of range.")
+    meta = _item_meta(attempt_id, position)
+    if candidate is not None and meta.candidate_id != candidate.pk:
+        raise Attempt.DoesNotExist
+    answer = answer_from_post(QuestionKind(meta.kind), meta.presentation, data)
+    stored = _save_guarded(meta, attempt_id, answer, seq, now)
+    if stored is not None:
+        return SaveResult(saved_at=now, seq=stored, applied=True)
+    # Refused or stale: find out which, with the attempt locked so the answer is definitive.
     with transaction.atomic():
-        _lock_open(attempt.pk, now=now, grace=True)
-        item = AttemptItem.objects.select_related("question").get(attempt_id=attempt.pk, position=position)
-        if item.revealed_at is not None:
-            raise AttemptClosedError("You already checked this answer; it is locked.")
-        answer = answer_from_post(item.question, item.presentation, data)
-        seq = seq if seq is not None else item.answer_seq + 1
-        applied = bool(
-            AttemptItem.objects.filter(pk=item.pk, answer_seq__lt=seq).update(
-                answer=answer or None, answer_seq=seq, answered_at=now
-            )
-        )
-        Attempt.objects.filter(pk=attempt.pk).update(last_position=position)
-    item.refresh_from_db()
-    return SaveResult(item=item, saved_at=now, applied=applied)
+        _lock_open(attempt_id, now=now, grace=True)
+        item = AttemptItem.objects.only("answer_seq", "revealed_at").get(pk=meta.item_id)
+    if item.revealed_at is not None:
+        raise AttemptClosedError("You already checked this answer; it is locked.")
+    return SaveResult(saved_at=now, seq=item.answer_seq, applied=False)
 
 
 @transaction.atomic

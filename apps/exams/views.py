@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.forms import PracticeForm
-from apps.exams.models import Attempt, AttemptState, Feedback
+from apps.exams.models import Attempt, AttemptItem, AttemptState, Feedback
 from apps.exams.presentation import AnswerFormatError, item_display
 from apps.exams.selectors import (
     attempt_for_candidate,
@@ -135,9 +135,7 @@ def attempt_open(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 def _closed_redirect(request: HttpRequest, attempt: Attempt) -> HttpResponse | None:
     """Send a finished (or just expired) attempt to its results; htmx gets a full-page redirect."""
-    attempt_expire_if_due(attempt=attempt)
-    attempt.refresh_from_db(fields=["state", "submitted_at", "submitted_by"])
-    if attempt.state == AttemptState.IN_PROGRESS:
+    if attempt.state == AttemptState.IN_PROGRESS and not attempt_expire_if_due(attempt=attempt):
         return None
     url = _results_url(attempt)
     if request.htmx:
@@ -203,17 +201,23 @@ def _target_after_post(request: HttpRequest, attempt: Attempt, position: int) ->
 @login_required
 @require_POST
 def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
-    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     autosave = request.POST.get("go") == "autosave"
     seq = request.POST.get("seq", "")
     try:
         result = attempt_answer_save(
-            attempt=attempt, position=position, data=request.POST, seq=int(seq) if seq.isdigit() else None
+            candidate=request.user,
+            attempt_id=attempt_id,
+            position=position,
+            data=request.POST,
+            seq=int(seq) if seq.isdigit() else None,
         )
+    except (Attempt.DoesNotExist, AttemptItem.DoesNotExist):
+        raise Http404("No such question in your attempts.") from None
     except AttemptClosedError as exc:
         if autosave:
             return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
         messages.error(request, exc.reason)
+        attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
         if exc.finished:
             attempt_expire_if_due(attempt=attempt)
             return redirect(_results_url(attempt))
@@ -222,9 +226,10 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
         if autosave:
             return render(request, "exams/_save_status.html", {"error": f"Not saved: {exc}"}, status=400)
         messages.error(request, f"That answer could not be saved: {exc}")
-        return redirect(_question_url(attempt, position))
+        return redirect(reverse("exams:question", args=[attempt_id, position]))
     if autosave:
-        return render(request, "exams/_save_status.html", {"saved_at": result.saved_at, "item": result.item})
+        return render(request, "exams/_save_status.html", {"saved_at": result.saved_at, "seq": result.seq})
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     return redirect(_target_after_post(request, attempt, position))
 
 
@@ -267,7 +272,7 @@ def attempt_check(request: HttpRequest, attempt_id: int, position: int) -> HttpR
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     try:
         if request.POST.get("go") == "check":
-            attempt_answer_save(attempt=attempt, position=position, data=request.POST)
+            attempt_answer_save(candidate=request.user, attempt_id=attempt.pk, position=position, data=request.POST)
         attempt_item_reveal(attempt=attempt, position=position)
     except (AttemptClosedError, AnswerFormatError) as exc:
         messages.error(request, getattr(exc, "reason", str(exc)))

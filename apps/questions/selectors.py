@@ -11,14 +11,28 @@ from apps.questions.models import Choice, MatchPair, OrderingStep, Question, Que
 from apps.syllabus.models import Exam, Objective
 
 
-def questions_with_parts(queryset: QuerySet[Question] | None = None) -> QuerySet[Question]:
+def questions_with_parts(queryset: QuerySet[Question] | None = None, *, objectives: bool = True) -> QuerySet[Question]:
     """Versions with everything needed to show them, in a fixed number of queries."""
     queryset = Question.objects.all() if queryset is None else queryset
-    return queryset.select_related("task__domain", "case_study").prefetch_related(
+    prefetches = [
         Prefetch("choices", queryset=Choice.objects.order_by("order", "id")),
         Prefetch("steps", queryset=OrderingStep.objects.order_by("position", "id")),
         Prefetch("pairs", queryset=MatchPair.objects.order_by("order", "id")),
-        Prefetch("objectives", queryset=Objective.objects.select_related("task")),
+    ]
+    if objectives:
+        prefetches.append(Prefetch("objectives", queryset=Objective.objects.select_related("task")))
+    return queryset.select_related("task__domain", "case_study").prefetch_related(*prefetches)
+
+
+def question_for_delivery(*, question_id: int, kind: str) -> Question:
+    """One version as a candidate sees it: only the parts its type has (two queries)."""
+    part = {"single": "choices", "multiple": "choices", "ordering": "steps", "matching": "pairs"}[kind]
+    ordering = {"choices": ("order", "id"), "steps": ("position", "id"), "pairs": ("order", "id")}[part]
+    model = {"choices": Choice, "steps": OrderingStep, "pairs": MatchPair}[part]
+    return (
+        Question.objects.select_related("case_study")
+        .prefetch_related(Prefetch(part, queryset=model.objects.order_by(*ordering)))
+        .get(pk=question_id)
     )
 
 

@@ -65,26 +65,35 @@ def test_option_order_is_shuffled_and_recorded(mock):
     assert any(order != sorted_order for order, sorted_order in zip(orders, authored, strict=True))
 
 
+def test_saves_are_scoped_to_the_candidate(mock):
+    from django.contrib.auth import get_user_model
+
+    other = get_user_model().objects.create_user("other-cand")
+    with pytest.raises(Attempt.DoesNotExist):
+        attempt_answer_save(candidate=other, attempt_id=mock.pk, position=1, data=QueryDict("choice=1"))
+
+
 def test_saving_is_idempotent_and_records_server_time(mock):
     item = mock.items.select_related("question").get(position=1)
     data = first_choice(item)
 
-    first = attempt_answer_save(attempt=mock, position=1, data=data, seq=5)
-    again = attempt_answer_save(attempt=mock, position=1, data=data, seq=5)
+    first = attempt_answer_save(attempt_id=mock.pk, position=1, data=data, seq=5)
+    again = attempt_answer_save(attempt_id=mock.pk, position=1, data=data, seq=5)
 
     assert first.applied
     assert not again.applied
     item.refresh_from_db()
-    assert item.answer == first.item.answer
-    assert item.answered_at is not None
+    assert item.answer == {"choices": [item.presentation["choices"][0]]} or item.question.type != "single"
+    assert item.answer_seq == first.seq == 5
+    assert item.answered_at == first.saved_at
 
 
 def test_an_older_save_never_overwrites_a_newer_one(mock):
     item = mock.items.select_related("question").filter(question__type="single").first()
     newer, older = QueryDict("choice=2"), QueryDict("choice=3")
 
-    attempt_answer_save(attempt=mock, position=item.position, data=newer, seq=10)
-    attempt_answer_save(attempt=mock, position=item.position, data=older, seq=9)
+    attempt_answer_save(attempt_id=mock.pk, position=item.position, data=newer, seq=10)
+    attempt_answer_save(attempt_id=mock.pk, position=item.position, data=older, seq=9)
 
     item.refresh_from_db()
     assert item.answer == {"choices": [item.presentation["choices"][1]]}
@@ -96,16 +105,18 @@ def test_tampered_answers_are_refused(mock):
     item = mock.items.select_related("question").filter(question__type="single").first()
     for bad in ("choice=99", "choice=x", "choice=1&choice=2"):
         with pytest.raises(AnswerFormatError):
-            attempt_answer_save(attempt=mock, position=item.position, data=QueryDict(bad))
+            attempt_answer_save(attempt_id=mock.pk, position=item.position, data=QueryDict(bad))
 
 
 def test_saves_within_the_grace_period_count_and_later_ones_are_refused(mock):
     item = mock.items.select_related("question").get(position=1)
 
-    attempt_answer_save(attempt=mock, position=1, data=first_choice(item), now=mock.deadline + timedelta(seconds=59))
+    attempt_answer_save(
+        attempt_id=mock.pk, position=1, data=first_choice(item), now=mock.deadline + timedelta(seconds=59)
+    )
     with pytest.raises(AttemptClosedError, match="Time is up"):
         attempt_answer_save(
-            attempt=mock, position=1, data=first_choice(item), now=mock.deadline + timedelta(seconds=61)
+            attempt_id=mock.pk, position=1, data=first_choice(item), now=mock.deadline + timedelta(seconds=61)
         )
 
 
@@ -113,7 +124,7 @@ def test_a_submitted_attempt_cannot_change(mock):
     attempt_submit(attempt=mock)
 
     with pytest.raises(AttemptClosedError, match="submitted"):
-        attempt_answer_save(attempt=mock, position=1, data=QueryDict("choice=1"))
+        attempt_answer_save(attempt_id=mock.pk, position=1, data=QueryDict("choice=1"))
     with pytest.raises(AttemptClosedError):
         attempt_flag_set(attempt=mock, position=1, flagged=True)
 
@@ -131,7 +142,7 @@ def test_sweeper_submits_an_abandoned_attempt_with_exactly_its_saved_answers(moc
     # given: ten answers saved, then the candidate walks away
     saved = {}
     for item in mock.items.select_related("question").order_by("position")[:10]:
-        attempt_answer_save(attempt=mock, position=item.position, data=first_choice(item))
+        attempt_answer_save(attempt_id=mock.pk, position=item.position, data=first_choice(item))
         saved[item.position] = AttemptItem.objects.get(pk=item.pk).answer
 
     # when: the sweeper runs before and after the deadline (+ grace)
