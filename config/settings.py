@@ -127,6 +127,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Synced into django-celery-beat's tables when beat starts; admins can change the schedule there.
 CELERY_BEAT_SCHEDULE = {
     "attempts-sweep": {"task": "apps.exams.tasks.attempts_sweep", "schedule": 60.0},
+    "attempts-requeue-unscored": {"task": "apps.scoring.tasks.attempts_requeue_unscored", "schedule": 60.0},
+    "item-statistics-refresh": {"task": "apps.scoring.tasks.item_statistics_refresh", "schedule": 24 * 3600.0},
 }
 
 CACHES = {

@@ -37,6 +37,15 @@ def lead(db):
 
 
 @pytest.fixture
+def bank(exam):
+    """A small complete bank: 6 published items per task, pretest items and one case study."""
+    from tests.exams.factories import bank_build
+
+    bank_build(exam)
+    return exam
+
+
+@pytest.fixture
 def instructor_client(client, instructor):
     client.force_login(instructor)
     return client

@@ -280,14 +280,58 @@ class DomainFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ItemFlagFilter(admin.SimpleListFilter):
+    """Items the statistics flag: possible miskeys, too easy or too hard, weak distractors."""
+
+    title = "item statistics"
+    parameter_name = "flag"
+    FLAGS = {
+        "miskey": ("Possible miskey (negative discrimination)", "statistics__flag_miskey"),
+        "easy": ("Too easy (facility above 0.95)", "statistics__flag_too_easy"),
+        "hard": ("Too hard (facility below 0.20)", "statistics__flag_too_hard"),
+        "distractor": ("Distractor chosen by under 5%", "statistics__flag_weak_distractor"),
+        "any": ("Any flag", None),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in self.FLAGS.items()]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "any":
+            from django.db.models import Q
+
+            return queryset.filter(
+                Q(statistics__flag_miskey=True)
+                | Q(statistics__flag_too_easy=True)
+                | Q(statistics__flag_too_hard=True)
+                | Q(statistics__flag_weak_distractor=True)
+            )
+        if value in self.FLAGS:
+            return queryset.filter(**{self.FLAGS[value][1]: True})
+        return queryset
+
+
 @admin.register(Question)
 class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
     form = QuestionForm
-    list_display = ["label", "short_stem", "type", "status", "task", "difficulty", "version", "updated_at"]
-    list_filter = [DomainFilter, "task", "type", "status", "difficulty"]
-    list_select_related = ["task"]
+    list_display = [
+        "label",
+        "short_stem",
+        "type",
+        "status",
+        "task",
+        "difficulty",
+        "version",
+        "facility",
+        "discrimination",
+        "flags",
+        "updated_at",
+    ]
+    list_filter = [DomainFilter, "task", "type", "status", "difficulty", ItemFlagFilter]
+    list_select_related = ["task", "statistics"]
     search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
-    actions = ["send_to_review", "publish", "mark_pretest", "retire"]
+    actions = ["send_to_review", "publish", "mark_pretest", "retire", "promote_calibrated", "refresh_statistics"]
     readonly_fields = ["family", "version", "status", "author", "published_at"]
     change_form_template = "admin/questions/question/change_form.html"
     change_list_template = "admin/questions/question/change_list.html"
@@ -296,6 +340,42 @@ class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
     @admin.display(description="item", ordering="ref")
     def label(self, obj: Question) -> str:
         return str(obj)
+
+    @admin.display(description="facility", ordering="statistics__facility")
+    def facility(self, obj: Question) -> str:
+        stats = getattr(obj, "statistics", None)
+        return f"{stats.facility:.2f}" if stats else "–"
+
+    @admin.display(description="discrimination", ordering="statistics__discrimination")
+    def discrimination(self, obj: Question) -> str:
+        stats = getattr(obj, "statistics", None)
+        return f"{stats.discrimination:.0f}" if stats and stats.discrimination is not None else "–"
+
+    @admin.display(description="flags")
+    def flags(self, obj: Question) -> str:
+        stats = getattr(obj, "statistics", None)
+        return ", ".join(stats.flags) if stats else ""
+
+    @admin.action(description="Promote calibrated pretest items to published", permissions=["publish"])
+    def promote_calibrated(self, request, queryset):
+        from apps.scoring.models import ItemParameter
+
+        calibrated = set(ItemParameter.objects.filter(question__in=queryset).values_list("question_id", flat=True))
+        promoted = 0
+        for question in queryset.filter(status=QuestionStatus.PRETEST):
+            if question.pk not in calibrated:
+                self.message_user(request, f"{question}: not calibrated yet (needs 200 responses).", messages.WARNING)
+                continue
+            question_set_status(question=question, status=QuestionStatus.PUBLISHED)
+            promoted += 1
+        self.message_user(request, f"{promoted} pretest item(s) promoted to published.")
+
+    @admin.action(description="Recompute item statistics and calibration now (runs in the background)")
+    def refresh_statistics(self, request, queryset):
+        from apps.scoring.tasks import item_statistics_refresh
+
+        item_statistics_refresh.delay()
+        self.message_user(request, "Item statistics are being recomputed; reload this list in a minute.")
 
     @admin.display(description="stem")
     def short_stem(self, obj: Question) -> str:
@@ -380,6 +460,8 @@ class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
         question = self.get_object(request, object_id)
         if question is not None:
             extra_context["versions"] = question_versions(question=question)
+            extra_context["item_statistics"] = getattr(question, "statistics", None)
+            extra_context["item_parameter"] = getattr(question, "irt", None)
             extra_context["can_version"] = self.has_add_permission(request)
         return super().change_view(request, object_id, form_url, extra_context)
 

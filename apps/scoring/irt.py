@@ -111,3 +111,66 @@ def wilson_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, f
     centre = (phat + z**2 / (2 * total)) / denominator
     half = z * math.sqrt(phat * (1 - phat) / total + z**2 / (4 * total**2)) / denominator
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    b: np.ndarray
+    b_se: np.ndarray
+    theta: np.ndarray
+    n: np.ndarray
+    iterations: int
+
+
+def _sigmoid(values: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+def rasch_calibrate(
+    persons: np.ndarray,
+    items: np.ndarray,
+    scores: np.ndarray,
+    *,
+    n_persons: int,
+    n_items: int,
+    max_iterations: int = 100,
+    tolerance: float = 1e-3,
+) -> Calibration:
+    """Rasch item difficulties from sparse 0/1 responses by joint maximum likelihood (alternating Newton steps).
+
+    Responses come as three parallel arrays (person index, item index, score), so each candidate may have seen
+    a different form. Each step is a few vector operations over the responses, so 20,000 attempts of 65 items
+    calibrate in seconds. JML's known bias is corrected with the usual factor (L - 1) / L, L being the mean
+    number of items per person; difficulties are centred on 0 (callers link them to the reporting scale).
+    SE(b_i) = 1 / sqrt(Σ P (1 - P)) over the item's responses.
+    """
+    x = scores.astype(float)
+    theta = np.zeros(n_persons)
+    b = np.zeros(n_items)
+    n_item = np.bincount(items, minlength=n_items).astype(float)
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
+        p = _sigmoid(theta[persons] - b[items])
+        residual = np.bincount(persons, weights=x - p, minlength=n_persons)
+        info = np.bincount(persons, weights=p * (1 - p), minlength=n_persons)
+        theta = np.clip(theta + np.clip(residual / np.maximum(info, 1e-9), -1, 1), -6, 6)
+        p = _sigmoid(theta[persons] - b[items])
+        residual = np.bincount(items, weights=x - p, minlength=n_items)
+        info = np.bincount(items, weights=p * (1 - p), minlength=n_items)
+        step = np.clip(residual / np.maximum(info, 1e-9), -1, 1)
+        b = np.clip(b - step, -6, 6)
+        seen = n_item > 0
+        b[seen] -= b[seen].mean()
+        if np.max(np.abs(step[seen])) < tolerance:
+            break
+    per_person = len(items) / max(np.count_nonzero(np.bincount(persons, minlength=n_persons)), 1)
+    correction = (per_person - 1) / per_person if per_person > 1 else 1.0
+    p = _sigmoid(theta[persons] - b[items])
+    info = np.bincount(items, weights=p * (1 - p), minlength=n_items)
+    return Calibration(
+        b=b * correction,
+        b_se=1 / np.sqrt(np.maximum(info, 1e-9)),
+        theta=theta * correction,
+        n=n_item,
+        iterations=iterations,
+    )

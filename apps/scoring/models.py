@@ -29,3 +29,61 @@ class AttemptResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt}: {self.scaled_score}"
+
+
+class ItemParameter(models.Model):
+    """A question version's calibrated Rasch difficulty, on the platform's one scale."""
+
+    question = models.OneToOneField("questions.Question", on_delete=models.CASCADE, related_name="irt")
+    b = models.FloatField(help_text="Difficulty in logits.")
+    b_se = models.FloatField()
+    a = models.FloatField(default=1.0, help_text="Slope; 1 under the Rasch model.")
+    responses = models.PositiveIntegerField()
+    calibrated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.question}: b={self.b:.2f}±{self.b_se:.2f}"
+
+
+class ItemStatistic(models.Model):
+    """Classical item analysis on first attempts (as Moodle's quiz statistics report computes it)."""
+
+    question = models.OneToOneField("questions.Question", on_delete=models.CASCADE, related_name="statistics")
+    responses = models.PositiveIntegerField()
+    facility = models.FloatField(help_text="Share of first attempts that got it right.")
+    discrimination = models.FloatField(null=True, help_text="100 × corrected item-rest correlation.")
+    efficiency = models.FloatField(null=True, help_text="Discriminative efficiency, percent.")
+    options = models.JSONField(default=list, help_text="Per option: text, share chosen, point-biserial.")
+    flag_miskey = models.BooleanField(default=False, help_text="Negative discrimination: possible miskey.")
+    flag_too_easy = models.BooleanField(default=False)
+    flag_too_hard = models.BooleanField(default=False)
+    flag_weak_distractor = models.BooleanField(default=False, help_text="A distractor chosen by under 5%.")
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.question}: F={self.facility:.2f}"
+
+    @property
+    def flags(self) -> list[str]:
+        names = {
+            "flag_miskey": "possible miskey",
+            "flag_too_easy": "too easy",
+            "flag_too_hard": "too hard",
+            "flag_weak_distractor": "weak distractor",
+        }
+        return [label for field, label in names.items() if getattr(self, field)]
+
+
+class ExamReliability(models.Model):
+    """Reliability of an exam's mocks: KR-20 (Cronbach's α for 0/1 items) and the standard error of measurement."""
+
+    exam = models.OneToOneField("syllabus.Exam", on_delete=models.CASCADE, related_name="test_statistics")
+    attempts = models.PositiveIntegerField()
+    mean = models.FloatField()
+    sd = models.FloatField()
+    alpha = models.FloatField(null=True)
+    sem = models.FloatField(null=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.exam}: α={self.alpha}"

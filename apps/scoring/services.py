@@ -16,14 +16,16 @@ from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import questions_with_parts
 from apps.scoring import irt
 from apps.scoring.marking import answer_is_correct
-from apps.scoring.models import AttemptResult, Classification
+from apps.scoring.models import AttemptResult, Classification, ItemParameter
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)
 
 
-def item_difficulty(question: Question) -> float:
+def item_difficulty(question: Question, calibrated: dict[int, float] | None = None) -> float:
     """The item's b on the logit scale: its calibration when there is one, else the prior of its difficulty."""
+    if calibrated and question.pk in calibrated:
+        return calibrated[question.pk]
     return irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)
 
 
@@ -35,18 +37,21 @@ def exam_cut_theta(*, exam: Exam) -> float:
     """θ_c from the Angoff ratings of the exam's published items, cached until the bank changes."""
     rows = list(
         Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED).values_list(
-            "difficulty", "angoff", "updated_at"
+            "difficulty", "angoff", "updated_at", "irt__b", "irt__calibrated_at"
         )
     )
-    latest = max((r[2] for r in rows), default=None)
+    stamps = [stamp for row in rows for stamp in (row[2], row[4]) if stamp is not None]
+    latest = max(stamps, default=None)
     key = f"scoring:cut:{exam.pk}:{len(rows)}:{latest.timestamp() if latest else 0}"
     cached = cache.get(key)
     if cached is not None:
         return cached
     if not rows:
         return 0.0
-    b = np.array([irt.DIFFICULTY_PRIOR.get(d, 0.0) for d, _, _ in rows])
-    p = np.array([a if a is not None else irt.ANGOFF_DEFAULT.get(d, 0.65) for d, a, _ in rows])
+    b = np.array(
+        [calibrated if calibrated is not None else irt.DIFFICULTY_PRIOR.get(d, 0.0) for d, _, _, calibrated, _ in rows]
+    )
+    p = np.array([a if a is not None else irt.ANGOFF_DEFAULT.get(d, 0.65) for d, a, _, _, _ in rows])
     value = irt.cut_theta(b, p)
     cache.set(key, value, 3600)
     return value
@@ -101,7 +106,8 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         if existing is not None:
             return existing
         items = list(AttemptItem.objects.filter(attempt=attempt).order_by("position"))
-        questions = questions_with_parts().in_bulk([item.question_id for item in items])
+        questions = questions_with_parts(objectives=False).in_bulk([item.question_id for item in items])
+        calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
         responses, difficulties = [], []
         domains: dict[tuple, _Tally] = defaultdict(_Tally)
         tasks: dict[tuple, _Tally] = defaultdict(_Tally)
@@ -111,7 +117,7 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             if not item.scored:
                 continue
             responses.append(1 if item.is_correct else 0)
-            difficulties.append(item_difficulty(question))
+            difficulties.append(item_difficulty(question, calibrated))
             for tally, key in (
                 (domains, (question.task.domain.number, question.task.domain.title)),
                 (tasks, (question.task.code, question.task.title)),

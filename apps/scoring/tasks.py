@@ -3,18 +3,39 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
 from apps.scoring.services import attempt_score_compute
+from apps.syllabus.models import Exam
+
+DATABASE_RETRY = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+}
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, **DATABASE_RETRY)
 def attempt_score(attempt_id: int) -> None:
     attempt_score_compute(attempt_id=attempt_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=58)
+def attempts_requeue_unscored() -> int:
+    """Every minute: re-send scoring for submitted attempts that have waited over 2 minutes (a lost message,
+    a broker outage at submit time). Scoring is idempotent, so a duplicate costs nothing."""
+    pending = attempts_unscored()
+    for attempt_id in pending:
+        attempt_score.delay(attempt_id)
+    return len(pending)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660, **DATABASE_RETRY)
+def item_statistics_refresh(exam_id: int | None = None) -> int:
+    """Daily, or on demand from the admin: item statistics, reliability and calibration for each exam."""
+    exams = Exam.objects.filter(pk=exam_id) if exam_id else Exam.objects.filter(is_active=True)
+    analysed = 0
+    for exam in exams:
+        analysed += item_statistics_compute(exam=exam)
+        items_calibrate(exam=exam)
+    return analysed

@@ -1,0 +1,107 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.exams.models import Attempt, AttemptState
+from apps.exams.services import attempt_start_mock, attempt_submit
+from apps.questions.models import Question
+from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
+from apps.scoring.models import AttemptResult, ItemParameter, ItemStatistic, ExamReliability
+from apps.scoring.services import attempt_score_compute
+from tests.exams.factories import bank_build
+from tests.scoring.factories import scored_mock
+
+
+@pytest.fixture
+def scored_bank(exam, django_capture_on_commit_callbacks):
+    bank_build(exam, per_task=5, pretest_per_task=2, case_study=False)
+    easy = Question.objects.filter(status="published", type="single").first()
+    users = get_user_model()
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(24):
+            candidate = users.objects.create_user(f"sim{n}")
+            scored_mock(exam=exam, candidate=candidate, ability=0.3 + n / 40, seed=n, always_right={easy.pk})
+    return exam, easy
+
+
+def test_item_statistics_on_first_attempts(scored_bank):
+    exam, easy = scored_bank
+
+    analysed = item_statistics_compute(exam=exam)
+
+    assert analysed == ItemStatistic.objects.count() > 60
+    stats = ItemStatistic.objects.get(question=easy)
+    assert stats.facility == 1.0
+    assert stats.flag_too_easy
+    assert stats.options[0]["share"] in (0.0, 1.0)
+    assert {"text", "correct", "share", "point_biserial"} <= set(stats.options[0])
+    reliability = ExamReliability.objects.get(exam=exam)
+    assert reliability.attempts == 24
+    assert reliability.alpha is not None
+    assert reliability.sem is not None
+
+
+def test_calibration_stores_parameters_for_items_with_enough_responses(scored_bank):
+    exam, _ = scored_bank
+
+    stored = items_calibrate(exam=exam, min_responses=10)
+
+    assert stored == ItemParameter.objects.count() > 0
+    assert ItemParameter.objects.filter(responses__lt=10).count() == 0
+    assert items_calibrate(exam=exam) == 0  # nothing reaches 200 responses here
+
+
+def test_admin_lists_statistics_and_filters_flags(scored_bank, instructor_client):
+    exam, easy = scored_bank
+    item_statistics_compute(exam=exam)
+    changelist = reverse("admin:questions_question_changelist")
+
+    flagged = instructor_client.get(changelist, {"flag": "easy"})
+    page = instructor_client.get(reverse("admin:questions_question_change", args=[easy.pk])).content.decode()
+
+    assert easy in flagged.context["cl"].result_list
+    assert "Item statistics (first attempts)" in page
+    assert "too easy" in page
+    assert instructor_client.get(changelist, {"o": "8"}).status_code == 200  # sortable by facility
+
+
+def test_pretest_items_are_promoted_only_once_calibrated(scored_bank, instructor_client):
+    pretest = list(Question.objects.filter(status="pretest")[:2])
+    ItemParameter.objects.create(question=pretest[0], b=0.1, b_se=0.1, responses=250)
+    changelist = reverse("admin:questions_question_changelist")
+
+    instructor_client.post(
+        changelist, {"action": "promote_calibrated", "_selected_action": [str(q.pk) for q in pretest]}
+    )
+
+    assert Question.objects.get(pk=pretest[0].pk).status == "published"
+    assert Question.objects.get(pk=pretest[1].pk).status == "pretest"
+
+
+def test_lost_scoring_messages_are_found_after_two_minutes(bank, candidate):
+    attempt = attempt_start_mock(candidate=candidate, exam=bank, seed=1)
+    attempt_submit(attempt=attempt)  # on_commit never runs here: as if the broker lost the message
+
+    assert attempts_unscored() == []
+    assert attempts_unscored(now=timezone.now() + timedelta(minutes=3)) == [attempt.pk]
+
+    attempt_score_compute(attempt_id=attempt.pk)
+    attempt_score_compute(attempt_id=attempt.pk)
+    assert AttemptResult.objects.filter(attempt=attempt).count() == 1
+    assert Attempt.objects.get(pk=attempt.pk).state == AttemptState.SCORED
+    assert attempts_unscored(now=timezone.now() + timedelta(minutes=3)) == []
+
+
+def test_calibrated_difficulty_is_used_for_scoring(bank, candidate):
+    attempt = attempt_start_mock(candidate=candidate, exam=bank, seed=2)
+    scored = attempt.items.filter(scored=True).values_list("question_id", flat=True)
+    for question_id in scored:
+        ItemParameter.objects.create(question_id=question_id, b=2.5, b_se=0.1, responses=300)
+    attempt_submit(attempt=attempt)
+
+    result = attempt_score_compute(attempt_id=attempt.pk)
+
+    assert result.theta < 0  # all wrong on items calibrated as hard
