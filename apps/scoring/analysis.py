@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.models import Choice, Question, QuestionType
 from apps.scoring import irt, statistics
-from apps.scoring.models import AttemptResult, ItemParameter, ItemStatistic, ExamReliability
+from apps.scoring.models import AttemptResult, ExamReliability, ItemParameter, ItemStatistic
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from apps.exams.models import Attempt, AttemptState
 from apps.exams.services import attempt_start_mock, attempt_submit
 from apps.questions.models import Question
 from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
-from apps.scoring.models import AttemptResult, ItemParameter, ItemStatistic, ExamReliability
+from apps.scoring.models import AttemptResult, ExamReliability, ItemParameter, ItemStatistic
 from apps.scoring.services import attempt_score_compute
 from tests.exams.factories import bank_build
 from tests.scoring.factories import scored_mock
