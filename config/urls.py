@@ -14,6 +14,6 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("exams/", include("apps.exams.urls")),
-    path("results/", include("apps.scoring.urls")),
+    path("", include("apps.scoring.urls")),
     path("admin/", admin.site.urls),
 ]

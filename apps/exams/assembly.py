@@ -210,10 +210,17 @@ def practice_assemble(
     return [PlannedItem(question, True) for unit in picked for question in unit.questions]
 
 
-def review_assemble(*, candidate, exam: Exam, count: int) -> list[PlannedItem]:
-    """Items the candidate got wrong or flagged in finished attempts, most recent first, as their live version."""
+def review_assemble(*, candidate, exam: Exam, count: int, families: list | None = None) -> list[PlannedItem]:
+    """Items the candidate got wrong or flagged in finished attempts, most recent first, as their live version;
+    or, with ``families``, exactly those items (the spaced-repetition queue)."""
     from apps.exams.models import AttemptItem, AttemptState
 
+    if families is not None:
+        live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
+        picked = [live[family] for family in families if family in live][:count]
+        if not picked:
+            raise FormAssemblyError("No items are due for review.")
+        return [PlannedItem(question, True) for question in picked]
     rows = (
         AttemptItem.objects.filter(
             attempt__candidate=candidate,

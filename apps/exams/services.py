@@ -155,9 +155,12 @@ def attempt_start_practice(
 
 
 @transaction.atomic
-def attempt_start_review(*, candidate, exam: Exam, count: int = 20, seed: int | None = None) -> Attempt:
+def attempt_start_review(
+    *, candidate, exam: Exam, count: int = 20, seed: int | None = None, families: list | None = None
+) -> Attempt:
+    """A set of items to learn from, with feedback after each: missed or flagged ones, or those due for review."""
     rng = random.Random(seed)
-    planned = review_assemble(candidate=candidate, exam=exam, count=count)
+    planned = review_assemble(candidate=candidate, exam=exam, count=count, families=families)
     return _create(
         candidate=candidate,
         exam=exam,

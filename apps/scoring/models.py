@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from apps.exams.models import Attempt
@@ -87,3 +88,36 @@ class ExamReliability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exam}: α={self.alpha}"
+
+
+class ReviewCard(models.Model):
+    """Spaced-repetition state (FSRS) of one item family for one candidate: missed items come back when due."""
+
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards")
+    family = models.UUIDField()
+    card = models.JSONField(help_text="fsrs.Card.to_dict()")
+    due = models.DateTimeField()
+    lapses = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["candidate", "family"], name="review_card_unique")]
+        indexes = [models.Index(fields=["candidate", "due"], name="review_card_due")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} {self.family} due {self.due:%Y-%m-%d}"
+
+
+class StudyRule(models.Model):
+    """A one-line rule the candidate wrote from their misses in a task (the syllabus's study tip)."""
+
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_rules")
+    task = models.ForeignKey("syllabus.Task", on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=240)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["task__code", "created_at"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -148,5 +148,8 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
         )
         Attempt.objects.filter(pk=attempt.pk).update(state=AttemptState.SCORED)
+        from apps.scoring.progress import review_cards_update  # progress builds on this module
+
+        review_cards_update(attempt=attempt)
     logger.info("attempt scored", extra={"attempt": attempt_id, "scaled": scaled})
     return result

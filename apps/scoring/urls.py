@@ -5,5 +5,9 @@ from apps.scoring import views
 app_name = "scoring"
 
 urlpatterns = [
-    path("<int:attempt_id>/", views.attempt_results, name="results"),
+    path("results/<int:attempt_id>/", views.attempt_results, name="results"),
+    path("progress/", views.progress, name="progress"),
+    path("progress/rules/", views.rule_save, name="rule-save"),
+    path("progress/rules.md", views.rules_markdown, name="rules-markdown"),
+    path("progress/review-due/", views.review_due_start, name="review-due"),
 ]

@@ -1,14 +1,26 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import AttemptState
 from apps.exams.selectors import attempt_for_candidate
-from apps.exams.services import attempt_expire_if_due
-from apps.scoring.models import AttemptResult
+from apps.exams.services import attempt_expire_if_due, attempt_start_review
+from apps.scoring.models import AttemptResult, StudyRule
+from apps.scoring.progress import (
+    missed_task_codes,
+    progress_for,
+    review_due_families,
+    study_rule_save,
+    study_rules_markdown,
+)
 from apps.scoring.selectors import REVIEW_FILTERS, attempt_reviewed_items, weak_task_codes
+from apps.syllabus.models import Task
+from apps.syllabus.selectors import exam_default
 
 
 @login_required
@@ -37,8 +49,70 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "reviewed": attempt_reviewed_items(attempt=attempt, show=show),
         "show": show,
         "weak_tasks": weak_task_codes(result),
+        "missed_tasks": missed_task_codes(attempt=attempt),
         "filters": [("all", "All"), ("wrong", "Wrong or unanswered"), ("flagged", "Flagged")],
     }
     if request.htmx:
         return render(request, "scoring/results.html#item-review", context)
     return render(request, "scoring/results.html", context)
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    exam = exam_default()
+    if exam is None:
+        raise Http404("No exam is loaded.")
+    return render(
+        request, "scoring/progress.html", {"exam": exam, "progress": progress_for(candidate=request.user, exam=exam)}
+    )
+
+
+@login_required
+@require_POST
+def rule_save(request: HttpRequest) -> HttpResponse:
+    exam = exam_default()
+    task = Task.objects.filter(domain__exam=exam, code=request.POST.get("task", "")).first()
+    rule_id = request.POST.get("rule", "")
+    if task is None:
+        messages.error(request, "Choose the task the rule belongs to.")
+        return redirect("scoring:progress")
+    try:
+        if request.POST.get("delete") and rule_id.isdigit():
+            StudyRule.objects.filter(pk=int(rule_id), candidate=request.user).delete()
+        else:
+            study_rule_save(
+                candidate=request.user,
+                task=task,
+                text=request.POST.get("text", ""),
+                rule_id=int(rule_id) if rule_id.isdigit() else None,
+            )
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    except StudyRule.DoesNotExist:
+        raise Http404("No such rule.") from None
+    return redirect(f"{reverse('scoring:progress')}#rules-{task.code}")
+
+
+@login_required
+@require_GET
+def rules_markdown(request: HttpRequest) -> HttpResponse:
+    exam = exam_default()
+    if exam is None:
+        raise Http404("No exam is loaded.")
+    response = HttpResponse(study_rules_markdown(candidate=request.user, exam=exam), content_type="text/markdown")
+    response["Content-Disposition"] = f'attachment; filename="{exam.code.lower()}-rules.md"'
+    return response
+
+
+@login_required
+@require_POST
+def review_due_start(request: HttpRequest) -> HttpResponse:
+    exam = exam_default()
+    families = review_due_families(candidate=request.user)
+    try:
+        attempt = attempt_start_review(candidate=request.user, exam=exam, families=families, count=len(families) or 1)
+    except FormAssemblyError as exc:
+        messages.info(request, str(exc))
+        return redirect("scoring:progress")
+    return redirect("exams:question", attempt.pk, 1)

@@ -53,3 +53,14 @@ CLASSIFICATION_LABELS = {
 @register.filter
 def classification(value: str) -> str:
     return CLASSIFICATION_LABELS.get(value, value)
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key, []) if mapping else []
+
+
+@register.filter
+def scaled_y(score: int) -> float:
+    """A 100-1000 score as a y coordinate in a 0-100 high chart (1000 at the top)."""
+    return round(100 - (int(score) - 100) / 9, 1)

@@ -1,0 +1,190 @@
+"""A candidate's progress across attempts: score history, pooled task mastery, readiness, spaced review."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+from fsrs import Card, Rating, Scheduler
+
+from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
+from apps.questions.models import Question
+from apps.scoring import irt
+from apps.scoring.models import AttemptResult, ItemParameter, ReviewCard, StudyRule
+from apps.scoring.services import classify, exam_cut_theta, item_angoff
+from apps.syllabus.models import Exam, Task
+
+SCHEDULER = Scheduler(desired_retention=0.9, enable_fuzzing=False)
+
+
+def review_cards_update(*, attempt: Attempt, now: datetime | None = None) -> int:
+    """After scoring: missed items get (or restart) a review card; items answered right move their card on.
+
+    FSRS at 90% target retention decides when each comes back.
+    """
+    now = now or timezone.now()
+    rows = list(
+        AttemptItem.objects.filter(attempt=attempt, is_correct__isnull=False).values_list(
+            "question__family", "is_correct"
+        )
+    )
+    cards = {card.family: card for card in ReviewCard.objects.filter(candidate_id=attempt.candidate_id)}
+    changed = 0
+    for family, correct in rows:
+        existing = cards.get(family)
+        if correct and existing is None:
+            continue  # nothing to review
+        card = Card.from_dict(existing.card) if existing else Card()
+        card, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, now)
+        if existing is None:
+            existing = ReviewCard(candidate_id=attempt.candidate_id, family=family)
+            cards[family] = existing
+        existing.card, existing.due = card.to_dict(), card.due
+        existing.lapses += 0 if correct else 1
+        existing.save()
+        changed += 1
+    return changed
+
+
+def review_due_families(*, candidate, now: datetime | None = None, limit: int = 50) -> list:
+    now = now or timezone.now()
+    return list(
+        ReviewCard.objects.filter(candidate=candidate, due__lte=now)
+        .order_by("due")
+        .values_list("family", flat=True)[:limit]
+    )
+
+
+@dataclass
+class TaskMastery:
+    code: str
+    title: str
+    correct: int
+    total: int
+    low: int
+    high: int
+    target: int
+    classification: str
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.correct / self.total) if self.total else 0
+
+
+@dataclass
+class Readiness:
+    theta: float
+    se: float
+    scaled: int
+    pass_probability: float
+    responses: int
+
+
+@dataclass
+class Progress:
+    history: list[AttemptResult]
+    mastery: list[TaskMastery]
+    readiness: Readiness | None
+    due: int
+    rules: dict[str, list[StudyRule]] = field(default_factory=dict)
+    tasks: list[Task] = field(default_factory=list)
+
+
+def progress_for(*, candidate, exam: Exam) -> Progress:
+    """Everything the progress page shows, pooled over all the candidate's finished attempts."""
+    finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
+    history = list(
+        AttemptResult.objects.filter(attempt__in=finished, attempt__mode=AttemptMode.MOCK)
+        .select_related("attempt")
+        .order_by("attempt__started_at")
+    )
+    rows = list(
+        AttemptItem.objects.filter(attempt__in=finished, scored=True).values_list(
+            "question_id", "question__task_id", "is_correct"
+        )
+    )
+    questions = Question.objects.in_bulk({row[0] for row in rows})
+    calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
+    tally: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    responses, difficulties = [], []
+    for question_id, task_id, correct in rows:
+        question = questions[question_id]
+        tally[task_id][0] += bool(correct)
+        tally[task_id][1] += 1
+        tally[task_id][2] += item_angoff(question)
+        responses.append(1 if correct else 0)
+        difficulties.append(calibrated.get(question_id, irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)))
+    tasks = list(Task.objects.filter(domain__exam=exam).order_by("code"))
+    mastery = []
+    for task in tasks:
+        correct, total, target_sum = tally.get(task.pk, [0, 0, 0.0])
+        target = target_sum / total if total else 0.0
+        label, low, high = classify(int(correct), int(total), target)
+        mastery.append(
+            TaskMastery(
+                task.code,
+                task.title,
+                int(correct),
+                int(total),
+                round(100 * low),
+                round(100 * high),
+                round(100 * target),
+                label,
+            )
+        )
+    readiness = None
+    if responses:
+        estimate = irt.eap(np.array(responses), np.array(difficulties))
+        cut = exam_cut_theta(exam=exam)
+        scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+        readiness = Readiness(
+            estimate.theta,
+            estimate.se,
+            scale.scaled(estimate.theta),
+            irt.pass_probability(estimate.theta, estimate.se, cut),
+            len(responses),
+        )
+    rules: dict[str, list[StudyRule]] = defaultdict(list)
+    for rule in StudyRule.objects.filter(candidate=candidate).select_related("task"):
+        rules[rule.task.code].append(rule)
+    due = ReviewCard.objects.filter(candidate=candidate, due__lte=timezone.now()).count()
+    return Progress(history, mastery, readiness, due, dict(rules), tasks)
+
+
+def missed_task_codes(*, attempt: Attempt) -> list[str]:
+    """Tasks in which the attempt missed at least one item: where the candidate should write rules."""
+    return sorted(
+        set(
+            AttemptItem.objects.filter(attempt=attempt, is_correct=False).values_list("question__task__code", flat=True)
+        ),
+        key=lambda code: [int(part) for part in code.split(".")],
+    )
+
+
+@transaction.atomic
+def study_rule_save(*, candidate, task: Task, text: str, rule_id: int | None = None) -> StudyRule:
+    text = " ".join(text.split())
+    if not text:
+        raise ValueError("A rule needs some text.")
+    if rule_id is not None:
+        rule = StudyRule.objects.select_for_update().get(pk=rule_id, candidate=candidate)
+        rule.text, rule.task = text[:240], task
+        rule.save()
+        return rule
+    return StudyRule.objects.create(candidate=candidate, task=task, text=text[:240])
+
+
+def study_rules_markdown(*, candidate, exam: Exam) -> str:
+    """The rules notebook as Markdown, one section per task."""
+    lines = [f"# My {exam.code} rules", ""]
+    current = None
+    for rule in StudyRule.objects.filter(candidate=candidate, task__domain__exam=exam).select_related("task"):
+        if rule.task.code != current:
+            current = rule.task.code
+            lines += ["", f"## {rule.task.code} {rule.task.title}", ""]
+        lines.append(f"- {rule.text}")
+    return "\n".join(lines).replace("\n\n\n", "\n\n").strip() + "\n"
