@@ -244,6 +244,20 @@ def report(results: dict, weight: dict[str, int]) -> str:
         *[f"| {name} | {size:,} |" for name, size in weight.items()],
         f"| **total** | **{total:,}** ({total / 1024:.1f} KB; budget 60 KB) |",
         "",
+        "## Scoring and calibration",
+        "",
+        "| measure | result | target |",
+        "|---|---:|---:|",
+        f"| worker CPU to score one attempt (warm) | {results['scoring']['cpu_ms']:.1f} ms | ≤ 20 ms |",
+        f"| {results['scoring']['workers']['attempts']:,} attempts through 2 Celery worker processes "
+        f"| {results['scoring']['workers']['seconds']:.0f} s ({results['scoring']['workers']['scored']:,} scored) "
+        "| ≤ 120 s |",
+        "| Rasch calibration, 1,000 items × 20,000 attempts (65 each) | "
+        f"{results['scoring']['calibration']['seconds']:.1f} s "
+        f"(r = {results['scoring']['calibration']['correlation']:.3f}) | ≤ 120 s |",
+        f"| item statistics + calibration from the database ({results['scoring']['submitted']:,} attempts) | "
+        f"{results['scoring']['statistics_and_calibration_db_seconds']:.1f} s | |",
+        "",
         "## Targets",
         "",
         f"- Answer saves at saturation / no-op: **{sat['answer save']['rps'] / noop:.2f}** (target ≥ 0.5).",
@@ -273,6 +287,10 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    print("bench: scoring…", flush=True)
+    from bench import scoring
+
+    results["scoring"] = scoring.run(ENV)
     text = report(results, weight)
     (ROOT / "docs" / "performance.md").write_text(text)
     (ROOT / "bench" / "last-run.json").write_text(json.dumps({"results": results, "weight": weight}, indent=2))

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "apps.questions",
     "apps.exams",
     "apps.scoring",
+    "apps.cohorts",
 ]
 
 MIDDLEWARE = [
@@ -118,10 +119,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Unacknowledged tasks (a worker killed mid-task) return to the queue after this; longer than any task's limit.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Synced into django-celery-beat's tables when beat starts; admins can change the schedule there.

@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("exams/", include("apps.exams.urls")),
     path("", include("apps.scoring.urls")),
+    path("cohorts/", include("apps.cohorts.urls")),
     path("admin/", admin.site.urls),
 ]

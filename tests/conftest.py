@@ -51,61 +51,94 @@ def instructor_client(client, instructor):
     return client
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, settings):
+class CeleryWorker:
     """A real Celery worker process, consuming from Redis and writing to this test's PostgreSQL database."""
-    import os
-    import subprocess
-    import sys
-    import time
 
-    from django.db import connection
+    def __init__(self, settings) -> None:
+        import os
 
-    from config.celery import app
+        from django.db import connection
 
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    app.conf.task_always_eager = False
-    app.control.purge()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-    )
-    try:
+        db = connection.settings_dict
+        self.settings = settings
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "REDIS_URL": settings.REDIS_URL,
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "LOG_LEVEL": "WARNING",
+        }
+        self.process = None
+
+    def start(self) -> None:
+        import os
+        import subprocess
+        import sys
+        import time
+
+        from config.celery import app
+
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "warning",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=self.settings.BASE_DIR,
+            env=self.env,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while not app.control.ping(timeout=0.5):
-            if time.monotonic() > deadline or process.poll() is not None:
+            if time.monotonic() > deadline or self.process.poll() is not None:
                 pytest.fail("the Celery worker did not start")
-        yield process
-    finally:
-        process.terminate()
+
+    def kill(self) -> None:
+        """kill -9 the worker and its pool: no chance to acknowledge or clean up."""
+        import os
+        import signal
+
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            self.kill()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings):
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    worker = CeleryWorker(settings)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        app.control.purge()
         app.conf.task_always_eager = True
 
 

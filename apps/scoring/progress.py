@@ -21,33 +21,35 @@ from apps.syllabus.models import Exam, Task
 SCHEDULER = Scheduler(desired_retention=0.9, enable_fuzzing=False)
 
 
-def review_cards_update(*, attempt: Attempt, now: datetime | None = None) -> int:
-    """After scoring: missed items get (or restart) a review card; items answered right move their card on.
+def review_cards_update(*, candidate_id: int, outcomes: list[tuple], now: datetime | None = None) -> int:
+    """After scoring, from (item family, answered right) pairs: missed items get (or restart) a review card;
+    items answered right move their card on.
 
-    FSRS at 90% target retention decides when each comes back.
+    FSRS at 90% target retention decides when each comes back. One read and one upsert, so two attempts of the
+    same candidate scored at once cannot collide on the unique (candidate, family) key.
     """
     now = now or timezone.now()
-    rows = list(
-        AttemptItem.objects.filter(attempt=attempt, is_correct__isnull=False).values_list(
-            "question__family", "is_correct"
-        )
-    )
-    cards = {card.family: card for card in ReviewCard.objects.filter(candidate_id=attempt.candidate_id)}
-    changed = 0
-    for family, correct in rows:
-        existing = cards.get(family)
+    families = [family for family, _ in outcomes]
+    cards = {card.family: card for card in ReviewCard.objects.filter(candidate_id=candidate_id, family__in=families)}
+    changed: dict = {}
+    for family, correct in outcomes:
+        existing = changed.get(family) or cards.get(family)
         if correct and existing is None:
             continue  # nothing to review
-        card = Card.from_dict(existing.card) if existing else Card()
+        # An explicit id: fsrs otherwise derives one from the clock and sleeps a millisecond per card.
+        card = Card.from_dict(existing.card) if existing else Card(card_id=family.int % 2**62)
         card, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, now)
-        if existing is None:
-            existing = ReviewCard(candidate_id=attempt.candidate_id, family=family)
-            cards[family] = existing
-        existing.card, existing.due = card.to_dict(), card.due
-        existing.lapses += 0 if correct else 1
-        existing.save()
-        changed += 1
-    return changed
+        lapses = (existing.lapses if existing else 0) + (0 if correct else 1)
+        changed[family] = ReviewCard(
+            candidate_id=candidate_id, family=family, card=card.to_dict(), due=card.due, lapses=lapses
+        )
+    ReviewCard.objects.bulk_create(
+        changed.values(),
+        update_conflicts=True,
+        unique_fields=["candidate", "family"],
+        update_fields=["card", "due", "lapses"],
+    )
+    return len(changed)
 
 
 def review_due_families(*, candidate, now: datetime | None = None, limit: int = 50) -> list:

@@ -4,12 +4,14 @@ per domain and task with honest intervals."""
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
 
 from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.questions.models import Question, QuestionStatus
@@ -17,6 +19,7 @@ from apps.questions.selectors import questions_with_parts
 from apps.scoring import irt
 from apps.scoring.marking import answer_is_correct
 from apps.scoring.models import AttemptResult, Classification, ItemParameter
+from apps.scoring.signals import attempt_scored
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)
@@ -29,23 +32,64 @@ def item_difficulty(question: Question, calibrated: dict[int, float] | None = No
     return irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)
 
 
+_FROZEN: dict[int, Question] = {}
+_FROZEN_MAX = 5000
+
+
+def frozen_questions(ids: list[int]) -> dict[int, Question]:
+    """Questions with their parts, kept in this process once frozen: a published, pretest or retired version
+    never changes, so a worker loads each one once instead of four queries per scored attempt."""
+    missing = [pk for pk in ids if pk not in _FROZEN]
+    loaded = questions_with_parts(objectives=False).in_bulk(missing) if missing else {}
+    if len(_FROZEN) + len(loaded) > _FROZEN_MAX:
+        _FROZEN.clear()
+    for pk, question in loaded.items():
+        if question.is_locked:
+            _FROZEN[pk] = question
+    return {pk: _FROZEN.get(pk) or loaded[pk] for pk in ids}
+
+
 def item_angoff(question: Question) -> float:
     return question.angoff if question.angoff is not None else irt.ANGOFF_DEFAULT.get(question.difficulty, 0.65)
 
 
+_CALIBRATED_LOCAL: dict[int, tuple[dict[int, float], float]] = {}
+_CUT_LOCAL: dict[int, tuple[float, float]] = {}
+
+
+def calibrated_difficulties(*, exam: Exam) -> dict[int, float]:
+    """Calibrated b per question id, read once a minute per worker (calibration runs daily)."""
+    local = _CALIBRATED_LOCAL.get(exam.pk)
+    if local is not None and time.monotonic() - local[1] < CUT_LOCAL_SECONDS:
+        return local[0]
+    values = dict(ItemParameter.objects.filter(question__task__domain__exam=exam).values_list("question_id", "b"))
+    _CALIBRATED_LOCAL[exam.pk] = (values, time.monotonic())
+    return values
+
+
+CUT_LOCAL_SECONDS = 60
+
+
 def exam_cut_theta(*, exam: Exam) -> float:
-    """θ_c from the Angoff ratings of the exam's published items, cached until the bank changes."""
-    rows = list(
-        Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED).values_list(
-            "difficulty", "angoff", "updated_at", "irt__b", "irt__calibrated_at"
-        )
-    )
-    stamps = [stamp for row in rows for stamp in (row[2], row[4]) if stamp is not None]
-    latest = max(stamps, default=None)
-    key = f"scoring:cut:{exam.pk}:{len(rows)}:{latest.timestamp() if latest else 0}"
+    """θ_c from the Angoff ratings of the exam's published items, cached until the bank or a calibration changes
+    (and for a minute in each worker, so scoring a burst of attempts does not re-check the bank each time)."""
+    local = _CUT_LOCAL.get(exam.pk)
+    if local is not None and time.monotonic() - local[1] < CUT_LOCAL_SECONDS:
+        return local[0]
+    value = _exam_cut_theta(exam)
+    _CUT_LOCAL[exam.pk] = (value, time.monotonic())
+    return value
+
+
+def _exam_cut_theta(exam: Exam) -> float:
+    published = Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED)
+    version = published.aggregate(n=Count("id"), changed=Max("updated_at"), calibrated=Max("irt__calibrated_at"))
+    stamps = [version["changed"], version["calibrated"]]
+    key = f"scoring:cut:{exam.pk}:{version['n']}:" + ":".join(str(s.timestamp()) if s else "0" for s in stamps)
     cached = cache.get(key)
     if cached is not None:
         return cached
+    rows = list(published.values_list("difficulty", "angoff", "updated_at", "irt__b", "irt__calibrated_at"))
     if not rows:
         return 0.0
     b = np.array(
@@ -102,30 +146,35 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         attempt = Attempt.objects.select_for_update().select_related("exam").filter(pk=attempt_id).first()
         if attempt is None or attempt.state not in (AttemptState.SUBMITTED, AttemptState.SCORED):
             return None
-        existing = AttemptResult.objects.filter(attempt=attempt).first()
-        if existing is not None:
-            return existing
-        items = list(AttemptItem.objects.filter(attempt=attempt).order_by("position"))
-        questions = questions_with_parts(objectives=False).in_bulk([item.question_id for item in items])
-        calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
-        responses, difficulties = [], []
+        if attempt.state == AttemptState.SCORED:  # set together with the result, in this same transaction
+            return AttemptResult.objects.filter(attempt=attempt).first()
+        items = list(AttemptItem.objects.filter(attempt=attempt).values_list("pk", "question_id", "answer", "scored"))
+        questions = frozen_questions([question_id for _, question_id, _, _ in items])
+        calibrated = calibrated_difficulties(exam=attempt.exam)
+        responses, difficulties, right, outcomes = [], [], [], []
         domains: dict[tuple, _Tally] = defaultdict(_Tally)
         tasks: dict[tuple, _Tally] = defaultdict(_Tally)
-        for item in items:
-            question = questions[item.question_id]
-            item.is_correct = answer_is_correct(question, item.answer)
-            if not item.scored:
+        for pk, question_id, answer, scored in items:
+            question = questions[question_id]
+            correct = answer_is_correct(question, answer)
+            if correct:
+                right.append(pk)
+            outcomes.append((question.family, correct))
+            if not scored:
                 continue
-            responses.append(1 if item.is_correct else 0)
+            responses.append(1 if correct else 0)
             difficulties.append(item_difficulty(question, calibrated))
             for tally, key in (
                 (domains, (question.task.domain.number, question.task.domain.title)),
                 (tasks, (question.task.code, question.task.title)),
             ):
-                tally[key].correct += item.is_correct
+                tally[key].correct += correct
                 tally[key].total += 1
                 tally[key].target_sum += item_angoff(question)
-        AttemptItem.objects.bulk_update(items, ["is_correct"])
+        # One statement rather than a 65-branch CASE update.
+        AttemptItem.objects.filter(attempt=attempt).update(
+            is_correct=ExpressionWrapper(Q(pk__in=right), output_field=BooleanField())
+        )
         cut = exam_cut_theta(exam=attempt.exam)
         estimate = irt.eap(np.array(responses), np.array(difficulties)) if responses else irt.AbilityEstimate(0, 1)
         scale = irt.Scale(
@@ -150,6 +199,7 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         Attempt.objects.filter(pk=attempt.pk).update(state=AttemptState.SCORED)
         from apps.scoring.progress import review_cards_update  # progress builds on this module
 
-        review_cards_update(attempt=attempt)
+        review_cards_update(candidate_id=attempt.candidate_id, outcomes=outcomes)
+        transaction.on_commit(lambda: attempt_scored.send(sender=AttemptResult, attempt_id=attempt_id))
     logger.info("attempt scored", extra={"attempt": attempt_id, "scaled": scaled})
     return result

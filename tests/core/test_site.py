@@ -59,6 +59,7 @@ def test_production_settings_pass_check_deploy():
         "ALLOWED_HOSTS": "practice.example.com",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only; never in production
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

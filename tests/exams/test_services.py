@@ -177,3 +177,18 @@ def test_pausing_a_timed_practice_set_stops_its_clock(bank, candidate):
 def test_mock_exams_cannot_be_paused(mock):
     with pytest.raises(AttemptClosedError, match="cannot be paused"):
         attempt_pause(attempt=mock)
+
+
+def test_staff_set_extra_time_on_the_user_page(admin_client, candidate):
+    from django.urls import reverse
+
+    url = reverse("admin:auth_user_change", args=[candidate.pk])
+    page = admin_client.get(url).content.decode()
+    assert "extra time on timed exams" in page.lower()
+
+    response = admin_client.post(
+        reverse("admin:exams_accommodation_add"), {"user": candidate.pk, "extra_minutes": "30", "reason": "ESL"}
+    )
+
+    assert response.status_code == 302
+    assert Accommodation.objects.get(user=candidate).extra_minutes == 30

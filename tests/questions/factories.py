@@ -100,7 +100,7 @@ class QuestionFactory(factory.Factory):
     stem = None
 
     @classmethod
-    def _create(cls, model_class, exam, type, status, task, ref, stem, **kwargs):  # noqa: PLR0917
+    def _create(cls, model_class, exam, type, status, task, ref, stem, **kwargs):
         draft = DRAFTS[type](status=status, task=task, objectives=[f"{task}.1"])
         if stem:
             draft.stem = stem

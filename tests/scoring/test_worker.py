@@ -29,3 +29,38 @@ def test_submit_is_scored_by_the_worker(celery_worker_process, exam, candidate):
 
     assert wait_for(lambda: Attempt.objects.get(pk=attempt.pk).state == AttemptState.SCORED)
     assert AttemptResult.objects.filter(attempt=attempt).count() == 1
+
+
+def test_killing_the_worker_mid_scoring_leaves_every_attempt_scored_exactly_once(celery_worker_process, exam):
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from apps.scoring.analysis import attempts_unscored
+    from apps.scoring.tasks import attempt_score
+
+    # given: a queue of submitted attempts being scored
+    bank_build(exam)
+    users = get_user_model()
+    attempts = []
+    for n in range(40):
+        attempt = attempt_start_mock(candidate=users.objects.create_user(f"k{n}"), exam=exam, seed=n)
+        attempts.append(attempt)
+    for attempt in attempts:
+        attempt_submit(attempt=attempt)
+    assert wait_for(lambda: AttemptResult.objects.count() >= 3)
+
+    # when: kill -9 mid-queue, then restart; two minutes later beat re-queues what is still unscored
+    celery_worker_process.kill()
+    scored_before_restart = AttemptResult.objects.count()
+    assert scored_before_restart < 40
+    celery_worker_process.start()
+    for attempt_id in attempts_unscored(now=timezone.now() + timedelta(minutes=3)):
+        attempt_score.delay(attempt_id)
+
+    # then
+    assert wait_for(lambda: AttemptResult.objects.count() == 40, timeout=120)
+    ids = [attempt.pk for attempt in attempts]
+    assert Attempt.objects.filter(pk__in=ids, state=AttemptState.SCORED).count() == 40
+    assert AttemptResult.objects.filter(attempt_id__in=ids).values("attempt_id").distinct().count() == 40

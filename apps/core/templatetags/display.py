@@ -64,3 +64,19 @@ def get_item(mapping: dict, key: str):
 def scaled_y(score: int) -> float:
     """A 100-1000 score as a y coordinate in a 0-100 high chart (1000 at the top)."""
     return round(100 - (int(score) - 100) / 9, 1)
+
+
+@register.filter
+def pair_percent(pair) -> str:
+    """[correct, total] as a percentage, or a dash when there is no evidence."""
+    if not pair or not pair[1]:
+        return "–"
+    return f"{round(100 * pair[0] / pair[1])}%"
+
+
+@register.filter
+def heat_class(pair) -> str:
+    if not pair or not pair[1]:
+        return "heat-none"
+    rate = pair[0] / pair[1]
+    return "heat-low" if rate < 0.5 else "heat-mid" if rate < 0.7 else "heat-high"

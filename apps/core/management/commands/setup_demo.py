@@ -29,3 +29,10 @@ class Command(BaseCommand):
                 user.groups.add(groups[group])
             state = "created" if created else "kept"
             self.stdout.write(f"  {username:<11} / {DEMO_PASSWORD}  {description} ({state})")
+        # The demo lead runs a training organisation, so they can create cohorts and invite people.
+        from apps.cohorts.models import Membership, Organisation, Role
+
+        organisation, _ = Organisation.objects.get_or_create(slug="demo-training", defaults={"name": "Demo Training"})
+        Membership.objects.get_or_create(
+            organisation=organisation, user=users.objects.get(username="lead"), defaults={"role": Role.LEAD}
+        )

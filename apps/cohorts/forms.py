@@ -1,0 +1,43 @@
+from django import forms
+
+from apps.cohorts.models import Assignment
+from apps.syllabus.models import Task
+
+
+class CohortForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Cohort name")
+
+
+class JoinForm(forms.Form):
+    code = forms.CharField(max_length=12, label="Join code")
+
+
+class RosterForm(forms.Form):
+    roster = forms.FileField(label="Roster CSV (columns: username, email, first_name, last_name)")
+
+    def clean_roster(self):
+        upload = self.cleaned_data["roster"]
+        if upload.size > 1024 * 1024:
+            raise forms.ValidationError("The roster is larger than 1 MB; split it into smaller files.")
+        raw = upload.read()
+        for encoding in ("utf-8-sig", "utf-16"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        raise forms.ValidationError("The roster is not UTF-8 or UTF-16 text; save it as CSV UTF-8.")
+
+
+class AssignmentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Assignment.Kind.choices)
+    tasks = forms.ModelMultipleChoiceField(
+        queryset=Task.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    size = forms.IntegerField(min_value=1, max_value=65, initial=20, required=False, label="Questions (practice sets)")
+    due_at = forms.DateTimeField(label="Due (YYYY-MM-DD HH:MM, UTC)")
+
+    def __init__(self, *args, exam, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tasks"].queryset = Task.objects.filter(domain__exam=exam).order_by("code")
+        self.fields["tasks"].label_from_instance = lambda task: f"{task.code} {task.title}"

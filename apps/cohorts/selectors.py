@@ -1,0 +1,152 @@
+"""Reads for cohorts. Every lookup is scoped: leads see their own cohorts, members see only themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, FloatField, Q, QuerySet
+from django.db.models.functions import Cast
+from django.http import Http404
+
+from apps.cohorts.models import (
+    Assignment,
+    AssignmentAttempt,
+    Cohort,
+    CohortMember,
+    ItemMissStat,
+    Membership,
+    MemberStat,
+    ObjectiveStat,
+    Role,
+    WeekStat,
+)
+from apps.exams.models import AttemptState
+from apps.syllabus.models import Task
+
+
+def cohorts_led_by(*, user) -> QuerySet[Cohort]:
+    """Cohorts the user leads, or all cohorts of organisations they administer."""
+    admin_of = Membership.objects.filter(user=user, role=Role.ADMIN).values("organisation_id")
+    return Cohort.objects.filter(Q(leads=user) | Q(organisation_id__in=admin_of)).distinct().order_by("name")
+
+
+def cohort_for_lead(*, user, cohort_id: int) -> Cohort:
+    cohort = cohorts_led_by(user=user).select_related("exam", "organisation").filter(pk=cohort_id).first()
+    if cohort is None:
+        raise Http404("No such cohort among yours.")
+    return cohort
+
+
+def cohorts_of_member(*, user) -> QuerySet[Cohort]:
+    return Cohort.objects.filter(members__user=user).order_by("name")
+
+
+def can_create_cohorts(user) -> bool:
+    return Membership.objects.filter(user=user, role__in=[Role.ADMIN, Role.LEAD]).exists()
+
+
+@dataclass
+class AssignmentRow:
+    assignment: Assignment
+    status: str = "Not started"
+    attempt_id: int | None = None
+
+
+def assignments_for_member(*, user) -> list[AssignmentRow]:
+    """What the member's cohorts assigned, with the member's own status on each."""
+    assignments = list(
+        Assignment.objects.filter(cohort__members__user=user).select_related("cohort").order_by("due_at")
+    )
+    links = {
+        link.assignment_id: link
+        for link in AssignmentAttempt.objects.filter(user=user, assignment__in=assignments).select_related("attempt")
+    }
+    rows = []
+    for assignment in assignments:
+        link = links.get(assignment.pk)
+        if link is None:
+            rows.append(AssignmentRow(assignment))
+        else:
+            state = link.attempt.state
+            status = "In progress" if state == AttemptState.IN_PROGRESS else "Done"
+            rows.append(AssignmentRow(assignment, status, link.attempt_id))
+    return rows
+
+
+@dataclass
+class Dashboard:
+    cohort: Cohort
+    members: list[dict]
+    histogram: list[dict]
+    tasks: list[Task]
+    weakest_objectives: list[ObjectiveStat]
+    most_missed: list[ItemMissStat]
+    weeks: list[WeekStat]
+    assignments: list[dict] = field(default_factory=list)
+
+
+HISTOGRAM_BINS = list(range(100, 1000, 50))
+
+
+def cohort_dashboard(*, cohort: Cohort) -> Dashboard:
+    """Everything the dashboard shows, read from the aggregates Celery keeps (a fixed number of queries)."""
+    stats = {stat.user_id: stat for stat in MemberStat.objects.filter(cohort=cohort)}
+    members = []
+    for member in CohortMember.objects.filter(cohort=cohort).select_related("user").order_by("user__username"):
+        stat = stats.get(member.user_id)
+        members.append({"user": member.user, "joined": member.joined_at, "stat": stat})
+    latest = [row["stat"].latest_scaled for row in members if row["stat"] and row["stat"].latest_scaled]
+    histogram = [
+        {
+            "low": low,
+            "high": low + 49,
+            "count": sum(1 for s in latest if low <= s < low + 50 or (low == 950 and s == 1000)),
+            "passing": low >= 700 and low + 50 > 720,
+        }
+        for low in HISTOGRAM_BINS
+    ]
+    tasks = list(Task.objects.filter(domain__exam=cohort.exam).order_by("code"))
+    weakest = list(
+        ObjectiveStat.objects.filter(cohort=cohort, total__gte=3)
+        .annotate(rate=Cast(F("correct"), FloatField()) / F("total"))
+        .select_related("objective__task")
+        .order_by("rate", "-total")[:10]
+    )
+    missed = list(
+        ItemMissStat.objects.filter(cohort=cohort, missed__gt=0)
+        .select_related("question__task")
+        .order_by("-missed", "-seen")[:10]
+    )
+    weeks = list(WeekStat.objects.filter(cohort=cohort).order_by("-week")[:12])
+    completion = {
+        row["assignment_id"]: row
+        for row in AssignmentAttempt.objects.filter(assignment__cohort=cohort)
+        .values("assignment_id")
+        .annotate(
+            started=Count("id"),
+            done=Count("id", filter=Q(attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED])),
+        )
+    }
+    assignments = [
+        {
+            "assignment": a,
+            "started": completion.get(a.pk, {}).get("started", 0),
+            "done": completion.get(a.pk, {}).get("done", 0),
+            "members": len(members),
+        }
+        for a in Assignment.objects.filter(cohort=cohort).order_by("-due_at")
+    ]
+    return Dashboard(cohort, members, histogram, tasks, weakest, missed, weeks, assignments)
+
+
+def member_percentile(*, cohort: Cohort, user) -> int | None:
+    """The member's rank among members with a mock score, as a percentile; no one else's score is revealed."""
+    if not cohort.show_percentile:
+        return None
+    mine = MemberStat.objects.filter(cohort=cohort, user=user).values_list("latest_scaled", flat=True).first()
+    if mine is None:
+        return None
+    scores = MemberStat.objects.filter(cohort=cohort, latest_scaled__isnull=False)
+    below = scores.filter(latest_scaled__lt=mine).count()
+    total = scores.count()
+    return round(100 * below / total) if total > 1 else None

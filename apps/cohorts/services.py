@@ -1,0 +1,333 @@
+"""Writes for organisations and cohorts: joining, rosters, assignments, and the dashboard aggregates."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.cohorts.models import (
+    Assignment,
+    AssignmentAttempt,
+    Cohort,
+    CohortMember,
+    CountedAttempt,
+    Membership,
+    MemberStat,
+    Organisation,
+    Role,
+    WeekStat,
+)
+from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
+from apps.exams.services import attempt_start_mock, attempt_start_practice
+from apps.scoring.models import AttemptResult
+from apps.syllabus.models import Exam, Task
+
+ROSTER_MAX_LINES = 5000
+USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
+
+
+class CohortError(Exception):
+    """A refused request, with a message for the person who made it."""
+
+
+@transaction.atomic
+def organisation_create(*, name: str, slug: str, admin) -> Organisation:
+    organisation = Organisation.objects.create(name=name, slug=slug)
+    Membership.objects.create(organisation=organisation, user=admin, role=Role.ADMIN)
+    return organisation
+
+
+def _role(user, organisation: Organisation) -> str | None:
+    return Membership.objects.filter(organisation=organisation, user=user).values_list("role", flat=True).first()
+
+
+@transaction.atomic
+def cohort_create(*, organisation: Organisation, exam: Exam, name: str, by) -> Cohort:
+    """Org admins and leads create cohorts; the creator leads it."""
+    if _role(by, organisation) not in (Role.ADMIN, Role.LEAD):
+        raise CohortError("Only team leads and organisation admins create cohorts.")
+    name = name.strip()
+    if not name:
+        raise CohortError("Give the cohort a name.")
+    cohort = Cohort.objects.create(organisation=organisation, exam=exam, name=name[:200])
+    cohort.leads.add(by)
+    return cohort
+
+
+def _join(cohort: Cohort, user, via: str) -> CohortMember:
+    Membership.objects.get_or_create(organisation=cohort.organisation, user=user, defaults={"role": Role.CANDIDATE})
+    member, _ = CohortMember.objects.get_or_create(cohort=cohort, user=user, defaults={"via": via})
+    return member
+
+
+@transaction.atomic
+def cohort_join(*, user, code: str = "", token: str = "") -> Cohort:
+    """Join through a join code or an invite link; joining twice changes nothing."""
+    cohort = None
+    if code:
+        cohort = Cohort.objects.filter(join_code=code.strip().upper()).first()
+    elif token:
+        try:
+            cohort = Cohort.objects.filter(invite_token=token).first()
+        except Exception:  # a malformed UUID is just a wrong link
+            cohort = None
+    if cohort is None:
+        raise CohortError("That join code or invite link is not valid. Check it with your team lead.")
+    _join(cohort, user, CohortMember.Via.CODE if code else CohortMember.Via.INVITE)
+    return cohort
+
+
+@dataclass
+class RosterResult:
+    added: int = 0
+    created: int = 0
+    already: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv") -> RosterResult:
+    """Add people from a CSV with the columns ``username,email[,first_name,last_name]``.
+
+    Every line is checked first; any error means nothing is imported, and each error names its line.
+    Unknown people get an account without a password: they set one through the invite link flow.
+    """
+    result = RosterResult()
+    rows: list[tuple[int, dict[str, str]]] = []
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"username", "email"} <= {f.strip().lower() for f in reader.fieldnames}:
+        result.errors.append(f"{filename}: line 1: the header must name the columns username and email.")
+        return result
+    seen: set[str] = set()
+    for line, raw in enumerate(reader, start=2):
+        if line > ROSTER_MAX_LINES + 1:
+            result.errors.append(f"{filename}: more than {ROSTER_MAX_LINES} people; split the file.")
+            break
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        username, email = row.get("username", ""), row.get("email", "")
+        if not USERNAME_RE.match(username):
+            result.errors.append(
+                f"{filename}: line {line}: username {username!r} is empty or has characters not allowed."
+            )
+            continue
+        if email and ("@" not in email or len(email) > 254):
+            result.errors.append(f"{filename}: line {line}: email {email!r} is not an email address.")
+            continue
+        if username.lower() in seen:
+            result.errors.append(f"{filename}: line {line}: {username} appears twice.")
+            continue
+        seen.add(username.lower())
+        rows.append((line, row))
+    if result.errors:
+        return result
+    users = get_user_model()
+    with transaction.atomic():
+        for _, row in rows:
+            user = users.objects.filter(username__iexact=row["username"]).first()
+            if user is None:
+                user = users.objects.create_user(
+                    row["username"],
+                    email=row.get("email", ""),
+                    first_name=row.get("first_name", "")[:150],
+                    last_name=row.get("last_name", "")[:150],
+                )
+                result.created += 1
+            if CohortMember.objects.filter(cohort=cohort, user=user).exists():
+                result.already += 1
+                continue
+            _join(cohort, user, CohortMember.Via.ROSTER)
+            result.added += 1
+    return result
+
+
+@transaction.atomic
+def assignment_create(
+    *, cohort: Cohort, by, kind: str, title: str, due_at: datetime, task_ids: list[int] | None = None, size: int = 65
+) -> Assignment:
+    if not cohort.leads.filter(pk=by.pk).exists():
+        raise CohortError("Only this cohort's leads assign work to it.")
+    if kind == Assignment.Kind.PRACTICE and not task_ids:
+        raise CohortError("A practice assignment needs at least one task.")
+    assignment = Assignment.objects.create(
+        cohort=cohort,
+        kind=kind,
+        title=title.strip()[:200] or "Assignment",
+        due_at=due_at,
+        created_by=by,
+        size=cohort.exam.question_count if kind == Assignment.Kind.MOCK else max(1, min(size, 65)),
+    )
+    if task_ids:
+        tasks = list(Task.objects.filter(domain__exam=cohort.exam, pk__in=task_ids))
+        if len(tasks) != len(set(task_ids)):
+            raise CohortError("Some of the chosen tasks are not part of this cohort's exam.")
+        assignment.tasks.set(tasks)
+    return assignment
+
+
+@transaction.atomic
+def assignment_start(*, assignment: Assignment, user) -> Attempt:
+    """Start (or resume) the member's attempt for an assignment."""
+    if not CohortMember.objects.filter(cohort=assignment.cohort, user=user).exists():
+        raise CohortError("This assignment is for another cohort.")
+    link = AssignmentAttempt.objects.select_related("attempt").filter(assignment=assignment, user=user).first()
+    if link is not None:
+        return link.attempt
+    exam = assignment.cohort.exam
+    if assignment.kind == Assignment.Kind.MOCK:
+        attempt = attempt_start_mock(candidate=user, exam=exam)
+        if AssignmentAttempt.objects.filter(attempt=attempt).exists():
+            raise CohortError("Finish the mock you already have in progress first.")
+    else:
+        attempt = attempt_start_practice(
+            candidate=user,
+            exam=exam,
+            task_ids=list(assignment.tasks.values_list("pk", flat=True)),
+            count=assignment.size,
+            timed=True,
+            feedback="end",
+        )
+    AssignmentAttempt.objects.create(assignment=assignment, attempt=attempt, user=user)
+    return attempt
+
+
+def _week(moment: datetime) -> date:
+    day = timezone.localtime(moment).date()
+    return day - timedelta(days=day.weekday())
+
+
+def member_stat_refresh(*, cohort: Cohort, user) -> MemberStat:
+    """Recompute one member's row from their scored attempts (a handful of queries, whatever the cohort size)."""
+    results = list(
+        AttemptResult.objects.filter(attempt__candidate=user, attempt__exam=cohort.exam)
+        .select_related("attempt")
+        .order_by("attempt__started_at")
+    )
+    mocks = [r for r in results if r.attempt.mode == AttemptMode.MOCK]
+    tasks: dict[str, list[int]] = {}
+    for result in results:
+        for row in result.by_task:
+            pair = tasks.setdefault(row["code"], [0, 0])
+            pair[0] += row["correct"]
+            pair[1] += row["total"]
+    stat, _ = MemberStat.objects.update_or_create(
+        cohort=cohort,
+        user=user,
+        defaults={
+            "latest_scaled": mocks[-1].scaled_score if mocks else None,
+            "best_scaled": max(r.scaled_score for r in mocks) if mocks else None,
+            "pass_probability": mocks[-1].pass_probability if mocks else None,
+            "trend": mocks[-1].scaled_score - mocks[-2].scaled_score if len(mocks) > 1 else None,
+            "attempts": len(results),
+            "last_active": results[-1].attempt.submitted_at if results else None,
+            "tasks": tasks,
+        },
+    )
+    return stat
+
+
+def week_stat_refresh(*, cohort: Cohort, week: date) -> WeekStat:
+    start = timezone.make_aware(datetime.combine(week, datetime.min.time()))
+    latest: dict[int, AttemptResult] = {}
+    for result in (
+        AttemptResult.objects.filter(
+            attempt__candidate__cohort_memberships__cohort=cohort,
+            attempt__exam=cohort.exam,
+            attempt__mode=AttemptMode.MOCK,
+            attempt__submitted_at__gte=start,
+            attempt__submitted_at__lt=start + timedelta(days=7),
+        )
+        .select_related("attempt")
+        .order_by("attempt__submitted_at")
+    ):
+        latest[result.attempt.candidate_id] = result
+    scores = [r.scaled_score for r in latest.values()]
+    stat, _ = WeekStat.objects.update_or_create(
+        cohort=cohort,
+        week=week,
+        defaults={
+            "active": len(latest),
+            "ready": sum(1 for r in latest.values() if r.passed),
+            "mean_scaled": sum(scores) / len(scores) if scores else None,
+        },
+    )
+    return stat
+
+
+# Increments as upserts, one statement per table; the same SQL runs on PostgreSQL and SQLite. The ORM's
+# bulk_create(update_conflicts=True) can only overwrite a column, not add to it, hence raw SQL.
+_OBJECTIVE_UPSERT = """
+INSERT INTO cohorts_objectivestat (cohort_id, objective_id, correct, total) VALUES {values}
+ON CONFLICT (cohort_id, objective_id) DO UPDATE
+SET correct = cohorts_objectivestat.correct + excluded.correct, total = cohorts_objectivestat.total + excluded.total
+"""
+_ITEM_UPSERT = """
+INSERT INTO cohorts_itemmissstat (cohort_id, family, question_id, missed, seen) VALUES {values}
+ON CONFLICT (cohort_id, family) DO UPDATE
+SET missed = cohorts_itemmissstat.missed + excluded.missed, seen = cohorts_itemmissstat.seen + excluded.seen,
+    question_id = excluded.question_id
+"""
+
+
+def _tallies_add(cohort_id: int, objectives: list[tuple[int, int, int]], items: list[tuple]) -> None:
+    with connection.cursor() as cursor:
+        if objectives:
+            cursor.execute(
+                _OBJECTIVE_UPSERT.format(values=", ".join(["(%s, %s, %s, %s)"] * len(objectives))),
+                [value for oid, correct, total in objectives for value in (cohort_id, oid, correct, total)],
+            )
+        if items:
+            cursor.execute(
+                _ITEM_UPSERT.format(values=", ".join(["(%s, %s, %s, %s, 1)"] * len(items))),
+                [value for family, qid, missed in items for value in (cohort_id, _uuid_param(family), qid, missed)],
+            )
+
+
+def _uuid_param(value):
+    # SQLite stores UUIDField as 32 hex characters; PostgreSQL takes the UUID itself.
+    return value if connection.vendor == "postgresql" else value.hex
+
+
+def cohort_stats_on_scored(*, attempt_id: int) -> int:
+    """After an attempt is scored: refresh the member's row and add the attempt to each of their cohorts'
+    objective and item tallies exactly once. Returns the number of cohorts updated."""
+    attempt = Attempt.objects.filter(pk=attempt_id, state=AttemptState.SCORED).select_related("result").first()
+    if attempt is None:
+        return 0
+    cohorts = list(Cohort.objects.filter(members__user_id=attempt.candidate_id, exam_id=attempt.exam_id))
+    if not cohorts:
+        return 0
+    rows = list(
+        AttemptItem.objects.filter(attempt=attempt, scored=True).values_list(
+            "question_id", "question__family", "is_correct"
+        )
+    )
+    objectives: dict[int, list[int]] = {}
+    for question_id, objective_id in AttemptItem.objects.filter(attempt=attempt, scored=True).values_list(
+        "question_id", "question__objectives"
+    ):
+        if objective_id is not None:
+            objectives.setdefault(objective_id, []).append(question_id)
+    correct_by_question = {question_id: bool(correct) for question_id, _, correct in rows}
+    for cohort in cohorts:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    CountedAttempt.objects.create(cohort=cohort, attempt=attempt)
+            except IntegrityError:
+                pass  # counted before: a retried task must not count twice
+            else:
+                _tallies_add(
+                    cohort.pk,
+                    [(oid, sum(correct_by_question[q] for q in qids), len(qids)) for oid, qids in objectives.items()],
+                    [(family, qid, 0 if correct else 1) for qid, family, correct in rows],
+                )
+            member_stat_refresh(cohort=cohort, user=attempt.candidate)
+            if attempt.mode == AttemptMode.MOCK and attempt.submitted_at:
+                week_stat_refresh(cohort=cohort, week=_week(attempt.submitted_at))
+    return len(cohorts)

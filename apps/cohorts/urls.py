@@ -1,0 +1,17 @@
+from django.urls import path
+
+from apps.cohorts import views
+
+app_name = "cohorts"
+
+urlpatterns = [
+    path("", views.cohorts_home, name="home"),
+    path("new/", views.cohort_new, name="new"),
+    path("join/", views.join_by_code, name="join-code"),
+    path("join/<str:token>/", views.join_by_invite, name="join-invite"),
+    path("<int:cohort_id>/", views.dashboard, name="dashboard"),
+    path("<int:cohort_id>/roster/", views.roster_upload, name="roster"),
+    path("<int:cohort_id>/assign/", views.assignment_new, name="assign"),
+    path("<int:cohort_id>/export/<str:table>.csv", views.export_csv, name="export"),
+    path("assignments/<int:assignment_id>/start/", views.assignment_begin, name="assignment-start"),
+]

@@ -1,0 +1,256 @@
+"""Cohorts over HTTP: thin views over the services and selectors; leads see only their cohorts."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from apps.cohorts.forms import AssignmentForm, CohortForm, JoinForm, RosterForm
+from apps.cohorts.models import Assignment, Cohort, Membership, Role
+from apps.cohorts.selectors import (
+    assignments_for_member,
+    can_create_cohorts,
+    cohort_dashboard,
+    cohort_for_lead,
+    cohorts_led_by,
+    cohorts_of_member,
+)
+from apps.cohorts.services import (
+    CohortError,
+    assignment_create,
+    assignment_start,
+    cohort_create,
+    cohort_join,
+    roster_import,
+)
+from apps.syllabus.selectors import exam_default
+
+
+@login_required
+@require_GET
+def cohorts_home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "cohorts/home.html",
+        {
+            "led": cohorts_led_by(user=request.user),
+            "member_of": cohorts_of_member(user=request.user),
+            "assignments": assignments_for_member(user=request.user),
+            "can_create": can_create_cohorts(request.user),
+            "form": CohortForm(),
+            "join_form": JoinForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def cohort_new(request: HttpRequest) -> HttpResponse:
+    form = CohortForm(request.POST)
+    membership = Membership.objects.filter(user=request.user, role__in=[Role.ADMIN, Role.LEAD]).first()
+    if membership is None:
+        raise Http404("You do not lead teams in any organisation.")
+    if not form.is_valid():
+        messages.error(request, "Give the cohort a name.")
+        return redirect("cohorts:home")
+    try:
+        cohort = cohort_create(
+            organisation=membership.organisation, exam=exam_default(), name=form.cleaned_data["name"], by=request.user
+        )
+    except CohortError as exc:
+        messages.error(request, str(exc))
+        return redirect("cohorts:home")
+    return redirect("cohorts:dashboard", cohort.pk)
+
+
+@login_required
+@require_POST
+def join_by_code(request: HttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST)
+    try:
+        cohort = cohort_join(user=request.user, code=form.data.get("code", ""))
+    except CohortError as exc:
+        messages.error(request, str(exc))
+        return redirect("cohorts:home")
+    messages.success(request, f"You joined {cohort.name}.")
+    return redirect("cohorts:home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join_by_invite(request: HttpRequest, token: str) -> HttpResponse:
+    cohort = Cohort.objects.filter(invite_token=token).first() if _is_uuid(token) else None
+    if cohort is None:
+        raise Http404("This invite link is not valid.")
+    if request.method == "POST":
+        cohort_join(user=request.user, token=token)
+        messages.success(request, f"You joined {cohort.name}.")
+        return redirect("cohorts:home")
+    return render(request, "cohorts/join.html", {"cohort": cohort})
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    context = {
+        "data": cohort_dashboard(cohort=cohort),
+        "cohort": cohort,
+        "roster_form": RosterForm(),
+        "assignment_form": AssignmentForm(exam=cohort.exam),
+        "invite_url": request.build_absolute_uri(f"/cohorts/join/{cohort.invite_token}/"),
+    }
+    if request.htmx:
+        return render(request, "cohorts/dashboard.html#dashboard-body", context)
+    return render(request, "cohorts/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def roster_upload(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    form = RosterForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("roster", []):
+            messages.error(request, error)
+        return redirect("cohorts:dashboard", cohort.pk)
+    result = roster_import(cohort=cohort, text=form.cleaned_data["roster"], filename=request.FILES["roster"].name)
+    if result.errors:
+        messages.error(request, "Nothing was imported. " + " ".join(result.errors[:20]))
+    else:
+        messages.success(
+            request,
+            f"Roster imported: {result.added} added ({result.created} new accounts), {result.already} already in.",
+        )
+    return redirect("cohorts:dashboard", cohort.pk)
+
+
+@login_required
+@require_POST
+def assignment_new(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    form = AssignmentForm(request.POST, exam=cohort.exam)
+    if not form.is_valid():
+        messages.error(
+            request, "Check the assignment: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        )
+        return redirect("cohorts:dashboard", cohort.pk)
+    try:
+        assignment_create(
+            cohort=cohort,
+            by=request.user,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+            due_at=form.cleaned_data["due_at"],
+            task_ids=[t.pk for t in form.cleaned_data["tasks"]],
+            size=form.cleaned_data["size"] or 20,
+        )
+    except CohortError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Assigned.")
+    return redirect("cohorts:dashboard", cohort.pk)
+
+
+@login_required
+@require_POST
+def assignment_begin(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = get_object_or_404(Assignment.objects.filter(cohort__members__user=request.user), pk=assignment_id)
+    try:
+        attempt = assignment_start(assignment=assignment, user=request.user)
+    except CohortError as exc:
+        messages.error(request, str(exc))
+        return redirect("cohorts:home")
+    return redirect("exams:open", attempt.pk)
+
+
+EXPORTS = {"members", "objectives", "items", "weeks"}
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest, cohort_id: int, table: str) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    if table not in EXPORTS:
+        raise Http404("No such table.")
+    data = cohort_dashboard(cohort=cohort)
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-{table}.csv"'
+    writer = csv.writer(response)
+    if table == "members":
+        writer.writerow(
+            [
+                "username",
+                "latest",
+                "best",
+                "pass_probability",
+                "attempts",
+                "last_active",
+                "trend",
+                *[t.code for t in data.tasks],
+            ]
+        )
+        for row in data.members:
+            stat = row["stat"]
+            tasks = stat.tasks if stat else {}
+            writer.writerow(
+                [
+                    _safe(row["user"].username),
+                    *(
+                        [
+                            stat.latest_scaled,
+                            stat.best_scaled,
+                            _round(stat.pass_probability),
+                            stat.attempts,
+                            stat.last_active.isoformat() if stat.last_active else "",
+                            stat.trend,
+                        ]
+                        if stat
+                        else ["", "", "", 0, "", ""]
+                    ),
+                    *[_percent(tasks.get(t.code)) for t in data.tasks],
+                ]
+            )
+    elif table == "objectives":
+        writer.writerow(["objective", "statement", "correct", "total"])
+        for stat in data.weakest_objectives:
+            writer.writerow([stat.objective.code, _safe(stat.objective.statement), stat.correct, stat.total])
+    elif table == "items":
+        writer.writerow(["item", "task", "missed", "seen"])
+        for stat in data.most_missed:
+            writer.writerow([_safe(str(stat.question)), stat.question.task.code, stat.missed, stat.seen])
+    else:
+        writer.writerow(["week", "active", "ready", "mean_scaled"])
+        for week in data.weeks:
+            writer.writerow([week.week.isoformat(), week.active, week.ready, _round(week.mean_scaled)])
+    return response
+
+
+def _safe(text: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in user-written text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _round(value):
+    return "" if value is None else round(value, 3)
+
+
+def _percent(pair):
+    return "" if not pair or not pair[1] else round(100 * pair[0] / pair[1])

@@ -1,0 +1,158 @@
+"""Teams: a lead's cohort, joining, assignments, rosters and the dashboard's aggregates and privacy."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.cohorts.models import (
+    Cohort,
+    CohortMember,
+    ItemMissStat,
+    Membership,
+    MemberStat,
+    ObjectiveStat,
+    Organisation,
+    Role,
+)
+from apps.cohorts.services import cohort_create, cohort_join, cohort_stats_on_scored, roster_import
+from apps.exams.models import Attempt
+from apps.exams.services import attempt_submit
+
+
+@pytest.fixture
+def organisation(lead):
+    organisation = Organisation.objects.create(name="Acme Training", slug="acme")
+    Membership.objects.create(organisation=organisation, user=lead, role=Role.LEAD)
+    return organisation
+
+
+@pytest.fixture
+def cohort(organisation, lead, exam):
+    return cohort_create(organisation=organisation, exam=exam, name="Spring bootcamp", by=lead)
+
+
+def test_lead_creates_invites_assigns_and_sees_the_result(
+    client, bank, lead, candidate, organisation, django_capture_on_commit_callbacks
+):
+    # the lead creates a cohort and an assignment
+    client.force_login(lead)
+    response = client.post(reverse("cohorts:new"), {"name": "Cloud team"})
+    cohort = Cohort.objects.get(name="Cloud team")
+    assert response.url == reverse("cohorts:dashboard", args=[cohort.pk])
+    due = (timezone.now() + timedelta(days=7)).strftime("%Y-%m-%d %H:%M")
+    client.post(reverse("cohorts:assign", args=[cohort.pk]), {"title": "Mock 1", "kind": "mock", "due_at": due})
+
+    # the candidate follows the invite link, sees the assignment and takes it
+    client.force_login(candidate)
+    client.post(reverse("cohorts:join-invite", args=[cohort.invite_token]))
+    home = client.get(reverse("cohorts:home")).content.decode()
+    assert "Assigned to you" in home
+    assert "Mock 1" in home
+    assignment = cohort.assignments.get()
+    response = client.post(reverse("cohorts:assignment-start", args=[assignment.pk]))
+    attempt = Attempt.objects.get(candidate=candidate)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt=attempt)
+
+    # no one recomputes anything: the dashboard already shows the result
+    attempt.refresh_from_db()
+    client.force_login(lead)
+    body = client.get(reverse("cohorts:dashboard", args=[cohort.pk])).content.decode()
+    assert f"<td>{attempt.result.scaled_score}</td>" in body
+    assert "1/1" in body  # the assignment is completed by its one member
+    assert MemberStat.objects.get(cohort=cohort, user=candidate).attempts == 1
+    assert ObjectiveStat.objects.filter(cohort=cohort).exists()
+
+
+def test_aggregates_count_an_attempt_once(bank, cohort, candidate, django_capture_on_commit_callbacks):
+    cohort_join(user=candidate, code=cohort.join_code)
+    from tests.scoring.factories import scored_mock
+
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = scored_mock(exam=bank, candidate=candidate, ability=0.5, seed=4)
+    seen = sum(ItemMissStat.objects.filter(cohort=cohort).values_list("seen", flat=True))
+
+    cohort_stats_on_scored(attempt_id=attempt.pk)
+
+    assert seen == 50
+    assert sum(ItemMissStat.objects.filter(cohort=cohort).values_list("seen", flat=True)) == 50
+
+
+def test_dashboard_is_only_for_its_leads(client, cohort, candidate, instructor, exam):
+    other_lead = get_user_model().objects.create_user("other-lead")
+    other_org = Organisation.objects.create(name="Other", slug="other")
+    Membership.objects.create(organisation=other_org, user=other_lead, role=Role.LEAD)
+    cohort_create(organisation=other_org, exam=exam, name="Theirs", by=other_lead)
+    urls = [
+        reverse("cohorts:dashboard", args=[cohort.pk]),
+        reverse("cohorts:export", args=[cohort.pk, "members"]),
+    ]
+    for user in (candidate, instructor, other_lead):
+        client.force_login(user)
+        for url in urls:
+            assert client.get(url).status_code == 404, (user, url)
+
+
+def test_org_admins_see_every_cohort_of_their_organisation(client, cohort, organisation):
+    admin = get_user_model().objects.create_user("org-admin")
+    Membership.objects.create(organisation=organisation, user=admin, role=Role.ADMIN)
+    client.force_login(admin)
+    assert client.get(reverse("cohorts:dashboard", args=[cohort.pk])).status_code == 200
+
+
+def test_wrong_join_codes_are_refused(client, candidate, cohort):
+    client.force_login(candidate)
+    response = client.post(reverse("cohorts:join-code"), {"code": "NOPE1234"}, follow=True)
+    assert "not valid" in response.content.decode()
+    assert client.get(reverse("cohorts:join-invite", args=["not-a-uuid"])).status_code == 404
+    assert not CohortMember.objects.exists()
+
+
+def test_roster_errors_are_reported_per_line_and_nothing_is_imported(cohort):
+    text = "username,email\nada,ada@example.com\n,nobody@example.com\nbob,not-an-email\nada,again@example.com\n"
+
+    result = roster_import(cohort=cohort, text=text, filename="team.csv")
+
+    assert result.errors == [
+        "team.csv: line 3: username '' is empty or has characters not allowed.",
+        "team.csv: line 4: email 'not-an-email' is not an email address.",
+        "team.csv: line 5: ada appears twice.",
+    ]
+    assert not CohortMember.objects.exists()
+    assert not get_user_model().objects.filter(username="ada").exists()
+
+
+def test_roster_upload_adds_people(client, lead, cohort, candidate):
+    client.force_login(lead)
+    upload = SimpleUploadedFile(
+        "team.csv", "\ufeffusername,email\ncand,c@example.com\nnew-person,n@example.com\n".encode()
+    )
+
+    response = client.post(reverse("cohorts:roster", args=[cohort.pk]), {"roster": upload}, follow=True)
+
+    assert "2 added (1 new accounts)" in response.content.decode()
+    assert set(cohort.members.values_list("user__username", flat=True)) == {"cand", "new-person"}
+
+
+def test_csv_export_neutralises_formulas(client, lead, cohort):
+    user = get_user_model().objects.create_user("=HYPERLINK(1)")
+    CohortMember.objects.create(cohort=cohort, user=user, via="lead")
+    client.force_login(lead)
+
+    body = client.get(reverse("cohorts:export", args=[cohort.pk, "members"])).content.decode()
+
+    assert "'=HYPERLINK(1)" in body
+    assert client.get(reverse("cohorts:export", args=[cohort.pk, "secrets"])).status_code == 404
+
+
+def test_dashboard_query_budget(client, lead, cohort, bank, django_assert_max_num_queries):
+    users = get_user_model()
+    for n in range(30):
+        CohortMember.objects.create(cohort=cohort, user=users.objects.create_user(f"m{n}"), via="lead")
+    client.force_login(lead)
+    with django_assert_max_num_queries(15):
+        client.get(reverse("cohorts:dashboard", args=[cohort.pk]))
