@@ -16,5 +16,6 @@ urlpatterns = [
     path("exams/", include("apps.exams.urls")),
     path("", include("apps.scoring.urls")),
     path("cohorts/", include("apps.cohorts.urls")),
+    path("api/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -80,3 +80,9 @@ def test_production_refuses_the_development_secret():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_nul_bytes_are_refused_with_400(client, candidate, exam):
+    client.force_login(candidate)
+    assert client.get("/exams/practice/?task=1.1%00").status_code == 400
+    assert client.post("/progress/rules/", {"task": "1.1", "text": "a\x00b"}).status_code == 400

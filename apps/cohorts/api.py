@@ -1,0 +1,66 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.cohorts.selectors import cohort_dashboard, cohort_for_lead
+
+
+class MemberOutput(serializers.Serializer):
+    username = serializers.CharField()
+    latest_scaled = serializers.IntegerField(allow_null=True)
+    best_scaled = serializers.IntegerField(allow_null=True)
+    pass_probability = serializers.FloatField(allow_null=True)
+    attempts = serializers.IntegerField()
+    last_active = serializers.DateTimeField(allow_null=True)
+    trend = serializers.IntegerField(allow_null=True)
+    tasks = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()))
+
+
+class WeekOutput(serializers.Serializer):
+    week = serializers.DateField()
+    active = serializers.IntegerField()
+    ready = serializers.IntegerField()
+    mean_scaled = serializers.FloatField(allow_null=True)
+
+
+class AnalyticsOutput(serializers.Serializer):
+    cohort = serializers.CharField()
+    members = MemberOutput(many=True)
+    weeks = WeekOutput(many=True)
+    weakest_objectives = serializers.ListField(child=serializers.DictField())
+
+
+class CohortAnalyticsApi(APIView):
+    @extend_schema(responses=AnalyticsOutput, summary="A cohort's analytics (its leads only)")
+    def get(self, request, cohort_id: int):
+        cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+        data = cohort_dashboard(cohort=cohort)
+        members = []
+        for row in data.members:
+            stat = row["stat"]
+            members.append(
+                {
+                    "username": row["user"].get_username(),
+                    "latest_scaled": stat.latest_scaled if stat else None,
+                    "best_scaled": stat.best_scaled if stat else None,
+                    "pass_probability": stat.pass_probability if stat else None,
+                    "attempts": stat.attempts if stat else 0,
+                    "last_active": stat.last_active if stat else None,
+                    "trend": stat.trend if stat else None,
+                    "tasks": stat.tasks if stat else {},
+                }
+            )
+        return Response(
+            AnalyticsOutput(
+                {
+                    "cohort": cohort.name,
+                    "members": members,
+                    "weeks": data.weeks,
+                    "weakest_objectives": [
+                        {"objective": s.objective.code, "correct": s.correct, "total": s.total}
+                        for s in data.weakest_objectives
+                    ],
+                }
+            ).data
+        )

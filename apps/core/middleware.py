@@ -1,0 +1,24 @@
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+
+class RejectNulBytesMiddleware:
+    """Refuse requests with NUL characters in the path, query or form fields.
+
+    PostgreSQL cannot store or compare text containing NUL, so such input would otherwise surface as a server
+    error deep inside a query. It is never legitimate here, so it gets a clear 400 at the door.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        values = [request.path, request.META.get("QUERY_STRING", "")]
+        values += [value for key in request.GET for value in [key, *request.GET.getlist(key)]]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [value for key in request.POST for value in [key, *request.POST.getlist(key)]]
+        if any("\x00" in value or "%00" in value for value in values):
+            return HttpResponseBadRequest("Request refused: it contains a NUL character.", content_type="text/plain")
+        return self.get_response(request)

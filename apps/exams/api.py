@@ -1,0 +1,218 @@
+"""Candidate API for attempts: the same services and integrity rules as the HTML exam (no keys before
+submission, the server's deadline, scoped to the candidate)."""
+
+from __future__ import annotations
+
+from django.http import QueryDict
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.api import paginated
+from apps.exams.assembly import FormAssemblyError
+from apps.exams.models import Attempt, AttemptItem, AttemptMode, Feedback
+from apps.exams.presentation import AnswerFormatError, item_display
+from apps.exams.selectors import (
+    attempt_for_candidate,
+    attempt_item_at,
+    attempt_remaining_seconds,
+    attempts_of,
+)
+from apps.exams.services import (
+    AttemptClosedError,
+    attempt_answer_save,
+    attempt_expire_if_due,
+    attempt_start_mock,
+    attempt_start_practice,
+    attempt_submit,
+)
+from apps.syllabus.models import Task
+from apps.syllabus.selectors import exam_default
+
+
+class ConflictError(ValidationError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class AttemptOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    mode = serializers.CharField()
+    state = serializers.CharField()
+    feedback = serializers.CharField()
+    item_count = serializers.IntegerField()
+    started_at = serializers.DateTimeField()
+    deadline = serializers.DateTimeField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    remaining_seconds = serializers.SerializerMethodField()
+
+    def get_remaining_seconds(self, obj: Attempt) -> int | None:
+        return attempt_remaining_seconds(attempt=obj)
+
+
+class StartInput(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=[AttemptMode.MOCK, AttemptMode.PRACTICE])
+    tasks = serializers.ListField(
+        child=serializers.CharField(max_length=10), required=False, default=list, max_length=20
+    )
+    count = serializers.IntegerField(min_value=1, max_value=65, default=10)
+    timed = serializers.BooleanField(default=True)
+    feedback = serializers.ChoiceField(choices=Feedback.choices, default=Feedback.END)
+
+
+class PartOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    text = serializers.CharField()
+    selected = serializers.JSONField(allow_null=True)
+
+
+class ItemOutput(serializers.Serializer):
+    """An item as the candidate sees it: display numbers and texts, never a key, rationale or explanation."""
+
+    position = serializers.IntegerField()
+    type = serializers.CharField()
+    case_study = serializers.CharField(allow_null=True)
+    stem = serializers.CharField()
+    flagged = serializers.BooleanField()
+    options = PartOutput(many=True)
+    steps = PartOutput(many=True)
+    prompts = PartOutput(many=True)
+    responses = PartOutput(many=True)
+
+
+class AnswerInput(serializers.Serializer):
+    choices = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=20), required=False, max_length=20
+    )
+    steps = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=20), required=False)
+    prompts = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=20), required=False)
+    seq = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+
+    def as_post(self) -> QueryDict:
+        data = QueryDict(mutable=True)
+        data.setlist("choice", [str(n) for n in self.validated_data.get("choices", [])])
+        for key, value in self.validated_data.get("steps", {}).items():
+            data[f"step-{key}"] = str(value)
+        for key, value in self.validated_data.get("prompts", {}).items():
+            data[f"prompt-{key}"] = str(value)
+        return data
+
+
+class SavedOutput(serializers.Serializer):
+    saved_at = serializers.DateTimeField()
+    seq = serializers.IntegerField()
+    applied = serializers.BooleanField()
+
+
+def _own(request, attempt_id: int) -> Attempt:
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    if attempt_expire_if_due(attempt=attempt):
+        attempt.refresh_from_db()
+    return attempt
+
+
+class AttemptListApi(APIView):
+    @extend_schema(
+        responses=paginated(AttemptOutput, "AttemptPage"), summary="Your attempts", operation_id="v1_attempts_list"
+    )
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(
+            attempts_of(candidate=request.user).order_by("-started_at"), request, view=self
+        )
+        return paginator.get_paginated_response(AttemptOutput(page, many=True).data)
+
+    @extend_schema(request=StartInput, responses={201: AttemptOutput}, summary="Start a full mock or a practice set")
+    def post(self, request):
+        serializer = StartInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        exam = exam_default()
+        if exam is None:
+            raise NotFound("No exam is loaded.")
+        try:
+            if data["mode"] == AttemptMode.MOCK:
+                attempt = attempt_start_mock(candidate=request.user, exam=exam)
+            else:
+                tasks = list(
+                    Task.objects.filter(domain__exam=exam, code__in=data["tasks"]).values_list("pk", flat=True)
+                )
+                if not tasks:
+                    raise ValidationError({"tasks": ["Name at least one task of the exam, e.g. 1.1."]})
+                attempt = attempt_start_practice(
+                    candidate=request.user,
+                    exam=exam,
+                    task_ids=tasks,
+                    count=data["count"],
+                    timed=data["timed"],
+                    feedback=data["feedback"],
+                )
+        except FormAssemblyError as exc:
+            raise ConflictError({"mode": [str(exc)]}) from None
+        return Response(AttemptOutput(attempt).data, status=status.HTTP_201_CREATED)
+
+
+class AttemptDetailApi(APIView):
+    @extend_schema(responses=AttemptOutput, summary="One of your attempts")
+    def get(self, request, attempt_id: int):
+        return Response(AttemptOutput(_own(request, attempt_id)).data)
+
+
+class AttemptItemApi(APIView):
+    @extend_schema(responses=ItemOutput, summary="An item as shown to you, with your saved answer")
+    def get(self, request, attempt_id: int, position: int):
+        attempt = _own(request, attempt_id)
+        item = attempt_item_at(attempt=attempt, position=position)
+        shown = item_display(item.question, item.presentation, item.answer, item.eliminated)
+        question = item.question
+        return Response(
+            ItemOutput(
+                {
+                    "position": item.position,
+                    "type": question.type,
+                    "stem": question.stem,
+                    "flagged": item.flagged,
+                    "case_study": question.case_study.scenario if question.case_study else None,
+                    "options": shown.choices,
+                    "steps": shown.steps,
+                    "prompts": shown.prompts,
+                    "responses": shown.responses,
+                }
+            ).data
+        )
+
+
+class AttemptAnswerApi(APIView):
+    @extend_schema(request=AnswerInput, responses=SavedOutput, summary="Save your answer to an item (idempotent)")
+    def post(self, request, attempt_id: int, position: int):
+        serializer = AnswerInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            result = attempt_answer_save(
+                candidate=request.user,
+                attempt_id=attempt_id,
+                position=position,
+                data=serializer.as_post(),
+                seq=serializer.validated_data.get("seq"),
+            )
+        except (Attempt.DoesNotExist, AttemptItem.DoesNotExist):
+            raise NotFound("No such item in your attempts.") from None
+        except AnswerFormatError as exc:
+            raise ValidationError({"answer": [str(exc)]}) from None
+        except AttemptClosedError as exc:
+            raise ConflictError({"attempt": [exc.reason]}) from None
+        return Response(SavedOutput(result).data)
+
+
+class AttemptSubmitApi(APIView):
+    @extend_schema(
+        request=None, responses=AttemptOutput, summary="Submit the attempt (a second submit changes nothing)"
+    )
+    def post(self, request, attempt_id: int):
+        attempt = _own(request, attempt_id)
+        attempt_submit(attempt=attempt)
+        attempt.refresh_from_db()
+        return Response(AttemptOutput(attempt).data)
