@@ -258,6 +258,16 @@ def report(results: dict, weight: dict[str, int]) -> str:
         f"| item statistics + calibration from the database ({results['scoring']['submitted']:,} attempts) | "
         f"{results['scoring']['statistics_and_calibration_db_seconds']:.1f} s | |",
         "",
+        "## Cohort dashboard",
+        "",
+        "| measure | result | target |",
+        "|---|---:|---:|",
+        f"| server-side render, {results['dashboard']['members']:,} members, "
+        f"{results['dashboard']['attempts']:,} scored attempts: p50 / p95 | {results['dashboard']['p50']:.0f} ms / "
+        f"{results['dashboard']['p95']:.0f} ms | p95 ≤ 150 ms |",
+        f"| SQL queries per dashboard page | {results['dashboard']['queries']} | ≤ 15 |",
+        f"| seed_demo for that cohort | {results['dashboard']['seed_seconds']:.0f} s | |",
+        "",
         "## Targets",
         "",
         f"- Answer saves at saturation / no-op: **{sat['answer save']['rps'] / noop:.2f}** (target ≥ 0.5).",
@@ -291,6 +301,10 @@ def main() -> int:
     from bench import scoring
 
     results["scoring"] = scoring.run(ENV)
+    print("bench: cohort dashboard…", flush=True)
+    from bench import dashboard
+
+    results["dashboard"] = dashboard.run(ENV)
     text = report(results, weight)
     (ROOT / "docs" / "performance.md").write_text(text)
     (ROOT / "bench" / "last-run.json").write_text(json.dumps({"results": results, "weight": weight}, indent=2))

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from apps.cohorts.models import (
@@ -18,8 +19,10 @@ from apps.cohorts.models import (
     Cohort,
     CohortMember,
     CountedAttempt,
+    ItemMissStat,
     Membership,
     MemberStat,
+    ObjectiveStat,
     Organisation,
     Role,
     WeekStat,
@@ -331,3 +334,91 @@ def cohort_stats_on_scored(*, attempt_id: int) -> int:
             if attempt.mode == AttemptMode.MOCK and attempt.submitted_at:
                 week_stat_refresh(cohort=cohort, week=_week(attempt.submitted_at))
     return len(cohorts)
+
+
+@transaction.atomic
+def cohort_stats_rebuild(*, cohort: Cohort) -> None:
+    """Recompute every aggregate of a cohort from scratch, in bulk (after an import, or to repair drift)."""
+    members = list(CohortMember.objects.filter(cohort=cohort).values_list("user_id", flat=True))
+    attempts = Attempt.objects.filter(candidate_id__in=members, exam=cohort.exam, state=AttemptState.SCORED)
+    MemberStat.objects.filter(cohort=cohort).delete()
+    ObjectiveStat.objects.filter(cohort=cohort).delete()
+    ItemMissStat.objects.filter(cohort=cohort).delete()
+    WeekStat.objects.filter(cohort=cohort).delete()
+    CountedAttempt.objects.filter(cohort=cohort).delete()
+    results: dict[int, list[AttemptResult]] = {}
+    for result in (
+        AttemptResult.objects.filter(attempt__in=attempts).select_related("attempt").order_by("attempt__started_at")
+    ):
+        results.setdefault(result.attempt.candidate_id, []).append(result)
+    stats = []
+    weeks: dict[date, dict[int, AttemptResult]] = {}
+    for user_id in members:
+        mine = results.get(user_id, [])
+        mocks = [r for r in mine if r.attempt.mode == AttemptMode.MOCK]
+        tasks: dict[str, list[int]] = {}
+        for result in mine:
+            for row in result.by_task:
+                pair = tasks.setdefault(row["code"], [0, 0])
+                pair[0] += row["correct"]
+                pair[1] += row["total"]
+        for result in mocks:
+            if result.attempt.submitted_at:
+                weeks.setdefault(_week(result.attempt.submitted_at), {})[user_id] = result
+        stats.append(
+            MemberStat(
+                cohort=cohort,
+                user_id=user_id,
+                tasks=tasks,
+                attempts=len(mine),
+                latest_scaled=mocks[-1].scaled_score if mocks else None,
+                best_scaled=max(r.scaled_score for r in mocks) if mocks else None,
+                pass_probability=mocks[-1].pass_probability if mocks else None,
+                trend=mocks[-1].scaled_score - mocks[-2].scaled_score if len(mocks) > 1 else None,
+                last_active=mine[-1].attempt.submitted_at if mine else None,
+            )
+        )
+    MemberStat.objects.bulk_create(stats, batch_size=2000)
+    WeekStat.objects.bulk_create(
+        [
+            WeekStat(
+                cohort=cohort,
+                week=week,
+                active=len(latest),
+                ready=sum(1 for r in latest.values() if r.passed),
+                mean_scaled=sum(r.scaled_score for r in latest.values()) / len(latest),
+            )
+            for week, latest in weeks.items()
+        ]
+    )
+    items = AttemptItem.objects.filter(attempt__in=attempts, scored=True)
+    objective_rows = items.values("question__objectives").annotate(
+        correct=Count("id", filter=Q(is_correct=True)), total=Count("id")
+    )
+    ObjectiveStat.objects.bulk_create(
+        [
+            ObjectiveStat(
+                cohort=cohort, objective_id=row["question__objectives"], correct=row["correct"], total=row["total"]
+            )
+            for row in objective_rows
+            if row["question__objectives"] is not None
+        ]
+    )
+    item_rows = items.values("question__family").annotate(
+        missed=Count("id", filter=Q(is_correct=False)), seen=Count("id"), question_id=Max("question_id")
+    )
+    ItemMissStat.objects.bulk_create(
+        [
+            ItemMissStat(
+                cohort=cohort,
+                family=row["question__family"],
+                question_id=row["question_id"],
+                missed=row["missed"],
+                seen=row["seen"],
+            )
+            for row in item_rows
+        ]
+    )
+    CountedAttempt.objects.bulk_create(
+        [CountedAttempt(cohort=cohort, attempt_id=pk) for pk in attempts.values_list("pk", flat=True)], batch_size=5000
+    )

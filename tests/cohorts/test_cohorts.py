@@ -156,3 +156,24 @@ def test_dashboard_query_budget(client, lead, cohort, bank, django_assert_max_nu
     client.force_login(lead)
     with django_assert_max_num_queries(15):
         client.get(reverse("cohorts:dashboard", args=[cohort.pk]))
+
+
+def test_seed_demo_builds_a_cohort_the_dashboard_can_show(client, exam, lead, django_assert_max_num_queries):
+    from django.core.management import call_command
+
+    from tests.questions.factories import QuestionFactory
+
+    for task in ("1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "4.1", "4.2", "4.3"):
+        for n in range(5):
+            QuestionFactory(exam=exam, task=task, stem=f"{task} question {n}?")
+    call_command("seed_demo", "--members", "20", "--attempts", "60", "--lead", "lead")
+
+    cohort = Cohort.objects.get(name="Demo cohort (20)")
+    assert cohort.members.count() == 20
+    assert MemberStat.objects.filter(cohort=cohort, latest_scaled__isnull=False).count() > 10
+    assert ObjectiveStat.objects.filter(cohort=cohort).exists()
+    client.force_login(lead)
+    with django_assert_max_num_queries(15):
+        body = client.get(reverse("cohorts:dashboard", args=[cohort.pk])).content.decode()
+    assert "Readiness per week" in body
+    assert "Weakest objectives" in body

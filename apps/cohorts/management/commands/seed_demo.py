@@ -1,0 +1,192 @@
+"""Generate a realistic synthetic cohort: members of varied ability taking mocks over twelve weeks, improving as
+they go. Responses are simulated with the Rasch model on the real bank, so dashboards and benchmarks see the
+patterns real data would have (weak tasks, a spread around the pass mark, progress over time)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.cohorts.models import Cohort, CohortMember, Membership, Organisation, Role
+from apps.cohorts.services import cohort_stats_rebuild
+from apps.exams.assembly import largest_remainder
+from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, SubmittedBy
+from apps.questions.models import Question, QuestionStatus
+from apps.scoring import irt
+from apps.scoring.models import AttemptResult
+from apps.scoring.services import classify, exam_cut_theta, item_angoff
+from apps.syllabus.models import Exam
+
+
+class Command(BaseCommand):
+    help = "Create a synthetic cohort: --members people taking --attempts scored mock exams in all."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=1000)
+        parser.add_argument("--attempts", type=int, default=20000)
+        parser.add_argument("--cohort", default="Demo cohort")
+        parser.add_argument("--lead", default="lead")
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, members: int, attempts: int, cohort: str, lead: str, seed: int, **options):
+        if not 1 <= members <= 100_000 or not 0 <= attempts <= 1_000_000:
+            raise CommandError("--members must be 1-100000 and --attempts 0-1000000.")
+        exam = Exam.objects.filter(code="MLA-C01").first()
+        if exam is None:
+            raise CommandError("Load the syllabus and the bank first (make run does).")
+        lead_user = get_user_model().objects.filter(username=lead).first()
+        if lead_user is None:
+            raise CommandError(f"No user {lead!r}; run setup_demo first or pass --lead.")
+        questions = list(
+            Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED).select_related(
+                "task__domain"
+            )
+        )
+        if len(questions) < exam.scored_count:
+            raise CommandError("The bank is too small for mock exams.")
+        rng = np.random.default_rng(seed)
+        with transaction.atomic():
+            group = self._cohort(exam, cohort, lead_user, members, seed)
+            count = self._attempts(exam, group, questions, attempts, rng)
+            cohort_stats_rebuild(cohort=group)
+        self.stdout.write(f"{group.name}: {members} members, {count} scored mock exams.")
+
+    def _cohort(self, exam: Exam, name: str, lead_user, members: int, seed: int) -> Cohort:
+        organisation, _ = Organisation.objects.get_or_create(slug="demo-training", defaults={"name": "Demo Training"})
+        Membership.objects.get_or_create(organisation=organisation, user=lead_user, defaults={"role": Role.LEAD})
+        group = Cohort.objects.create(organisation=organisation, exam=exam, name=f"{name} ({members})")
+        group.leads.add(lead_user)
+        users = get_user_model()
+        unusable = make_password(None)  # synthetic people cannot log in
+        prefix = f"demo{seed}-{group.pk}-"
+        users.objects.bulk_create(
+            [users(username=f"{prefix}{n:05d}", password=unusable, first_name=f"Member {n}") for n in range(members)],
+            batch_size=2000,
+        )
+        people = list(users.objects.filter(username__startswith=prefix).values_list("pk", flat=True))
+        CohortMember.objects.bulk_create([CohortMember(cohort=group, user_id=pk, via="roster") for pk in people])
+        Membership.objects.bulk_create(
+            [Membership(organisation=organisation, user_id=pk, role=Role.CANDIDATE) for pk in people],
+            ignore_conflicts=True,
+        )
+        return group
+
+    def _attempts(self, exam: Exam, group: Cohort, questions: list[Question], total: int, rng) -> int:
+        people = list(CohortMember.objects.filter(cohort=group).values_list("user_id", flat=True))
+        ability = dict(zip(people, rng.normal(-0.2, 0.9, len(people)), strict=True))
+        task_skill = {pk: rng.normal(0, 0.4, 12) for pk in people}
+        by_domain = defaultdict(list)
+        for index, question in enumerate(questions):
+            by_domain[question.task.domain.number].append(index)
+        quota = largest_remainder(exam.scored_count, {d.number: float(d.weight) for d in exam.domains.all()})
+        b = np.array([irt.DIFFICULTY_PRIOR.get(q.difficulty, 0.0) for q in questions])
+        task_index = {code: i for i, code in enumerate(sorted({q.task.code for q in questions}))}
+        cut = exam_cut_theta(exam=exam)
+        scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+        owners = rng.choice(people, size=total)
+        now = timezone.now()
+        created = 0
+        for start in range(0, total, 2000):
+            batch = owners[start : start + 2000]
+            attempt_rows, forms, outcomes = [], [], []
+            for owner in batch:
+                days_ago = float(rng.uniform(0, 84))
+                grown = ability[owner] + 0.6 * (84 - days_ago) / 84  # practice helps
+                form = np.concatenate([rng.choice(by_domain[d], quota[d], replace=False) for d in sorted(quota)])
+                skills = np.array([task_skill[owner][task_index[questions[i].task.code]] for i in form])
+                chance = 1 / (1 + np.exp(-(grown + skills - b[form])))  # Rasch, with a per-task skill offset
+                x = (rng.random(len(form)) < chance).astype(int)
+                started = now - timedelta(days=days_ago, minutes=130)
+                attempt_rows.append(
+                    Attempt(
+                        candidate_id=owner,
+                        exam=exam,
+                        mode=AttemptMode.MOCK,
+                        state=AttemptState.SCORED,
+                        item_count=len(form),
+                        started_at=started,
+                        duration_seconds=exam.minutes * 60,
+                        deadline=started + timedelta(minutes=exam.minutes),
+                        submitted_at=started + timedelta(minutes=float(rng.uniform(70, 128))),
+                        submitted_by=SubmittedBy.CANDIDATE,
+                    )
+                )
+                forms.append(form)
+                outcomes.append(x)
+            Attempt.objects.bulk_create(attempt_rows)
+            items, results = [], []
+            for attempt, form, x in zip(attempt_rows, forms, outcomes, strict=True):
+                items.extend(
+                    AttemptItem(
+                        attempt=attempt,
+                        position=p,
+                        question_id=questions[i].pk,
+                        scored=True,
+                        presentation={},
+                        is_correct=bool(right),
+                        answer={"simulated": True},
+                    )
+                    for p, (i, right) in enumerate(zip(form, x, strict=True), start=1)
+                )
+                estimate = irt.eap(x, b[form])
+                scaled = scale.scaled(estimate.theta)
+                results.append(
+                    AttemptResult(
+                        attempt=attempt,
+                        raw_correct=int(x.sum()),
+                        raw_scored=len(x),
+                        theta=estimate.theta,
+                        theta_se=estimate.se,
+                        cut_theta=cut,
+                        scaled_score=scaled,
+                        passed=scaled >= exam.passing_score,
+                        pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
+                        by_domain=_breakdown(questions, form, x, "domain"),
+                        by_task=_breakdown(questions, form, x, "task"),
+                        time_used_seconds=int((attempt.submitted_at - attempt.started_at).total_seconds()),
+                        method="simulated",
+                    )
+                )
+            AttemptItem.objects.bulk_create(items, batch_size=10000)
+            AttemptResult.objects.bulk_create(results)
+            created += len(attempt_rows)
+            self.stdout.write(f"  {created} of {total} attempts")
+        return created
+
+
+def _breakdown(questions: list[Question], form, x, level: str) -> list[dict]:
+    groups: dict[tuple, list] = defaultdict(lambda: [0, 0, 0.0])
+    for index, right in zip(form, x, strict=True):
+        question = questions[index]
+        key = (
+            (str(question.task.domain.number), question.task.domain.title)
+            if level == "domain"
+            else (question.task.code, question.task.title)
+        )
+        groups[key][0] += int(right)
+        groups[key][1] += 1
+        groups[key][2] += item_angoff(question)
+    rows = []
+    for (code, title), (correct, total, target_sum) in sorted(groups.items()):
+        label, low, high = classify(correct, total, target_sum / total)
+        rows.append(
+            {
+                "code": code,
+                "title": title,
+                "correct": correct,
+                "total": total,
+                "percent": round(100 * correct / total),
+                "low": round(100 * low),
+                "high": round(100 * high),
+                "target": round(100 * target_sum / total),
+                "classification": label,
+            }
+        )
+    return rows
