@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.db.models import Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
@@ -88,12 +89,18 @@ class Dashboard:
 HISTOGRAM_BINS = list(range(100, 1000, 50))
 
 
-def cohort_dashboard(*, cohort: Cohort) -> Dashboard:
-    """Everything the dashboard shows, read from the aggregates Celery keeps (a fixed number of queries)."""
+def cohort_dashboard(*, cohort: Cohort, since: date | None = None, until: date | None = None) -> Dashboard:
+    """Everything the dashboard shows, read from the aggregates Celery keeps (a fixed number of queries).
+
+    A date range keeps the members active in it and the weeks inside it.
+    """
     stats = {stat.user_id: stat for stat in MemberStat.objects.filter(cohort=cohort)}
     members = []
     for member in CohortMember.objects.filter(cohort=cohort).select_related("user").order_by("user__username"):
         stat = stats.get(member.user_id)
+        active = stat.last_active.date() if stat and stat.last_active else None
+        if (since or until) and (active is None or (since and active < since) or (until and active > until)):
+            continue
         members.append({"user": member.user, "joined": member.joined_at, "stat": stat})
     latest = [row["stat"].latest_scaled for row in members if row["stat"] and row["stat"].latest_scaled]
     histogram = [
@@ -117,7 +124,12 @@ def cohort_dashboard(*, cohort: Cohort) -> Dashboard:
         .select_related("question__task")
         .order_by("-missed", "-seen")[:10]
     )
-    weeks = list(WeekStat.objects.filter(cohort=cohort).order_by("-week")[:12])
+    weeks = WeekStat.objects.filter(cohort=cohort).order_by("-week")
+    if since:
+        weeks = weeks.filter(week__gte=since - timedelta(days=6))
+    if until:
+        weeks = weeks.filter(week__lte=until)
+    weeks = list(weeks[:26])
     completion = {
         row["assignment_id"]: row
         for row in AssignmentAttempt.objects.filter(assignment__cohort=cohort)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -75,12 +76,12 @@ def cohort_join(*, user, code: str = "", token: str = "") -> Cohort:
     """Join through a join code or an invite link; joining twice changes nothing."""
     cohort = None
     if code:
-        cohort = Cohort.objects.filter(join_code=code.strip().upper()).first()
+        cohort = Cohort.objects.filter(join_code=code.strip().upper()[:12]).first()
     elif token:
         try:
-            cohort = Cohort.objects.filter(invite_token=token).first()
-        except Exception:  # a malformed UUID is just a wrong link
-            cohort = None
+            cohort = Cohort.objects.filter(invite_token=uuid.UUID(str(token))).first()
+        except ValueError:
+            cohort = None  # a malformed link is just a wrong link
     if cohort is None:
         raise CohortError("That join code or invite link is not valid. Check it with your team lead.")
     _join(cohort, user, CohortMember.Via.CODE if code else CohortMember.Via.INVITE)

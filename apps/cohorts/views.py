@@ -95,6 +95,16 @@ def join_by_invite(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "cohorts/join.html", {"cohort": cohort})
 
 
+def _date(value: str | None):
+    """A YYYY-MM-DD query parameter, or None when absent or malformed (the filter is then simply off)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 def _is_uuid(value: str) -> bool:
     import uuid
 
@@ -110,8 +120,11 @@ def _is_uuid(value: str) -> bool:
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
     context = {
-        "data": cohort_dashboard(cohort=cohort),
+        "data": cohort_dashboard(cohort=cohort, since=since, until=until),
+        "since": since,
+        "until": until,
         "cohort": cohort,
         "roster_form": RosterForm(),
         "assignment_form": AssignmentForm(exam=cohort.exam),

@@ -63,8 +63,17 @@ def progress(request: HttpRequest) -> HttpResponse:
     exam = exam_default()
     if exam is None:
         raise Http404("No exam is loaded.")
+    from apps.cohorts.selectors import cohorts_of_member, member_percentile  # cohorts builds on scoring
+
+    ranks = [
+        (cohort.name, rank)
+        for cohort in cohorts_of_member(user=request.user)
+        if (rank := member_percentile(cohort=cohort, user=request.user)) is not None
+    ]
     return render(
-        request, "scoring/progress.html", {"exam": exam, "progress": progress_for(candidate=request.user, exam=exam)}
+        request,
+        "scoring/progress.html",
+        {"exam": exam, "progress": progress_for(candidate=request.user, exam=exam), "ranks": ranks},
     )
 
 

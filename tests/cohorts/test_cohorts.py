@@ -177,3 +177,32 @@ def test_seed_demo_builds_a_cohort_the_dashboard_can_show(client, exam, lead, dj
         body = client.get(reverse("cohorts:dashboard", args=[cohort.pk])).content.decode()
     assert "Readiness per week" in body
     assert "Weakest objectives" in body
+
+
+def test_date_range_filters_members_and_weeks(client, lead, cohort, candidate):
+    CohortMember.objects.create(cohort=cohort, user=candidate, via="lead")
+    MemberStat.objects.create(cohort=cohort, user=candidate, latest_scaled=700, attempts=1, last_active=timezone.now())
+    client.force_login(lead)
+    url = reverse("cohorts:dashboard", args=[cohort.pk])
+
+    recent = client.get(url, {"since": timezone.now().date().isoformat()}).content.decode()
+    old = client.get(url, {"until": "2020-01-01"}).content.decode()
+    bad = client.get(url, {"since": "not-a-date"})
+
+    assert ">cand</th>" in recent
+    assert ">cand</th>" not in old
+    assert bad.status_code == 200
+
+
+def test_members_see_only_an_anonymous_percentile(client, cohort, candidate):
+    other = get_user_model().objects.create_user("peer")
+    for user, score in ((candidate, 750), (other, 600)):
+        CohortMember.objects.create(cohort=cohort, user=user, via="lead")
+        MemberStat.objects.create(cohort=cohort, user=user, latest_scaled=score, attempts=1)
+    client.force_login(candidate)
+
+    body = client.get(reverse("scoring:progress")).content.decode()
+
+    assert "ahead of 50% of members" in body
+    assert "peer" not in body
+    assert "600" not in body
