@@ -25,3 +25,16 @@ def redis_check() -> str | None:
     except redis.RedisError as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def celery_check() -> str | None:
+    """With a broker configured, at least one worker must answer a ping; in-process mode needs none."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return None
+    from config.celery import app
+
+    try:
+        replies = app.control.ping(timeout=1.0)
+    except Exception as exc:  # broker unreachable: report it as text
+        return f"{type(exc).__name__}: {exc}"
+    return None if replies else "no Celery worker answered"

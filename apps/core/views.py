@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from apps.core.health import database_check, redis_check
+from apps.core.health import celery_check, database_check, redis_check
 from apps.questions.models import Question, QuestionStatus
 from apps.syllabus.models import Task
 from apps.syllabus.selectors import exam_default
@@ -21,11 +21,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness for load balancers and compose: 200 when every dependency answers, else 503."""
-    checks = {"database": database_check(), "redis": redis_check()}
-    healthy = all(problem is None for problem in checks.values())
-    body = {"status": "ok" if healthy else "fail", "checks": {k: v or "ok" for k, v in checks.items()}}
-    return JsonResponse(body, status=200 if healthy else 503)
+    """Readiness for load balancers and compose: 503 when the database or Redis fails. A missing Celery worker
+    is reported as "degraded" with 200: exams keep working (scoring waits for a worker), so web nodes must not
+    be taken out of service for it."""
+    checks = {"database": database_check(), "redis": redis_check(), "celery": celery_check()}
+    critical = checks["database"] is None and checks["redis"] is None
+    state = "ok" if all(problem is None for problem in checks.values()) else "degraded" if critical else "fail"
+    body = {"status": state, "checks": {k: v or "ok" for k, v in checks.items()}}
+    return JsonResponse(body, status=200 if critical else 503)
 
 
 @login_required

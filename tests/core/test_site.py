@@ -39,7 +39,7 @@ def test_healthz_checks_database_and_redis(client, db):
     response = client.get(reverse("healthz"))
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "celery": "ok"}}
 
 
 def test_healthz_reports_a_dead_redis(client, db, settings):
@@ -86,3 +86,17 @@ def test_nul_bytes_are_refused_with_400(client, candidate, exam):
     client.force_login(candidate)
     assert client.get("/exams/practice/?task=1.1%00").status_code == 400
     assert client.post("/progress/rules/", {"task": "1.1", "text": "a\x00b"}).status_code == 400
+
+
+def test_healthz_reports_missing_celery_workers(client, db, settings):
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        response = client.get(reverse("healthz"))
+    finally:
+        app.conf.task_always_eager = True
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["celery"] == "no Celery worker answered"
