@@ -53,6 +53,17 @@ async def _send(session: aiohttp.ClientSession, base: str, request: Request) -> 
         return response.status < 400
 
 
+async def _measured(session, base: str, make, counts: dict[str, int], latencies: list[float], since: float) -> None:  # noqa: PLR0917
+    """Send one request and record its outcome and its latency counted from ``since``."""
+    counts["sent"] += 1
+    try:
+        ok = await _send(session, base, make())
+    except aiohttp.ClientError:
+        ok = False
+    counts["ok" if ok else "errors"] += 1
+    latencies.append((time.perf_counter() - since) * 1000)
+
+
 async def _saturate(base: str, make: Callable[[], Request], concurrency: int, seconds: float) -> LoadResult:
     connector = aiohttp.TCPConnector(limit=concurrency)
     latencies: list[float] = []
@@ -63,14 +74,7 @@ async def _saturate(base: str, make: Callable[[], Request], concurrency: int, se
 
         async def worker() -> None:
             while time.perf_counter() < stop:
-                started = time.perf_counter()
-                counts["sent"] += 1
-                try:
-                    ok = await _send(session, base, make())
-                except aiohttp.ClientError:
-                    ok = False
-                counts["ok" if ok else "errors"] += 1
-                latencies.append((time.perf_counter() - started) * 1000)
+                await _measured(session, base, make, counts, latencies, time.perf_counter())
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -85,16 +89,6 @@ async def _open_loop(base: str, make: Callable[[], Request], rate: float, second
     total = int(rate * seconds)
 
     async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def one(scheduled: float) -> None:
-            counts["sent"] += 1
-            try:
-                ok = await _send(session, base, make())
-            except aiohttp.ClientError:
-                ok = False
-            counts["ok" if ok else "errors"] += 1
-            latencies.append((time.perf_counter() - scheduled) * 1000)
-
         began = time.perf_counter()
         tasks = []
         for index in range(total):
@@ -102,7 +96,7 @@ async def _open_loop(base: str, make: Callable[[], Request], rate: float, second
             delay = scheduled - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(scheduled)))
+            tasks.append(asyncio.create_task(_measured(session, base, make, counts, latencies, scheduled)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - began
     return LoadResult(counts["sent"], counts["ok"], counts["errors"], elapsed, latencies)

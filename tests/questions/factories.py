@@ -10,6 +10,12 @@ from apps.questions.services import question_create
 from apps.syllabus.models import Exam
 
 
+def _with(draft: QuestionDraft, overrides: dict) -> QuestionDraft:
+    for key, value in overrides.items():
+        setattr(draft, key, value)
+    return draft
+
+
 def single_draft(**overrides) -> QuestionDraft:
     draft = QuestionDraft(
         type="single",
@@ -27,9 +33,7 @@ def single_draft(**overrides) -> QuestionDraft:
             ChoiceDraft("Amazon FSx for Lustre", "Fast but costly to keep running.", False),
         ],
     )
-    for key, value in overrides.items():
-        setattr(draft, key, value)
-    return draft
+    return _with(draft, overrides)
 
 
 def multiple_draft(**overrides) -> QuestionDraft:
@@ -44,9 +48,7 @@ def multiple_draft(**overrides) -> QuestionDraft:
             ChoiceDraft("Apache Avro", "Row-based binary.", False),
         ],
     )
-    for key, value in overrides.items():
-        setattr(draft, key, value)
-    return draft
+    return _with(draft, overrides)
 
 
 def ordering_draft(**overrides) -> QuestionDraft:
@@ -61,9 +63,7 @@ def ordering_draft(**overrides) -> QuestionDraft:
             StepDraft("Register the model", "Only after it passes evaluation."),
         ],
     )
-    for key, value in overrides.items():
-        setattr(draft, key, value)
-    return draft
+    return _with(draft, overrides)
 
 
 def matching_draft(**overrides) -> QuestionDraft:
@@ -78,9 +78,7 @@ def matching_draft(**overrides) -> QuestionDraft:
             PairDraft(None, "Amazon EC2 Spot Fleet", "Not an inference option."),
         ],
     )
-    for key, value in overrides.items():
-        setattr(draft, key, value)
-    return draft
+    return _with(draft, overrides)
 
 
 DRAFTS = {"single": single_draft, "multiple": multiple_draft, "ordering": ordering_draft, "matching": matching_draft}
