@@ -119,7 +119,7 @@ def gunicorn_start() -> subprocess.Popen:
     )
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"{BASE}/healthz", timeout=1)  # noqa: S310 - our own loopback server
+            urllib.request.urlopen(f"{BASE}/healthz", timeout=5)  # noqa: S310 - our own loopback server
             return process
         except OSError:
             time.sleep(0.2)

@@ -34,7 +34,7 @@ def celery_check() -> str | None:
     from config.celery import app
 
     try:
-        replies = app.control.ping(timeout=1.0)
+        replies = app.control.ping(timeout=0.5)
     except Exception as exc:  # broker unreachable: report it as text
         return f"{type(exc).__name__}: {exc}"
     return None if replies else "no Celery worker answered"
