@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,16 +26,24 @@ class WeekOutput(serializers.Serializer):
 
 class AnalyticsOutput(serializers.Serializer):
     cohort = serializers.CharField()
+    member_count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
     members = MemberOutput(many=True)
     weeks = WeekOutput(many=True)
     weakest_objectives = serializers.ListField(child=serializers.DictField())
 
 
 class CohortAnalyticsApi(APIView):
-    @extend_schema(responses=AnalyticsOutput, summary="A cohort's analytics (its leads only)")
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int, description="Members come 50 to a page.")],
+        responses=AnalyticsOutput,
+        summary="A cohort's analytics (its leads only)",
+    )
     def get(self, request, cohort_id: int):
         cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
-        data = cohort_dashboard(cohort=cohort)
+        page = request.query_params.get("page", "1")
+        data = cohort_dashboard(cohort=cohort, page=int(page) if page.isdigit() and len(page) < 7 else 1)
         members = []
         for row in data.members:
             stat = row["stat"]
@@ -55,6 +63,9 @@ class CohortAnalyticsApi(APIView):
             AnalyticsOutput(
                 {
                     "cohort": cohort.name,
+                    "member_count": data.member_count,
+                    "page": data.page,
+                    "pages": data.pages,
                     "members": members,
                     "weeks": data.weeks,
                     "weakest_objectives": [

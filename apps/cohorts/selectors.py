@@ -78,6 +78,9 @@ def assignments_for_member(*, user) -> list[AssignmentRow]:
 class Dashboard:
     cohort: Cohort
     members: list[dict]
+    member_count: int
+    page: int
+    pages: int
     histogram: list[dict]
     tasks: list[Task]
     weakest_objectives: list[ObjectiveStat]
@@ -87,28 +90,42 @@ class Dashboard:
 
 
 HISTOGRAM_BINS = list(range(100, 1000, 50))
+PAGE_SIZE = 50
 
 
-def cohort_dashboard(*, cohort: Cohort, since: date | None = None, until: date | None = None) -> Dashboard:
-    """Everything the dashboard shows, read from the aggregates Celery keeps (a fixed number of queries).
+def cohort_dashboard(
+    *, cohort: Cohort, since: date | None = None, until: date | None = None, page: int = 1, page_size: int = PAGE_SIZE
+) -> Dashboard:
+    """Everything the dashboard shows, read from the aggregates Celery keeps, in a fixed number of queries
+    whatever the cohort's size. Members come a page at a time; the histogram covers them all.
 
     A date range keeps the members active in it and the weeks inside it.
     """
-    stats = {stat.user_id: stat for stat in MemberStat.objects.filter(cohort=cohort)}
-    members = []
-    for member in CohortMember.objects.filter(cohort=cohort).select_related("user").order_by("user__username"):
-        stat = stats.get(member.user_id)
-        active = stat.last_active.date() if stat and stat.last_active else None
-        if (since or until) and (active is None or (since and active < since) or (until and active > until)):
-            continue
-        members.append({"user": member.user, "joined": member.joined_at, "stat": stat})
-    latest = [row["stat"].latest_scaled for row in members if row["stat"] and row["stat"].latest_scaled]
+    members_qs = CohortMember.objects.filter(cohort=cohort)
+    stats_qs = MemberStat.objects.filter(cohort=cohort)
+    if since or until:
+        active = stats_qs.exclude(last_active__isnull=True)
+        if since:
+            active = active.filter(last_active__date__gte=since)
+        if until:
+            active = active.filter(last_active__date__lte=until)
+        members_qs = members_qs.filter(user_id__in=active.values("user_id"))
+        stats_qs = active
+    member_count = members_qs.count()
+    pages = max(1, -(-member_count // page_size))
+    page = min(max(1, page), pages)
+    page_members = list(
+        members_qs.select_related("user").order_by("user__username")[(page - 1) * page_size : page * page_size]
+    )
+    stats = {stat.user_id: stat for stat in stats_qs.filter(user_id__in=[m.user_id for m in page_members])}
+    members = [{"user": m.user, "joined": m.joined_at, "stat": stats.get(m.user_id)} for m in page_members]
+    latest = list(stats_qs.filter(latest_scaled__isnull=False).values_list("latest_scaled", flat=True))
     histogram = [
         {
             "low": low,
             "high": low + 49,
             "count": sum(1 for s in latest if low <= s < low + 50 or (low == 950 and s == 1000)),
-            "passing": low >= 700 and low + 50 > 720,
+            "passing": low <= 720 < low + 50,
         }
         for low in HISTOGRAM_BINS
     ]
@@ -144,11 +161,11 @@ def cohort_dashboard(*, cohort: Cohort, since: date | None = None, until: date |
             "assignment": a,
             "started": completion.get(a.pk, {}).get("started", 0),
             "done": completion.get(a.pk, {}).get("done", 0),
-            "members": len(members),
+            "members": member_count,
         }
         for a in Assignment.objects.filter(cohort=cohort).order_by("-due_at")
     ]
-    return Dashboard(cohort, members, histogram, tasks, weakest, missed, weeks, assignments)
+    return Dashboard(cohort, members, member_count, page, pages, histogram, tasks, weakest, missed, weeks, assignments)
 
 
 def member_percentile(*, cohort: Cohort, user) -> int | None:

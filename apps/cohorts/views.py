@@ -105,6 +105,10 @@ def _date(value: str | None):
         return None
 
 
+def _page(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 7 else 1
+
+
 def _is_uuid(value: str) -> bool:
     import uuid
 
@@ -122,7 +126,7 @@ def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
     since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
     context = {
-        "data": cohort_dashboard(cohort=cohort, since=since, until=until),
+        "data": cohort_dashboard(cohort=cohort, since=since, until=until, page=_page(request.GET.get("page"))),
         "since": since,
         "until": until,
         "cohort": cohort,
@@ -203,7 +207,7 @@ def export_csv(request: HttpRequest, cohort_id: int, table: str) -> HttpResponse
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
     if table not in EXPORTS:
         raise Http404("No such table.")
-    data = cohort_dashboard(cohort=cohort)
+    data = cohort_dashboard(cohort=cohort, page_size=1_000_000)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-{table}.csv"'
     writer = csv.writer(response)

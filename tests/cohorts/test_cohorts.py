@@ -206,3 +206,21 @@ def test_members_see_only_an_anonymous_percentile(client, cohort, candidate):
     assert "ahead of 50% of members" in body
     assert "peer" not in body
     assert "600" not in body
+
+
+def test_members_come_a_page_at_a_time_and_the_export_has_everyone(client, lead, cohort):
+    users = get_user_model()
+    for n in range(60):
+        CohortMember.objects.create(cohort=cohort, user=users.objects.create_user(f"p{n:02d}"), via="lead")
+    client.force_login(lead)
+    url = reverse("cohorts:dashboard", args=[cohort.pk])
+
+    first = client.get(url).content.decode()
+    second = client.get(url, {"page": "2"}).content.decode()
+    export = client.get(reverse("cohorts:export", args=[cohort.pk, "members"])).content.decode()
+
+    assert "Members (60)" in first
+    assert ">p00</th>" in first
+    assert ">p59</th>" not in first
+    assert ">p59</th>" in second
+    assert export.count("\n") == 61
