@@ -148,3 +148,15 @@ def test_the_exam_works_without_javascript(browser, live_server, bank, candidate
     expect(page.get_by_role("heading", name=f"Question {single.position + 1} of 65")).to_be_visible()
     assert attempt.items.get(pk=single.pk).answer is not None
     context.close()
+
+
+@pytest.mark.celery
+def test_results_appear_within_seconds_with_a_real_worker(page, bank, candidate, celery_worker_process):
+    login(page, "cand", "pw-cand-123")
+    page.goto("/exams/")
+    page.get_by_role("button", name="Start or resume a full mock").click()
+    page.get_by_role("button", name="Finish and submit").click()
+    page.get_by_role("button", name="Yes, submit now").click()
+
+    expect(page.locator("#scaled-score")).to_be_visible(timeout=20_000)
+    assert Attempt.objects.get(candidate=candidate).state == AttemptState.SCORED
