@@ -148,3 +148,11 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_item_meta():
+    """The answer-save path remembers item metadata per process; each test starts without it."""
+    from apps.exams import services
+
+    services._LOCAL_META.clear()
