@@ -205,13 +205,8 @@ def _week(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def member_stat_refresh(*, cohort: Cohort, user) -> MemberStat:
-    """Recompute one member's row from their scored attempts (a handful of queries, whatever the cohort size)."""
-    results = list(
-        AttemptResult.objects.filter(attempt__candidate=user, attempt__exam=cohort.exam)
-        .select_related("attempt")
-        .order_by("attempt__started_at")
-    )
+def member_stat_values(results: list[AttemptResult]) -> dict:
+    """A member's row from their results in start order: latest, best and trend of mocks, pooled task tallies."""
     mocks = [r for r in results if r.attempt.mode == AttemptMode.MOCK]
     tasks: dict[str, list[int]] = {}
     for result in results:
@@ -219,19 +214,25 @@ def member_stat_refresh(*, cohort: Cohort, user) -> MemberStat:
             pair = tasks.setdefault(row["code"], [0, 0])
             pair[0] += row["correct"]
             pair[1] += row["total"]
-    stat, _ = MemberStat.objects.update_or_create(
-        cohort=cohort,
-        user=user,
-        defaults={
-            "latest_scaled": mocks[-1].scaled_score if mocks else None,
-            "best_scaled": max(r.scaled_score for r in mocks) if mocks else None,
-            "pass_probability": mocks[-1].pass_probability if mocks else None,
-            "trend": mocks[-1].scaled_score - mocks[-2].scaled_score if len(mocks) > 1 else None,
-            "attempts": len(results),
-            "last_active": results[-1].attempt.submitted_at if results else None,
-            "tasks": tasks,
-        },
+    return {
+        "latest_scaled": mocks[-1].scaled_score if mocks else None,
+        "best_scaled": max(r.scaled_score for r in mocks) if mocks else None,
+        "pass_probability": mocks[-1].pass_probability if mocks else None,
+        "trend": mocks[-1].scaled_score - mocks[-2].scaled_score if len(mocks) > 1 else None,
+        "attempts": len(results),
+        "last_active": results[-1].attempt.submitted_at if results else None,
+        "tasks": tasks,
+    }
+
+
+def member_stat_refresh(*, cohort: Cohort, user) -> MemberStat:
+    """Recompute one member's row from their scored attempts (a handful of queries, whatever the cohort size)."""
+    results = list(
+        AttemptResult.objects.filter(attempt__candidate=user, attempt__exam=cohort.exam)
+        .select_related("attempt")
+        .order_by("attempt__started_at")
     )
+    stat, _ = MemberStat.objects.update_or_create(cohort=cohort, user=user, defaults=member_stat_values(results))
     return stat
 
 
@@ -356,29 +357,10 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
     weeks: dict[date, dict[int, AttemptResult]] = {}
     for user_id in members:
         mine = results.get(user_id, [])
-        mocks = [r for r in mine if r.attempt.mode == AttemptMode.MOCK]
-        tasks: dict[str, list[int]] = {}
         for result in mine:
-            for row in result.by_task:
-                pair = tasks.setdefault(row["code"], [0, 0])
-                pair[0] += row["correct"]
-                pair[1] += row["total"]
-        for result in mocks:
-            if result.attempt.submitted_at:
+            if result.attempt.mode == AttemptMode.MOCK and result.attempt.submitted_at:
                 weeks.setdefault(_week(result.attempt.submitted_at), {})[user_id] = result
-        stats.append(
-            MemberStat(
-                cohort=cohort,
-                user_id=user_id,
-                tasks=tasks,
-                attempts=len(mine),
-                latest_scaled=mocks[-1].scaled_score if mocks else None,
-                best_scaled=max(r.scaled_score for r in mocks) if mocks else None,
-                pass_probability=mocks[-1].pass_probability if mocks else None,
-                trend=mocks[-1].scaled_score - mocks[-2].scaled_score if len(mocks) > 1 else None,
-                last_active=mine[-1].attempt.submitted_at if mine else None,
-            )
-        )
+        stats.append(MemberStat(cohort=cohort, user_id=user_id, **member_stat_values(mine)))
     MemberStat.objects.bulk_create(stats, batch_size=2000)
     WeekStat.objects.bulk_create(
         [

@@ -113,13 +113,13 @@ def classify(correct: int, total: int, target: float) -> tuple[str, float, float
 
 
 @dataclass
-class _Tally:
+class Tally:
     correct: int = 0
     total: int = 0
     target_sum: float = 0.0
 
 
-def _breakdown(rows: dict[tuple, _Tally]) -> list[dict]:
+def breakdown_report(rows: dict[tuple, Tally]) -> list[dict]:
     report = []
     for (code, title), tally in sorted(rows.items(), key=lambda kv: [int(p) for p in str(kv[0][0]).split(".")]):
         target = tally.target_sum / tally.total if tally.total else 0.0
@@ -152,8 +152,8 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         questions = frozen_questions([question_id for _, question_id, _, _ in items])
         calibrated = calibrated_difficulties(exam=attempt.exam)
         responses, difficulties, right, outcomes = [], [], [], []
-        domains: dict[tuple, _Tally] = defaultdict(_Tally)
-        tasks: dict[tuple, _Tally] = defaultdict(_Tally)
+        domains: dict[tuple, Tally] = defaultdict(Tally)
+        tasks: dict[tuple, Tally] = defaultdict(Tally)
         for pk, question_id, answer, scored in items:
             question = questions[question_id]
             correct = answer_is_correct(question, answer)
@@ -192,8 +192,8 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             scaled_score=scaled,
             passed=scaled >= attempt.exam.passing_score,
             pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
-            by_domain=_breakdown(domains),
-            by_task=_breakdown(tasks),
+            by_domain=breakdown_report(domains),
+            by_task=breakdown_report(tasks),
             time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
         )
         Attempt.objects.filter(pk=attempt.pk).update(state=AttemptState.SCORED)

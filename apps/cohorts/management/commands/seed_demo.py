@@ -21,7 +21,7 @@ from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, S
 from apps.questions.models import Question, QuestionStatus
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult
-from apps.scoring.services import classify, exam_cut_theta, item_angoff
+from apps.scoring.services import Tally, breakdown_report, exam_cut_theta, item_angoff
 from apps.syllabus.models import Exam
 
 
@@ -162,31 +162,13 @@ class Command(BaseCommand):
 
 
 def _breakdown(questions: list[Question], form, x, level: str) -> list[dict]:
-    groups: dict[tuple, list] = defaultdict(lambda: [0, 0, 0.0])
+    """The per-domain or per-task report, tallied the way scoring tallies a real attempt."""
+    tallies: dict[tuple, Tally] = defaultdict(Tally)
     for index, right in zip(form, x, strict=True):
         question = questions[index]
-        key = (
-            (str(question.task.domain.number), question.task.domain.title)
-            if level == "domain"
-            else (question.task.code, question.task.title)
-        )
-        groups[key][0] += int(right)
-        groups[key][1] += 1
-        groups[key][2] += item_angoff(question)
-    rows = []
-    for (code, title), (correct, total, target_sum) in sorted(groups.items()):
-        label, low, high = classify(correct, total, target_sum / total)
-        rows.append(
-            {
-                "code": code,
-                "title": title,
-                "correct": correct,
-                "total": total,
-                "percent": round(100 * correct / total),
-                "low": round(100 * low),
-                "high": round(100 * high),
-                "target": round(100 * target_sum / total),
-                "classification": label,
-            }
-        )
-    return rows
+        domain = question.task.domain
+        key = (domain.number, domain.title) if level == "domain" else (question.task.code, question.task.title)
+        tallies[key].correct += int(right)
+        tallies[key].total += 1
+        tallies[key].target_sum += item_angoff(question)
+    return breakdown_report(tallies)
