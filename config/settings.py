@@ -198,6 +198,11 @@ X_FRAME_OPTIONS = "DENY"
 # Uploads (question imports) are refused above this size, with a message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "apps.core.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

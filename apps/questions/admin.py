@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.exams.presentation import item_display, presentation_identity
+from apps.questions.interchange.admin_views import InterchangeAdminMixin
 from apps.questions.models import (
     CaseStudy,
     Choice,
@@ -313,7 +314,7 @@ class ItemFlagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Question)
-class QuestionAdmin(StatusFlowMixin, admin.ModelAdmin):
+class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     form = QuestionForm
     list_display = [
         "label",

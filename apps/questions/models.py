@@ -84,7 +84,8 @@ class Question(TimeStampedModel):
     ref = models.CharField(max_length=40, blank=True, db_index=True, help_text="Stable external id.")
     type = models.CharField(max_length=10, choices=QuestionType.choices)
     status = models.CharField(max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.DRAFT)
-    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="questions")
+    # Null only for imported drafts whose file named no task: they wait in the admin for an instructor to map.
+    task = models.ForeignKey(Task, null=True, on_delete=models.PROTECT, related_name="questions")
     objectives = models.ManyToManyField(Objective, related_name="questions")
     case_study = models.ForeignKey(CaseStudy, null=True, blank=True, on_delete=models.PROTECT, related_name="questions")
     case_order = models.PositiveSmallIntegerField(default=0)
@@ -110,6 +111,10 @@ class Question(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(angoff__isnull=True) | models.Q(angoff__gt=0, angoff__lt=1),
                 name="question_angoff_is_probability",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(task__isnull=False) | models.Q(status__in=["draft", "in_review"]),
+                name="question_unmapped_only_as_draft",
             ),
         ]
         indexes = [models.Index(fields=["status", "task"], name="question_status_task")]
@@ -214,3 +219,35 @@ class MatchPair(_QuestionPart):
 
     def __str__(self) -> str:
         return f"{self.prompt[:30]} -> {self.response[:30]}"
+
+
+class QuestionImport(TimeStampedModel):
+    """An uploaded file on its way into the bank: previewed, then imported on confirm (in Celery when large).
+
+    The file's bytes are kept only until the import has run; the report stays as the record of what happened.
+    """
+
+    class State(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # unguessable in URLs
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    format = models.CharField(max_length=12, default="auto")
+    status = models.CharField(max_length=10, default=QuestionStatus.DRAFT, help_text="Status the items arrive in.")
+    task = models.CharField(max_length=10, blank=True, help_text="Task for items whose file names none.")
+    data = models.BinaryField(blank=True, default=b"")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PREVIEWED)
+    report = models.JSONField(default=dict, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"

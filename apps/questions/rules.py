@@ -34,10 +34,16 @@ _CHOOSE_RE = re.compile(r"\bchoose\s+(two|three|four|five|[2-5])\b", re.IGNORECA
 
 @dataclass(frozen=True)
 class RuleError:
-    """A broken rule, with the field it concerns (``stem``, ``options[2].rationale``, ...)."""
+    """A broken rule, with the field it concerns (``stem``, ``options[2].rationale``, ...).
+
+    ``completeness`` rules (rationales, explanation, option counts, "(Choose two.)" wording...) may be broken by
+    a draft, such as one just imported from another system; review and publication need every rule. The
+    structural ones (a key, distinct non-empty options) hold for every saved item.
+    """
 
     field: str
     message: str
+    completeness: bool = False
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
@@ -97,7 +103,8 @@ def normalise(text: str) -> str:
 def _check_range(errors: list[RuleError], name: str, count: int, bounds: tuple[int, int], what: str) -> None:
     low, high = bounds
     if not low <= count <= high:
-        errors.append(RuleError(name, f"needs {low} to {high} {what}, has {count}."))
+        # Fewer than two parts is no question at all; outside the house range is a draft to finish.
+        errors.append(RuleError(name, f"needs {low} to {high} {what}, has {count}.", completeness=count >= 2))
 
 
 def _check_texts(errors: list[RuleError], name: str, texts: list[str], what: str) -> None:
@@ -107,14 +114,22 @@ def _check_texts(errors: list[RuleError], name: str, texts: list[str], what: str
             errors.append(RuleError(f"{name}[{index + 1}].text", f"{what} {index + 1} has no text."))
             continue
         if len(text) > OPTION_MAX:
-            errors.append(RuleError(f"{name}[{index + 1}].text", f"is longer than {OPTION_MAX} characters."))
+            errors.append(
+                RuleError(f"{name}[{index + 1}].text", f"is longer than {OPTION_MAX} characters.", completeness=True)
+            )
         key = normalise(text)
         if key in seen:
             errors.append(RuleError(f"{name}[{index + 1}].text", f"repeats {what.lower()} {seen[key] + 1} ({text!r})."))
         else:
             seen[key] = index
         if key in BANNED_OPTIONS:
-            errors.append(RuleError(f"{name}[{index + 1}].text", f"{text!r} is not allowed; write a real alternative."))
+            errors.append(
+                RuleError(
+                    f"{name}[{index + 1}].text",
+                    f"{text!r} is not allowed; write a real alternative.",
+                    completeness=True,
+                )
+            )
 
 
 def _check_rationales(errors: list[RuleError], name: str, rationales: list[str], what: str) -> None:
@@ -124,6 +139,7 @@ def _check_rationales(errors: list[RuleError], name: str, rationales: list[str],
                 RuleError(
                     f"{name}[{index + 1}].rationale",
                     f"{what} {index + 1} needs a rationale saying why it is right or wrong.",
+                    completeness=True,
                 )
             )
 
@@ -140,7 +156,11 @@ def _check_choices(draft: QuestionDraft, errors: list[RuleError]) -> None:
             errors.append(RuleError("options", f"a single-answer item needs exactly one correct option, has {keys}."))
         if stated is not None:
             errors.append(
-                RuleError("stem", f'says "Choose {stated}" but this is a single-answer item; use multiple response.')
+                RuleError(
+                    "stem",
+                    f'says "Choose {stated}" but this is a single-answer item; use multiple response.',
+                    completeness=True,
+                )
             )
         return
     _check_range(errors, "options", len(choices), MULTIPLE_OPTIONS, "options")
@@ -149,9 +169,15 @@ def _check_choices(draft: QuestionDraft, errors: list[RuleError]) -> None:
     elif keys >= len(choices):
         errors.append(RuleError("options", "every option is marked correct; at least one must be wrong."))
     if stated is None:
-        errors.append(RuleError("stem", f'must say how many to pick, e.g. "(Choose {_word(keys)}.)".'))
+        errors.append(
+            RuleError("stem", f'must say how many to pick, e.g. "(Choose {_word(keys)}.)".', completeness=True)
+        )
     elif keys and stated != keys:
-        errors.append(RuleError("stem", f'says "Choose {_word(stated)}" but {keys} options are marked correct.'))
+        errors.append(
+            RuleError(
+                "stem", f'says "Choose {_word(stated)}" but {keys} options are marked correct.', completeness=True
+            )
+        )
 
 
 def _word(number: int) -> str:
@@ -186,7 +212,7 @@ def _check_references(draft: QuestionDraft, errors: list[RuleError]) -> None:
     for index, url in enumerate(draft.references):
         parsed = urlparse(url.strip())
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
-            errors.append(RuleError(f"references[{index + 1}]", f"{url!r} is not an http(s) link."))
+            errors.append(RuleError(f"references[{index + 1}]", f"{url!r} is not an http(s) link.", completeness=True))
 
 
 def validate_question(draft: QuestionDraft) -> list[RuleError]:
@@ -200,13 +226,17 @@ def validate_question(draft: QuestionDraft) -> list[RuleError]:
     elif len(stem) > STEM_MAX:
         errors.append(RuleError("stem", f"is longer than {STEM_MAX} characters."))
     if not (draft.explanation or "").strip():
-        errors.append(RuleError("explanation", "is required: say why the key is right and what rule to remember."))
+        errors.append(
+            RuleError(
+                "explanation", "is required: say why the key is right and what rule to remember.", completeness=True
+            )
+        )
     if draft.difficulty not in DIFFICULTIES:
         errors.append(RuleError("difficulty", f"{draft.difficulty!r} is not one of {', '.join(DIFFICULTIES)}."))
     if draft.angoff is not None and not 0 < draft.angoff < 1:
         errors.append(RuleError("angoff", f"must be a probability between 0 and 1, got {draft.angoff}."))
     if draft.task and not draft.objectives:
-        errors.append(RuleError("objectives", "pick at least one objective of the item's task."))
+        errors.append(RuleError("objectives", "pick at least one objective of the item's task.", completeness=True))
     for code in draft.objectives:
         if draft.task and not code.startswith(f"{draft.task}."):
             errors.append(RuleError("objectives", f"objective {code} is not part of task {draft.task}."))

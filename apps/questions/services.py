@@ -61,7 +61,7 @@ def question_to_draft(question: Question) -> QuestionDraft:
         type=question.type,
         stem=question.stem,
         explanation=question.explanation,
-        task=question.task.code,
+        task=question.task.code if question.task_id else "",
         objectives=[objective.code for objective in question.objectives.select_related("task")],
         difficulty=question.difficulty,
         angoff=question.angoff,
@@ -81,13 +81,28 @@ def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: 
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def question_validate(*, draft: QuestionDraft, exam: Exam) -> tuple[list[RuleError], Task | None, list[Objective]]:
-    """Pure rules plus the checks that need the syllabus: the task exists and the objectives are its own."""
-    errors = validate_question(draft)
+def question_validate(
+    *, draft: QuestionDraft, exam: Exam
+) -> tuple[list[RuleError], list[RuleError], Task | None, list[Objective]]:
+    """Pure rules plus the checks that need the syllabus: the task exists and the objectives are its own.
+
+    Returns ``(errors, gaps, task, objectives)``. A draft may be saved with completeness gaps (and without a
+    task, waiting to be mapped); every other status needs all rules, so the gaps are errors there.
+    """
+    found = validate_question(draft)
+    lenient = draft.status == QuestionStatus.DRAFT
+    errors = [error for error in found if not (lenient and error.completeness)]
+    gaps = [error for error in found if lenient and error.completeness]
+    if not draft.task:
+        if lenient:
+            gaps.append(RuleError("task", "no task yet: map the item to a task before review.", completeness=True))
+        else:
+            errors.append(RuleError("task", "is required."))
+        return errors, gaps, None, []
     task = Task.objects.filter(domain__exam=exam, code=draft.task).first()
     if task is None:
         errors.append(RuleError("task", f"task {draft.task!r} is not part of {exam.code}."))
-        return errors, None, []
+        return errors, gaps, None, []
     orders = []
     for code in draft.objectives:
         prefix, _, order = code.rpartition(".")
@@ -97,7 +112,16 @@ def question_validate(*, draft: QuestionDraft, exam: Exam) -> tuple[list[RuleErr
     objectives = list(task.objectives.filter(order__in=orders))
     missing = sorted(set(orders) - {objective.order for objective in objectives})
     errors.extend(RuleError("objectives", f"task {task.code} has no objective {task.code}.{n}.") for n in missing)
-    return errors, task, objectives
+    return errors, gaps, task, objectives
+
+
+def question_check_complete(question: Question) -> list[RuleError]:
+    """Every rule a version must meet before review or publication."""
+    draft = question_to_draft(question)
+    errors = validate_question(draft)
+    if question.task_id is None:
+        errors.append(RuleError("task", "map the item to a task first."))
+    return errors
 
 
 def _write_parts(question: Question, draft: QuestionDraft) -> None:
@@ -128,7 +152,7 @@ def question_create(
     version: int = 1,
 ) -> Question:
     """Create a version from a draft and move it to the draft's status; invalid drafts save nothing."""
-    errors, task, objectives = question_validate(draft=draft, exam=exam)
+    errors, _gaps, task, objectives = question_validate(draft=draft, exam=exam)
     if errors:
         raise QuestionInvalidError(errors)
     question = Question(
@@ -152,6 +176,8 @@ def question_create(
     question.save()
     question.objectives.set(objectives)
     _write_parts(question, draft)
+    if draft.status == QuestionStatus.RETIRED:  # a retired version (from a native file) was published once
+        question_set_status(question=question, status=QuestionStatus.PUBLISHED)
     if draft.status != QuestionStatus.DRAFT:
         question_set_status(question=question, status=draft.status)
     return question
@@ -163,7 +189,7 @@ def question_update(*, question: Question, draft: QuestionDraft, exam: Exam) -> 
     question = Question.objects.select_for_update().get(pk=question.pk)
     if question.is_locked:
         raise QuestionInvalidError([RuleError("status", f"{question} is {question.status}; create a new version.")])
-    errors, task, objectives = question_validate(draft=draft, exam=exam)
+    errors, _gaps, task, objectives = question_validate(draft=draft, exam=exam)
     if errors:
         raise QuestionInvalidError(errors)
     question.type = draft.type
@@ -224,10 +250,13 @@ def question_set_status(*, question: Question, status: str) -> Question:
         return question
     if status not in TRANSITIONS.get(question.status, set()):
         raise QuestionInvalidError([RuleError("status", f"cannot move {question} from {question.status} to {status}.")])
+    if status == QuestionStatus.IN_REVIEW:
+        errors = question_check_complete(question)
+        if errors:
+            raise QuestionInvalidError(errors)
     if status in DELIVERABLE_STATUSES:
-        draft = question_to_draft(question)
-        errors = validate_question(draft)
-        if not draft.references:
+        errors = question_check_complete(question)
+        if not question.reference_list:
             errors.append(RuleError("references", "add at least one documentation link before publishing."))
         if errors:
             raise QuestionInvalidError(errors)

@@ -16,7 +16,9 @@ that matches nothing). JSON is valid YAML, so one parser reads both, and every e
 
 from __future__ import annotations
 
+import json
 import sys
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from apps.questions.interchange.base import Case, DecodeError, ExportResult, Item, ParseResult, decode
 from apps.questions.rules import (
     MATCHING,
     MULTIPLE,
@@ -52,13 +55,26 @@ ITEM_KEYS = {
     "steps",
     "pairs",
     "version",
+    "family",
     "title",
 }
 CASE_KEYS = {"ref", "title", "scenario", "items", "task"}
+DOCUMENT_KEYS = {"format", "format_version", "exam", "task", "items", "case_studies"}
+FORMAT_VERSION = 1
 
 
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line each mapping starts on, so errors can name it."""
+    """SafeLoader that remembers the line each mapping starts on, so errors can name it.
+
+    It refuses aliases: a few nested anchors can stand for billions of nodes (the YAML "billion laughs"), and
+    neither the JSON interchange format nor the bank needs them.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
@@ -98,6 +114,7 @@ class ParsedItem:
     case_ref: str = ""
     case_order: int = 0
     version: int | None = None
+    family: str = ""
 
 
 @dataclass
@@ -111,21 +128,26 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _item(raw: Any, default_task: str, bank: ParsedBank, case_ref: str = "", case_order: int = 0) -> None:
+def _item(
+    raw: Any, default_task: str, bank: ParsedBank, case_ref: str = "", case_order: int = 0, *, validate: bool = True
+) -> None:
     if not isinstance(raw, dict):
         bank.errors.append(ParseError(None, f"an item must be a mapping, got {type(raw).__name__}."))
         return
     line = raw.pop("__line__", 0)
     ref = _text(raw.get("ref"))
-    unknown = sorted(set(raw) - ITEM_KEYS)
+    unknown = sorted(str(key) for key in set(raw) - ITEM_KEYS)
     if unknown:
         bank.errors.append(ParseError(line, f"unknown field(s) {', '.join(unknown)}.", ref))
+    for key in ("ref", "type", "status", "difficulty", "task", "stem", "explanation", "title"):
+        if isinstance(raw.get(key), dict | list):
+            bank.errors.append(ParseError(line, f"{key} must be text, not a {type(raw[key]).__name__}.", ref))
     status = _text(raw.get("status")) or "draft"
     if status not in STATUSES:
         bank.errors.append(ParseError(line, f"status {status!r} is not one of {', '.join(STATUSES)}.", ref))
     try:
         angoff = None if raw.get("angoff") is None else float(raw["angoff"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         bank.errors.append(ParseError(line, f"angoff {raw.get('angoff')!r} is not a number.", ref))
         angoff = None
     draft = QuestionDraft(
@@ -151,10 +173,25 @@ def _item(raw: Any, default_task: str, bank: ParsedBank, case_ref: str = "", cas
         pair = raw_pair if isinstance(raw_pair, dict) else {"response": raw_pair}
         prompt = _text(pair.get("prompt")) or None
         draft.pairs.append(PairDraft(prompt, _text(pair.get("response")), _text(pair.get("rationale"))))
-    for error in validate_question(draft):
-        bank.errors.append(ParseError(line, str(error), ref))
+    if validate:
+        for error in validate_question(draft):
+            bank.errors.append(ParseError(line, str(error), ref))
     version = raw.get("version")
-    bank.items.append(ParsedItem(ref, line, draft, case_ref, case_order, version if isinstance(version, int) else None))
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+        bank.errors.append(ParseError(line, f"version {version!r} is not a positive whole number.", ref))
+        version = None
+    family = _text(raw.get("family"))
+    if family:
+        try:
+            family = str(uuid.UUID(family))
+        except ValueError:
+            bank.errors.append(ParseError(line, f"family {family!r} is not a UUID.", ref))
+            family = ""
+    if draft.type not in {SINGLE, MULTIPLE, ORDERING, MATCHING}:
+        bank.errors.append(
+            ParseError(line, f"type {draft.type!r} is not one of single, multiple, ordering, matching.", ref)
+        )
+    bank.items.append(ParsedItem(ref, line, draft, case_ref, case_order, version, family))
 
 
 def _list(value: Any) -> list[Any]:
@@ -163,11 +200,18 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def parse_bank(text: str) -> ParsedBank:
-    """Parse a native document. Never raises on bad input: problems come back in ``errors`` with lines."""
+def parse_bank(text: str, *, validate: bool = True) -> ParsedBank:
+    """Parse a native document. Never raises on bad input: problems come back in ``errors`` with lines.
+
+    ``validate`` applies every authoring rule (the shipped bank must meet them); the importer leaves that to
+    the import service, which lets drafts be incomplete.
+    """
     bank = ParsedBank()
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - _LineLoader is a SafeLoader
+    except RecursionError:
+        bank.errors.append(ParseError(None, "the document nests too deeply."))
+        return bank
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         bank.errors.append(ParseError(mark.line + 1 if mark else None, f"not valid YAML/JSON: {exc}"))
@@ -175,16 +219,20 @@ def parse_bank(text: str) -> ParsedBank:
     if not isinstance(document, dict):
         bank.errors.append(ParseError(None, "the document must be a mapping with an 'items' list."))
         return bank
+    document.pop("__line__", None)
+    unknown = sorted(str(key) for key in set(document) - DOCUMENT_KEYS)
+    if unknown:
+        bank.errors.append(ParseError(1, f"unknown top-level field(s) {', '.join(unknown)}."))
     default_task = _text(document.get("task"))
     for raw in _list(document.get("items")):
-        _item(raw, default_task, bank)
+        _item(raw, default_task, bank, validate=validate)
     for raw_case in _list(document.get("case_studies")):
         if not isinstance(raw_case, dict):
             bank.errors.append(ParseError(None, "a case study must be a mapping."))
             continue
         line = raw_case.pop("__line__", 0)
         ref = _text(raw_case.get("ref"))
-        unknown = sorted(set(raw_case) - CASE_KEYS)
+        unknown = sorted(str(key) for key in set(raw_case) - CASE_KEYS)
         if unknown:
             bank.errors.append(ParseError(line, f"unknown case-study field(s) {', '.join(unknown)}.", ref))
         if not ref:
@@ -197,7 +245,11 @@ def parse_bank(text: str) -> ParsedBank:
         bank.cases.append(ParsedCase(ref, _text(raw_case.get("title")), _text(raw_case.get("scenario")), line))
         case_task = _text(raw_case.get("task")) or default_task
         for order, raw in enumerate(items, start=1):
-            _item(raw, case_task, bank, case_ref=ref, case_order=order)
+            _item(raw, case_task, bank, case_ref=ref, case_order=order, validate=validate)
+    versions = Counter((item.ref, item.version) for item in bank.items if item.ref and item.version)
+    for item in bank.items:
+        if item.ref and item.version and versions[(item.ref, item.version)] > 1:
+            bank.errors.append(ParseError(item.line, f"version {item.version} of {item.ref} appears twice.", item.ref))
     refs = Counter(item.ref for item in bank.items if item.ref)
     for item in bank.items:
         if refs[item.ref] > 1 and item.version is None:
@@ -248,3 +300,93 @@ def main(paths: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# --- interchange: the lossless JSON format -------------------------------------------------------------------
+
+
+def parse(data: bytes, *, name: str = "upload") -> ParseResult:
+    """A native JSON (or YAML) document as an interchange result; the import service applies the rules."""
+    result = ParseResult(format="native")
+    try:
+        text = decode(data)
+    except DecodeError as exc:
+        result.error("file", str(exc))
+        return result
+    bank = parse_bank(text, validate=False)
+    for error in bank.errors:
+        result.error(
+            f"line {error.line}" if error.line else "file",
+            f"{error.ref}: {error.message}" if error.ref else error.message,
+        )
+    result.cases = [Case(case.ref, case.title, case.scenario, f"line {case.line}") for case in bank.cases]
+    result.items = [
+        Item(
+            draft=item.draft,
+            location=f"line {item.line}",
+            ref=item.ref,
+            version=item.version,
+            family=item.family,
+            case_ref=item.case_ref,
+            case_order=item.case_order,
+        )
+        for item in bank.items
+    ]
+    return result
+
+
+def _item_document(item: Item) -> dict[str, Any]:
+    draft = item.draft
+    document: dict[str, Any] = {
+        "ref": item.ref,
+        "family": item.family,
+        "version": item.version,
+        "type": draft.type,
+        "status": draft.status,
+        "task": draft.task,
+        "objectives": draft.objectives,
+        "difficulty": draft.difficulty,
+        "angoff": draft.angoff,
+        "stem": draft.stem,
+        "explanation": draft.explanation,
+        "references": draft.references,
+    }
+    if draft.type in {SINGLE, MULTIPLE}:
+        document["options"] = [{"text": c.text, "correct": c.correct, "rationale": c.rationale} for c in draft.choices]
+    elif draft.type == ORDERING:
+        document["steps"] = [{"text": s.text, "rationale": s.rationale} for s in draft.steps]
+    else:
+        document["pairs"] = [
+            {"prompt": p.prompt, "response": p.response, "rationale": p.rationale} for p in draft.pairs
+        ]
+    return {key: value for key, value in document.items() if value not in (None, "")}
+
+
+def export(items: list[Item], cases: list[Case], *, exam: str = "MLA-C01") -> ExportResult:
+    """Every field of every item, case studies with their items in order: nothing is lost."""
+    by_case: dict[str, list[Item]] = {}
+    loose = []
+    for item in items:
+        if item.case_ref:
+            by_case.setdefault(item.case_ref, []).append(item)
+        else:
+            loose.append(item)
+    document = {
+        "format": "mla-bank",
+        "format_version": FORMAT_VERSION,
+        "exam": exam,
+        "items": [_item_document(item) for item in loose],
+        "case_studies": [
+            {
+                "ref": case.ref,
+                "title": case.title,
+                "scenario": case.scenario,
+                "items": [
+                    _item_document(item) for item in sorted(by_case.get(case.ref, []), key=lambda i: i.case_order)
+                ],
+            }
+            for case in cases
+        ],
+    }
+    data = json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n"
+    return ExportResult(data=data, filename="questions.mla.json", content_type="application/json")

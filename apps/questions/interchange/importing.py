@@ -1,0 +1,416 @@
+"""Import a file of questions: parse it, check it against the syllabus and the bank, then write all of it or none.
+
+Every door (``import_questions``, the admin upload page, the Celery task behind it) calls ``questions_import``.
+One import is one transaction: any error anywhere means nothing is written, and the report names the file,
+the place (line or XML element path) and the reason. A dry run produces the same report without writing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.questions.interchange.base import Case, Item, ParseResult, normalised_key
+from apps.questions.interchange.formats import upload_parse
+from apps.questions.models import CaseStudy, Question, QuestionImport, QuestionStatus
+from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft
+from apps.questions.selectors import questions_with_parts
+from apps.questions.services import (
+    QuestionInvalidError,
+    case_study_is_editable,
+    draft_content_hash,
+    question_create,
+    question_update,
+    question_validate,
+)
+from apps.syllabus.models import Exam, Task
+
+KEEP_STATUS = "keep"
+IMPORT_STATUSES = (
+    QuestionStatus.DRAFT,
+    QuestionStatus.IN_REVIEW,
+    QuestionStatus.PUBLISHED,
+    QuestionStatus.PRETEST,
+    KEEP_STATUS,
+)
+ASYNC_THRESHOLD = 200  # imports with more items than this run as a Celery task with a progress bar
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PlannedItem:
+    """One item of the file and what the import does with it."""
+
+    location: str
+    ref: str
+    type: str
+    stem: str
+    task: str
+    status: str
+    action: str  # create, update, new_version, unchanged, duplicate
+    note: str = ""
+    gaps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportReport:
+    filename: str
+    format: str
+    dry_run: bool
+    errors: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    items: list[PlannedItem] = field(default_factory=list)
+    cases: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count(self, action: str) -> int:
+        return sum(1 for item in self.items if item.action == action)
+
+    @property
+    def to_write(self) -> int:
+        return sum(1 for item in self.items if item.action in {"create", "update", "new_version"})
+
+    @property
+    def unmapped(self) -> int:
+        return sum(1 for item in self.items if not item.task and item.action != "duplicate")
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        return dict(Counter(item.type for item in self.items if item.action in {"create", "update", "new_version"}))
+
+    def summary(self) -> str:
+        """One paragraph for a terminal or a message: what was (or would be) written and what was left out."""
+        if self.errors:
+            return f"{self.filename}: nothing imported; {len(self.errors)} error(s)."
+        verb = "would import" if self.dry_run else "imported"
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.by_type.items())) or "none"
+        parts = [f"{self.filename} ({self.format}): {verb} {self.to_write} item(s) ({kinds})"]
+        for action, label in (
+            ("new_version", "as new versions"),
+            ("update", "as updates"),
+            ("unchanged", "unchanged"),
+            ("duplicate", "duplicates skipped"),
+        ):
+            if self.count(action):
+                parts.append(f"{self.count(action)} {label}")
+        unsupported = len(self.skipped) - self.count("duplicate")
+        if unsupported:
+            parts.append(f"{unsupported} unsupported question(s) skipped")
+        if self.unmapped:
+            parts.append(f"{self.unmapped} without a task, waiting to be mapped")
+        return "; ".join(parts) + "."
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ImportReport:
+        items = [PlannedItem(**item) for item in data.get("items", [])]
+        return cls(**{**data, "items": items})
+
+
+def _label(question: Question) -> str:
+    return f"{question.ref or f'#{question.pk}'} v{question.version}"
+
+
+def _bank_keys(exam: Exam) -> dict[str, str]:
+    """Normalised content key → label, over every version in the bank (duplicates of retired ones count)."""
+    keys: dict[str, str] = {}
+    queryset = Question.objects.filter(Q(task__domain__exam=exam) | Q(task__isnull=True)).order_by("pk")
+    for question in questions_with_parts(queryset, objectives=False):
+        draft = QuestionDraft(
+            type=question.type,
+            stem=question.stem,
+            choices=[ChoiceDraft(choice.text) for choice in question.choices.all()],
+            steps=[StepDraft(step.text) for step in question.steps.all()],
+            pairs=[PairDraft(pair.prompt or None, pair.response) for pair in question.pairs.all()],
+        )
+        keys.setdefault(normalised_key(draft), _label(question))
+    return keys
+
+
+def _families(items: list[Item]) -> dict[str, list[Question]]:
+    """Existing versions per family id and per ref for the native items that name them, oldest first."""
+    refs = {item.ref for item in items if item.ref}
+    families = {item.family for item in items if item.family}
+    found: dict[str, list[Question]] = {}
+    for question in Question.objects.filter(Q(ref__in=refs) | Q(family__in=families)).order_by("version"):
+        found.setdefault(f"family:{question.family}", []).append(question)
+        if question.ref:
+            found.setdefault(f"ref:{question.ref}", []).append(question)
+    return found
+
+
+def questions_import(
+    *,
+    data: bytes,
+    filename: str,
+    exam: Exam,
+    fmt: str = "auto",
+    status: str = QuestionStatus.DRAFT,
+    task: str = "",
+    author=None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import ``data`` (a file named ``filename``) into ``exam``'s bank, or only report what would happen.
+
+    Items arrive with ``status`` (``keep`` keeps the statuses a native file states). ``task`` maps items whose
+    file names no task; items left without one are imported as drafts waiting for an instructor to map them.
+    Duplicates of items already in the bank (same normalised stem and options) are reported and skipped.
+    """
+    parsed = upload_parse(data=data, filename=filename, fmt=fmt, max_bytes=settings.IMPORT_MAX_BYTES)
+    report = ImportReport(filename=filename, format=parsed.format, dry_run=dry_run)
+    report.skipped = [f"{filename}: {problem}" for problem in parsed.skipped]
+    report.warnings = [f"{filename}: {problem}" for problem in parsed.warnings]
+    report.warnings += [f"{filename}: {item.location}: {warning}" for item in parsed.items for warning in item.warnings]
+    report.errors = [f"{filename}: {problem}" for problem in parsed.errors]
+    if status not in IMPORT_STATUSES:
+        report.errors.append(f"status {status!r} is not one of {', '.join(IMPORT_STATUSES)}.")
+    if status == KEEP_STATUS and parsed.format != "native":
+        report.errors.append("status 'keep' is only for native files, which state each item's status.")
+    if task and not Task.objects.filter(domain__exam=exam, code=task).exists():
+        report.errors.append(f"task {task!r} is not part of {exam.code}.")
+    if not parsed.items and not parsed.errors:
+        report.errors.append(f"{filename}: no question in this file can be imported.")
+    if report.errors:
+        return report
+    try:
+        with transaction.atomic():
+            cases = _cases_plan(parsed, report, dry_run=dry_run)
+            planned = _items_plan(parsed, report, exam=exam, status=status, task=task)
+            if report.errors or dry_run:
+                return report
+            _write(planned, report, cases=cases, exam=exam, author=author, progress=progress)
+            if report.errors:
+                transaction.set_rollback(True)
+                return report
+            report.written = True
+    except QuestionInvalidError as exc:  # a rule the plan could not foresee; the transaction is rolled back
+        report.errors.append(f"{filename}: {exc}")
+    return report
+
+
+def _cases_plan(parsed: ParseResult, report: ImportReport, *, dry_run: bool) -> dict[str, CaseStudy | None]:
+    """Case studies by ref: existing ones (updated if still editable), new ones created unless dry run."""
+    cases: dict[str, CaseStudy | None] = {}
+    file_cases: dict[str, Case] = {}
+    for case in parsed.cases:
+        if not case.ref:
+            report.errors.append(f"{report.filename}: {case.location}: a case study needs a ref.")
+            continue
+        file_cases[case.ref] = case
+    existing = {case.ref: case for case in CaseStudy.objects.filter(ref__in=file_cases)}
+    for ref, case in file_cases.items():
+        study = existing.get(ref)
+        if study is not None and (study.title, study.scenario) != (case.title, case.scenario):
+            if not case_study_is_editable(study):
+                report.errors.append(
+                    f"{report.filename}: {case.location}: case study {ref} is in use by published items and "
+                    "cannot change; give the changed scenario a new ref."
+                )
+                continue
+            if not dry_run:
+                study.title, study.scenario = case.title, case.scenario
+                study.save()
+        if study is None and not dry_run:
+            study = CaseStudy.objects.create(ref=ref, title=case.title or ref, scenario=case.scenario)
+        cases[ref] = study
+        report.cases.append(ref)
+    missing = {item.case_ref for item in parsed.items if item.case_ref} - set(cases)
+    for ref in sorted(missing):
+        study = CaseStudy.objects.filter(ref=ref).first()
+        if study is None:
+            report.errors.append(f"{report.filename}: items refer to case study {ref!r}, which is not in the file.")
+        cases[ref] = study
+    return cases
+
+
+def _items_plan(
+    parsed: ParseResult, report: ImportReport, *, exam: Exam, status: str, task: str
+) -> list[tuple[Item, PlannedItem, Question | None]]:
+    """Decide what happens to each item and check it against every rule its status needs."""
+    bank_keys = _bank_keys(exam)
+    families = _families(parsed.items) if parsed.format == "native" else {}
+    taken_refs = set(
+        Question.objects.filter(ref__in=[item.ref for item in parsed.items if item.ref]).values_list("ref", flat=True)
+    )
+    seen: dict[str, tuple[str, str]] = {}  # content key → (location, family) of its first item in the file
+    planned: list[tuple[Item, PlannedItem, Question | None]] = []
+    for item in parsed.items:
+        draft = item.draft
+        if status != KEEP_STATUS:
+            draft.status = status
+        if not draft.task and task:
+            draft.task = task
+        versions = families.get(f"family:{item.family}") or families.get(f"ref:{item.ref}") if families else None
+        plan = PlannedItem(item.location, item.ref, draft.type, draft.stem[:160], draft.task, draft.status, "create")
+        current = versions[-1] if versions else None
+        key = normalised_key(draft)
+        if current is not None:
+            digest = draft_content_hash(draft, case_ref=item.case_ref, case_order=item.case_order)
+            if digest in {version.content_hash for version in versions}:
+                plan.action, plan.note = "unchanged", f"already in the bank as {_label(current)}"
+            elif current.is_locked:
+                plan.action, plan.note = "new_version", f"next version after {_label(current)}"
+            else:
+                plan.action, plan.note = "update", f"replaces the content of {_label(current)}"
+        elif key in seen and not (item.family and seen[key][1] == item.family):
+            plan.action, plan.note = "duplicate", f"same stem and options as {seen[key][0]} in this file"
+        elif key in bank_keys:
+            plan.action, plan.note = "duplicate", f"same stem and options as {bank_keys[key]} in the bank"
+        elif item.ref in taken_refs:
+            report.warnings.append(
+                f"{report.filename}: {item.location}: ref {item.ref!r} already names another item; "
+                "imported without a ref."
+            )
+            item.ref = plan.ref = ""
+        seen.setdefault(key, (item.location, item.family))
+        if plan.action == "duplicate":
+            report.skipped.append(f"{report.filename}: {item.location}: duplicate, {plan.note}.")
+        if plan.action in {"create", "update", "new_version"}:
+            errors, gaps, _task, _objectives = question_validate(draft=draft, exam=exam)
+            who = f" ({item.ref})" if item.ref else ""
+            report.errors += [f"{report.filename}: {item.location}{who}: {error}" for error in errors]
+            plan.gaps = [str(gap) for gap in gaps]
+        report.items.append(plan)
+        planned.append((item, plan, current))
+    return planned
+
+
+def _write(
+    planned: list[tuple[Item, PlannedItem, Question | None]],
+    report: ImportReport,
+    *,
+    cases: dict[str, CaseStudy | None],
+    exam: Exam,
+    author,
+    progress: Progress | None,
+) -> None:
+    total = len(planned)
+    for done, (item, plan, current) in enumerate(planned, start=1):
+        case = cases.get(item.case_ref) if item.case_ref else None
+        try:
+            if plan.action == "create":
+                question_create(
+                    draft=item.draft,
+                    exam=exam,
+                    author=author,
+                    ref=item.ref,
+                    case_study=case,
+                    case_order=item.case_order,
+                    family=uuid.UUID(item.family) if item.family else None,
+                    version=item.version or 1,
+                )
+            elif plan.action == "update" and current is not None:
+                question_update(question=current, draft=item.draft, exam=exam)
+            elif plan.action == "new_version" and current is not None:
+                question_create(
+                    draft=item.draft,
+                    exam=exam,
+                    author=author,
+                    ref=current.ref,
+                    case_study=case,
+                    case_order=item.case_order,
+                    family=current.family,
+                    version=max(current.version + 1, item.version or 0),
+                )
+        except QuestionInvalidError as exc:
+            report.errors += [f"{report.filename}: {item.location}: {error}" for error in exc.errors]
+        if progress is not None and (done % 25 == 0 or done == total):
+            progress(done, total)
+
+
+# --- the admin's upload → preview → confirm flow ---------------------------------------------------------
+
+
+def import_progress_key(import_id: object) -> str:
+    return f"question-import:{import_id}:progress"
+
+
+def import_progress(job: QuestionImport) -> tuple[int, int]:
+    """(done, total) of a running import. Kept in the cache: the import's own transaction hides its rows."""
+    done, total = cache.get(import_progress_key(job.pk), (0, 0))
+    return done, total or len(job.report.get("items", []))
+
+
+def question_import_stage(
+    *, data: bytes, filename: str, exam: Exam, user, fmt: str = "auto", status: str = "draft", task: str = ""
+) -> QuestionImport:
+    """Keep an upload and its dry-run report for the instructor to confirm."""
+    report = questions_import(
+        data=data, filename=filename, exam=exam, fmt=fmt, status=status, task=task, author=user, dry_run=True
+    )
+    return QuestionImport.objects.create(
+        uploaded_by=user,
+        exam=exam,
+        filename=filename[:255],
+        format=fmt,
+        status=status,
+        task=task,
+        data=data if report.ok else b"",
+        state=QuestionImport.State.PREVIEWED if report.ok else QuestionImport.State.FAILED,
+        report=report.as_dict(),
+    )
+
+
+def question_import_confirm(*, job: QuestionImport) -> QuestionImport:
+    """Import a previewed upload: now, or in a Celery task when it has more than ASYNC_THRESHOLD items."""
+    from apps.questions.tasks import question_import_run as run_task
+
+    with transaction.atomic():
+        claimed = QuestionImport.objects.filter(pk=job.pk, state=QuestionImport.State.PREVIEWED).update(
+            state=QuestionImport.State.QUEUED, updated_at=timezone.now()
+        )
+        if claimed and len(job.report.get("items", [])) > ASYNC_THRESHOLD:
+            cache.set(import_progress_key(job.pk), (0, len(job.report["items"])), timeout=24 * 3600)
+            run_task.delay_on_commit(str(job.pk))
+            job.refresh_from_db()
+            return job
+    if claimed:
+        question_import_run(import_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def question_import_run(*, import_id: object) -> None:
+    """Run a queued import once (a duplicate task finds nothing to claim) and record its report."""
+    claimed = QuestionImport.objects.filter(pk=import_id, state=QuestionImport.State.QUEUED).update(
+        state=QuestionImport.State.RUNNING, updated_at=timezone.now()
+    )
+    if not claimed:
+        return
+    job = QuestionImport.objects.select_related("uploaded_by", "exam").get(pk=import_id)
+
+    def progress(done: int, total: int) -> None:
+        cache.set(import_progress_key(job.pk), (done, total), timeout=24 * 3600)
+
+    report = questions_import(
+        data=bytes(job.data),
+        filename=job.filename,
+        exam=job.exam,
+        fmt=job.format,
+        status=job.status,
+        task=job.task,
+        author=job.uploaded_by,
+        progress=progress,
+    )
+    job.report = report.as_dict()
+    job.state = QuestionImport.State.DONE if report.written else QuestionImport.State.FAILED
+    job.data = b""
+    job.finished_at = timezone.now()
+    job.save(update_fields=["report", "state", "data", "finished_at", "updated_at"])

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.questions.interchange.exporting import questions_export, questions_for_export
+from apps.questions.interchange.formats import EXPORT_CHOICES
+
+
+class Command(BaseCommand):
+    help = "Export questions as native JSON, GIFT, Moodle XML or a QTI 2.2 package; lists what the format loses."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", dest="fmt", required=True, choices=[name for name, _ in EXPORT_CHOICES])
+        parser.add_argument("--output", "-o", type=Path, help="File to write (default: the format's file name).")
+        parser.add_argument("--status", action="append", help="Only these statuses (repeatable).")
+        parser.add_argument("--task", action="append", help="Only these task codes (repeatable).")
+        parser.add_argument(
+            "--all-versions", action="store_true", help="Every version, not only the latest of each item."
+        )
+
+    def handle(self, *args, fmt: str, output: Path | None, status, task, all_versions: bool, **options):
+        queryset = questions_for_export(statuses=status, tasks=task, all_versions=all_versions)
+        result = questions_export(queryset=queryset, fmt=fmt)
+        path = output or Path(result.filename)
+        try:
+            path.write_bytes(result.data)
+        except OSError as exc:
+            raise CommandError(f"cannot write {path}: {exc.strerror}") from exc
+        for loss in result.losses:
+            self.stdout.write(f"  not carried: {loss}")
+        self.stdout.write(f"Wrote {queryset.count()} item(s) to {path} ({len(result.losses)} loss(es) listed).")

@@ -1,0 +1,52 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.questions.interchange.formats import IMPORT_CHOICES
+from apps.questions.interchange.importing import IMPORT_STATUSES, questions_import
+from apps.syllabus.models import Exam
+
+
+class Command(BaseCommand):
+    help = (
+        "Import questions from a native JSON, GIFT, Moodle XML, Aiken or QTI 2.x file (or QTI zip package). "
+        "All items or none; errors name the line or XML element."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--format", dest="fmt", default="auto", choices=[name for name, _ in IMPORT_CHOICES])
+        parser.add_argument("--task", default="", help="Task code (e.g. 1.2) for items whose file names none.")
+        parser.add_argument(
+            "--status",
+            default="draft",
+            choices=IMPORT_STATUSES,
+            help="Status of imported items (default draft); 'keep' keeps a native file's statuses.",
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
+        parser.add_argument("--exam", default="MLA-C01")
+
+    def handle(self, *args, file: Path, fmt: str, task: str, status: str, dry_run: bool, exam: str, **options):
+        exam_obj = Exam.objects.filter(code=exam).first()
+        if exam_obj is None:
+            raise CommandError(f"Exam {exam} is not loaded; run load_syllabus first.")
+        try:
+            size = file.stat().st_size
+            if size > settings.IMPORT_MAX_BYTES:
+                raise CommandError(
+                    f"{file.name} is {size:,} bytes; the limit is {settings.IMPORT_MAX_BYTES:,} (IMPORT_MAX_BYTES)."
+                )
+            data = file.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
+        report = questions_import(
+            data=data, filename=file.name, exam=exam_obj, fmt=fmt, status=status, task=task, dry_run=dry_run
+        )
+        for title, lines in (("Skipped", report.skipped), ("Warnings", report.warnings)):
+            if lines:
+                self.stdout.write(f"{title}:")
+                self.stdout.writelines(f"  {line}" for line in lines)
+        if report.errors:
+            raise CommandError("Nothing was imported:\n" + "\n".join(f"  {line}" for line in report.errors))
+        self.stdout.write(report.summary())
