@@ -95,6 +95,11 @@ def choose_count(stem: str) -> int | None:
     return _NUMBER_WORDS[match.group(1).lower()] if match else None
 
 
+def code_key(code: str) -> tuple[int, ...]:
+    """Syllabus order for task and objective codes: 1.1.2 before 1.1.10."""
+    return tuple(int(part) if part.isdigit() else -1 for part in code.split("."))
+
+
 def normalise(text: str) -> str:
     """Lower-case words only: the key used for duplicate and banned-text checks."""
     return " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))

@@ -27,6 +27,7 @@ from apps.questions.rules import (
     QuestionDraft,
     RuleError,
     StepDraft,
+    code_key,
     validate_question,
 )
 from apps.syllabus.models import Exam, Objective, Task
@@ -74,9 +75,14 @@ def question_to_draft(question: Question) -> QuestionDraft:
 
 
 def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: int = 0) -> str:
-    """A fingerprint of everything a candidate or reviewer would see; status is not content."""
+    """A fingerprint of everything a candidate or reviewer would see; status is not content.
+
+    Objectives are a set (the database keeps no order), so they are hashed in syllabus order: an item whose
+    file lists them in another order is still the same item.
+    """
     content = asdict(draft)
     content.pop("status")
+    content["objectives"] = sorted(content["objectives"], key=code_key)
     content["case"] = [case_ref, case_order]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 

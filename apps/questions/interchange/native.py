@@ -36,6 +36,7 @@ from apps.questions.rules import (
     PairDraft,
     QuestionDraft,
     StepDraft,
+    code_key,
     validate_question,
 )
 
@@ -270,7 +271,10 @@ def summarise(bank: ParsedBank) -> str:
     )
     lines.append("single-answer key positions: " + str(dict(sorted(positions.items()))))
     objectives = Counter(code for item in bank.items for code in item.draft.objectives)
-    lines.append("objectives covered: " + ", ".join(f"{k}:{v}" for k, v in sorted(objectives.items(), key=_code)))
+    lines.append(
+        "objectives covered: "
+        + ", ".join(f"{k}:{v}" for k, v in sorted(objectives.items(), key=lambda pair: code_key(pair[0])))
+    )
     lines.append(f"case studies: {len(bank.cases)}")
     kinds = Counter(item.draft.type for item in bank.items if item.draft.status == "published")
     total = sum(kinds.values()) or 1
@@ -279,10 +283,6 @@ def summarise(bank: ParsedBank) -> str:
         + ", ".join(f"{t} {kinds[t]} ({100 * kinds[t] / total:.0f}%)" for t in (SINGLE, MULTIPLE, ORDERING, MATCHING))
     )
     return "\n".join(lines)
-
-
-def _code(pair: tuple[str, int]) -> tuple[int, ...]:
-    return tuple(int(part) if part.isdigit() else 0 for part in pair[0].split("."))
 
 
 def main(paths: list[str]) -> int:

@@ -1,0 +1,310 @@
+"""The import service and its doors (command, admin), against the real database."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from apps.questions.interchange import native
+from apps.questions.interchange.exporting import question_items, questions_export, questions_for_export
+from apps.questions.interchange.importing import questions_import
+from apps.questions.models import CaseStudy, Question, QuestionImport
+from apps.questions.rules import code_key
+
+SAMPLES = Path(__file__).parent / "samples"
+NATIVE = (SAMPLES / "native" / "bank.json").read_bytes()
+
+pytestmark = pytest.mark.django_db
+
+
+def _good_item(number: int) -> dict:
+    return {
+        "ref": f"imp-{number:03d}",
+        "type": "single",
+        "task": "1.1",
+        "objectives": ["1.1.1"],
+        "stem": f"Question {number}: which store suits columnar analytics on table {number}?",
+        "explanation": "Columnar formats read only the needed columns.",
+        "options": [
+            {"text": f"Parquet {number}", "correct": True, "rationale": "Columnar."},
+            {"text": f"CSV {number}", "rationale": "Row text."},
+            {"text": f"JSON Lines {number}", "rationale": "Row text."},
+        ],
+    }
+
+
+def _document(items: list[dict]) -> bytes:
+    return json.dumps({"format": "mla-bank", "items": items}, indent=2).encode()
+
+
+def test_native_round_trip_gives_identical_items_of_every_type(exam):
+    # given a native file with all four types, a case study and two versions of one item
+    first = questions_import(data=NATIVE, filename="bank.json", exam=exam, status="keep")
+    assert first.errors == []
+    assert first.written
+    exported = questions_export(queryset=questions_for_export(all_versions=True), fmt="native").data
+
+    # when the bank is emptied and the export imported again
+    Question.objects.all().delete()
+    CaseStudy.objects.all().delete()
+    again = questions_import(data=exported, filename="export.json", exam=exam, status="keep")
+
+    # then the second export is byte for byte the first, and every type came back
+    assert again.errors == []
+    assert questions_export(queryset=questions_for_export(all_versions=True), fmt="native").data == exported
+    assert {item.draft.type for item in question_items(Question.objects.all())[0]} == {
+        "single",
+        "multiple",
+        "ordering",
+        "matching",
+    }
+
+    # and every field of every item is what the original file said
+    def content(data: bytes) -> dict:
+        items = native.parse(data).items
+        for item in items:  # objectives are a set; the export lists them in syllabus order
+            item.draft.objectives.sort(key=code_key)
+        return {(i.ref, i.version): (i.draft, i.case_ref, i.case_order) for i in items}
+
+    assert content(exported) == content(NATIVE)
+    versions = Question.objects.filter(ref="t11-001").order_by("version")
+    assert [(q.version, q.status) for q in versions] == [(1, "retired"), (2, "published")]
+    assert len({q.family for q in versions}) == 1
+
+
+def test_an_error_in_the_40th_question_imports_nothing_and_names_its_line(exam):
+    items = [_good_item(n) for n in range(1, 41)]
+    items[39]["options"][1]["correct"] = True  # two keys on a single-answer item
+    data = _document(items)
+    line = next(n for n, text in enumerate(data.decode().splitlines(), 1) if '"ref": "imp-040"' in text) - 1
+
+    report = questions_import(data=data, filename="forty.json", exam=exam)
+
+    assert Question.objects.count() == 0
+    assert not report.written
+    assert report.errors == [
+        f"forty.json: line {line} (imp-040): options: a single-answer item needs exactly one correct option, has 2."
+    ]
+
+
+def test_items_arrive_as_drafts_and_incomplete_ones_list_what_to_finish(exam):
+    item = _good_item(1)
+    del item["explanation"]
+    for option in item["options"]:
+        option.pop("rationale", None)
+
+    report = questions_import(data=_document([item]), filename="a.json", exam=exam)
+
+    question = Question.objects.get()
+    assert question.status == "draft"
+    assert report.items[0].gaps[0] == "explanation: is required: say why the key is right and what rule to remember."
+    # publishing still needs every rule
+    blocked = questions_import(
+        data=_document([_good_item(2) | {"explanation": ""}]), filename="b.json", exam=exam, status="published"
+    )
+    assert blocked.errors
+    assert Question.objects.count() == 1
+
+
+def test_items_without_a_task_wait_unmapped_unless_a_task_is_given(exam):
+    text = (SAMPLES / "aiken" / "questions.txt").read_bytes()
+
+    unmapped = questions_import(data=text, filename="q.txt", exam=exam)
+    assert unmapped.unmapped == 3
+    assert Question.objects.filter(task__isnull=True, status="draft").count() == 3
+
+    Question.objects.all().delete()
+    mapped = questions_import(data=text, filename="q.txt", exam=exam, task="1.1")
+    assert mapped.unmapped == 0
+    assert set(Question.objects.values_list("task__code", flat=True)) == {"1.1"}
+
+
+def test_an_unmapped_item_cannot_be_sent_for_review_or_published(exam):
+    from apps.questions.services import QuestionInvalidError, question_set_status
+
+    questions_import(data=(SAMPLES / "aiken" / "questions.txt").read_bytes(), filename="q.txt", exam=exam)
+    question = Question.objects.first()
+
+    with pytest.raises(QuestionInvalidError, match="task: map the item to a task first"):
+        question_set_status(question=question, status="in_review")
+
+
+def test_duplicates_of_bank_items_are_reported_and_skipped(exam):
+    text = (SAMPLES / "aiken" / "questions.txt").read_bytes()
+    questions_import(data=text, filename="q.txt", exam=exam)
+
+    again = questions_import(data=text, filename="q-again.txt", exam=exam)
+
+    assert Question.objects.count() == 3
+    assert again.count("duplicate") == 3
+    assert "duplicate, same stem and options as #" in again.skipped[0]
+
+
+def test_dry_run_writes_nothing_but_reports_the_same(exam):
+    report = questions_import(data=NATIVE, filename="bank.json", exam=exam, status="keep", dry_run=True)
+
+    assert report.errors == []
+    assert report.to_write == 8
+    assert not report.written
+    assert Question.objects.count() == 0
+    assert CaseStudy.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("Stem?\nA. x\nB. y\nANSWER: A\n".encode("cp1252") + "é".encode("cp1252"), "is not UTF-8 text"),
+        (b"", "is empty"),
+        (b"\x00\x01\x02 binary", "cannot tell the format"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_message(exam, data, message):
+    report = questions_import(data=data, filename="bad.txt", exam=exam)
+
+    assert message in report.errors[0]
+    assert Question.objects.count() == 0
+
+
+def test_utf16_and_bom_files_are_read(exam):
+    text = (SAMPLES / "aiken" / "questions.txt").read_text()
+
+    for data in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode()):
+        Question.objects.all().delete()
+        report = questions_import(data=data, filename="q.txt", exam=exam, fmt="aiken")
+        assert report.written
+        assert Question.objects.count() == 3
+
+
+def test_files_over_the_limit_are_refused(exam, settings):
+    settings.IMPORT_MAX_BYTES = 100
+
+    report = questions_import(data=NATIVE, filename="bank.json", exam=exam)
+
+    assert report.errors == [
+        f"bank.json: file: bank.json is {len(NATIVE):,} bytes; the limit is 100 bytes. Split it and import the parts."
+    ]
+
+
+def test_command_imports_and_fails_loudly(exam, tmp_path):
+    good = tmp_path / "bank.json"
+    good.write_bytes(NATIVE)
+    out = StringIO()
+    call_command("import_questions", str(good), "--dry-run", stdout=out)
+    assert "would import 8 item(s)" in out.getvalue()
+    assert Question.objects.count() == 0
+
+    call_command("import_questions", str(good), "--status", "keep", stdout=out)
+    assert Question.objects.count() == 8
+
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes((SAMPLES / "aiken" / "broken.txt").read_bytes())
+    with pytest.raises(CommandError, match=r"bad.txt: line 9: option C should be B"):
+        call_command("import_questions", str(bad), "--format", "aiken")
+    assert Question.objects.count() == 8
+
+
+def test_export_command_writes_the_file(exam, tmp_path):
+    questions_import(data=NATIVE, filename="bank.json", exam=exam, status="keep")
+    target = tmp_path / "out.json"
+    out = StringIO()
+
+    call_command("export_questions", "--format", "native", "-o", str(target), "--status", "published", stdout=out)
+
+    document = json.loads(target.read_text())
+    refs = [item["ref"] for item in document["items"]] + [
+        i["ref"] for c in document["case_studies"] for i in c["items"]
+    ]
+    assert len(refs) == 7  # the retired version is left out, its published successor kept
+    assert "Wrote 7 item(s)" in out.getvalue()
+
+
+def test_admin_upload_previews_then_imports_on_confirm(exam, instructor_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("bank.json", NATIVE, content_type="application/json")
+    response = instructor_client.post(
+        reverse("admin:questions_question_import"), {"file": upload, "format": "auto", "status": "keep", "task": ""}
+    )
+    job = QuestionImport.objects.get()
+    assert response.status_code == 302
+    preview = instructor_client.get(reverse("admin:questions_question_import_detail", args=[job.pk])).content.decode()
+    assert "would import 8 item(s)" in preview
+    assert Question.objects.count() == 0
+
+    instructor_client.post(reverse("admin:questions_question_import_detail", args=[job.pk]))
+
+    assert Question.objects.count() == 8
+    job.refresh_from_db()
+    assert job.state == "done"
+    assert bytes(job.data) == b""
+
+
+def test_admin_refuses_files_over_the_limit_with_a_message(exam, instructor_client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.IMPORT_MAX_BYTES = 1000
+    upload = SimpleUploadedFile("big.json", NATIVE, content_type="application/json")
+
+    response = instructor_client.post(
+        reverse("admin:questions_question_import"), {"file": upload, "format": "auto", "status": "draft"}
+    )
+
+    assert response.status_code == 200
+    assert "big.json is larger than the limit of 1,000 bytes" in response.content.decode()
+    assert QuestionImport.objects.count() == 0
+
+
+def test_another_instructors_import_is_not_found(exam, instructor_client, django_user_model):
+    other = django_user_model.objects.create_user("other", is_staff=True)
+    job = QuestionImport.objects.create(uploaded_by=other, exam=exam, filename="x.json", data=NATIVE)
+
+    assert instructor_client.get(reverse("admin:questions_question_import_detail", args=[job.pk])).status_code == 404
+    assert instructor_client.post(reverse("admin:questions_question_import_detail", args=[job.pk])).status_code == 404
+    assert Question.objects.count() == 0
+
+
+def test_reimporting_an_export_into_the_same_bank_changes_nothing(exam):
+    questions_import(data=NATIVE, filename="bank.json", exam=exam, status="keep")
+    exported = questions_export(queryset=questions_for_export(all_versions=True), fmt="native").data
+
+    again = questions_import(data=exported, filename="export.json", exam=exam, status="keep")
+
+    assert again.errors == []
+    assert again.count("unchanged") == 8
+    assert Question.objects.count() == 8
+
+
+def test_large_imports_run_in_celery_with_a_progress_bar(
+    exam, instructor, instructor_client, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from apps.questions.interchange.importing import import_progress_key, question_import_confirm, question_import_stage
+
+    data = _document([_good_item(n) for n in range(1, 251)])
+    job = question_import_stage(data=data, filename="big.json", exam=exam, user=instructor)
+    url = reverse("admin:questions_question_import_detail", args=[job.pk])
+
+    # while queued, the page polls its own status fragment
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = question_import_confirm(job=job)
+    assert job.state == "queued"
+    assert Question.objects.count() == 0
+    cache.set(import_progress_key(job.pk), (100, 250))
+    fragment = instructor_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert 'hx-trigger="every 1s"' in fragment
+    assert '<progress id="import-progress" max="250" value="100"' in fragment
+    assert "<html" not in fragment
+
+    # when the worker runs the task, the items arrive and the fragment stops polling
+    for callback in callbacks:
+        callback()
+    job.refresh_from_db()
+    assert job.state == "done"
+    assert Question.objects.count() == 250
+    fragment = instructor_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in fragment
+    assert "imported 250 item(s) (single 250)" in fragment
