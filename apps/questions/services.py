@@ -88,15 +88,16 @@ def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: 
 
 
 def question_validate(
-    *, draft: QuestionDraft, exam: Exam
+    *, draft: QuestionDraft, exam: Exam, allow_gaps: bool = False
 ) -> tuple[list[RuleError], list[RuleError], Task | None, list[Objective]]:
     """Pure rules plus the checks that need the syllabus: the task exists and the objectives are its own.
 
-    Returns ``(errors, gaps, task, objectives)``. A draft may be saved with completeness gaps (and without a
-    task, waiting to be mapped); every other status needs all rules, so the gaps are errors there.
+    Returns ``(errors, gaps, task, objectives)``. With ``allow_gaps`` (imports), a draft may be saved with
+    completeness gaps and without a task, waiting for an instructor; every other status needs all rules, so
+    the gaps are errors there. Authors writing in the admin or the API meet every rule from the start.
     """
     found = validate_question(draft)
-    lenient = draft.status == QuestionStatus.DRAFT
+    lenient = allow_gaps and draft.status == QuestionStatus.DRAFT
     errors = [error for error in found if not (lenient and error.completeness)]
     gaps = [error for error in found if lenient and error.completeness]
     if not draft.task:
@@ -156,9 +157,10 @@ def question_create(
     case_order: int = 0,
     family=None,
     version: int = 1,
+    allow_gaps: bool = False,
 ) -> Question:
     """Create a version from a draft and move it to the draft's status; invalid drafts save nothing."""
-    errors, _gaps, task, objectives = question_validate(draft=draft, exam=exam)
+    errors, _gaps, task, objectives = question_validate(draft=draft, exam=exam, allow_gaps=allow_gaps)
     if errors:
         raise QuestionInvalidError(errors)
     question = Question(
@@ -190,12 +192,12 @@ def question_create(
 
 
 @transaction.atomic
-def question_update(*, question: Question, draft: QuestionDraft, exam: Exam) -> Question:
+def question_update(*, question: Question, draft: QuestionDraft, exam: Exam, allow_gaps: bool = False) -> Question:
     """Replace a draft's content. Frozen versions refuse: use question_new_version."""
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = Question.objects.select_for_update(of=("self",)).get(pk=question.pk)
     if question.is_locked:
         raise QuestionInvalidError([RuleError("status", f"{question} is {question.status}; create a new version.")])
-    errors, _gaps, task, objectives = question_validate(draft=draft, exam=exam)
+    errors, _gaps, task, objectives = question_validate(draft=draft, exam=exam, allow_gaps=allow_gaps)
     if errors:
         raise QuestionInvalidError(errors)
     question.type = draft.type
@@ -226,7 +228,7 @@ def question_new_version(*, question: Question, author=None) -> Question:
     The copied version and its id stay exactly as they were. If the family already has an open draft,
     that draft is returned instead of a second one.
     """
-    family = Question.objects.select_for_update().filter(family=question.family)
+    family = Question.objects.select_for_update(of=("self",)).filter(family=question.family)
     open_draft = family.filter(status__in=[QuestionStatus.DRAFT, QuestionStatus.IN_REVIEW]).first()
     if open_draft is not None:
         return open_draft
@@ -251,7 +253,7 @@ def question_set_status(*, question: Question, status: str) -> Question:
 
     Publishing a version retires the family's previously deliverable version, so one version per item is live.
     """
-    question = Question.objects.select_for_update().get(pk=question.pk)
+    question = Question.objects.select_for_update(of=("self",)).get(pk=question.pk)
     if status == question.status:
         return question
     if status not in TRANSITIONS.get(question.status, set()):

@@ -18,6 +18,7 @@ from apps.cohorts.models import Membership, Organisation, Role
 from apps.cohorts.services import assignment_create, cohort_create, cohort_join
 from apps.core.roles import INSTRUCTORS, TEAM_LEADS, roles_ensure
 from apps.exams.services import attempt_start_practice
+from apps.questions.models import QuestionImport
 from apps.scoring.models import StudyRule
 from apps.syllabus.models import Task
 from tests.questions.factories import QuestionFactory
@@ -88,6 +89,9 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "api-attempt-submit": ("POST", "attempt", {"anonymous": 403, "candidate": 200, "default": 404}),
     "exams:submit#post": ("POST", "attempt", {"anonymous": 302, "candidate": 302, "default": 404}),
     "admin:questions_question_new_version": ("POST", "question", ADMIN_PAGE | {"instructor": 302}),
+    "admin:questions_question_import": ("GET", "", ADMIN_PAGE),
+    "admin:questions_question_import_detail": ("GET", "import", ADMIN_PAGE),
+    "admin:questions_question_export": ("GET", "", ADMIN_PAGE),
     "logout": ("POST", "", {"default": 302}),
 }
 # Django's own admin and auth views are covered by Django; these are not ours to list.
@@ -96,6 +100,9 @@ EXEMPT_OURS_IN_ADMIN = {
     "admin:questions_question_coverage",
     "admin:questions_question_preview",
     "admin:questions_question_new_version",
+    "admin:questions_question_import",
+    "admin:questions_question_import_detail",
+    "admin:questions_question_export",
 }
 
 
@@ -155,6 +162,7 @@ def world(exam):
         size=2,
     )
     StudyRule.objects.create(candidate=people["candidate"], task=task, text="A rule")
+    upload = QuestionImport.objects.create(uploaded_by=people["instructor"], exam=exam, filename="bank.json")
     kwargs = {
         "": {},
         "attempt": {"attempt_id": attempt.pk},
@@ -166,6 +174,7 @@ def world(exam):
         "exam": {"code": exam.code},
         "question": {"pk": question.pk},
         "assignment": {"assignment_id": assignment.pk},
+        "import": {"pk": upload.pk},
     }
     return people, kwargs
 

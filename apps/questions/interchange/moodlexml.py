@@ -1,0 +1,929 @@
+"""Moodle XML: the question-bank export/import format of Moodle (``<quiz><question type="...">...</quiz>``).
+
+Reading (``parse``) maps Moodle question types to ours:
+
+- ``multichoice`` with ``<single>true</single>`` (or no ``<single>``, Moodle's default) → single answer: the
+  answer(s) with the highest positive ``fraction`` are the key; lower positive fractions (partial credit) are
+  dropped with a warning. ``<single>false</single>`` → multiple response: every answer with ``fraction > 0`` is
+  a key; unequal positive fractions are warned about, since our scoring is all-or-nothing.
+- ``truefalse`` → single answer with options "True" and "False" (the answer whose text is ``true``/``false``
+  and has a positive fraction is the key).
+- ``matching`` → matching: each ``<subquestion>`` is a prompt and its ``<answer>`` the response; a
+  subquestion with empty text is an extra response that matches nothing (``PairDraft(prompt=None)``).
+- ``ordering`` (the qtype_ordering plugin) → ordering: the answers in file order are the correct order (the
+  plugin itself ignores their ``fraction`` on import, and so do we).
+- ``description`` tagged ``mla-case-study:<ref>`` → a case study (name → title, question text → scenario);
+  other descriptions are skipped: they carry no question.
+- ``category`` → the last segment of the category path (``$course$/top/MLA-C01/1.2``) sets the task of the
+  questions that follow when it is a task code ``N.N`` (and clears it when it is not).
+
+Per-answer ``<feedback>`` becomes the option's (step's, pair's) rationale, ``<generalfeedback>`` the
+explanation. Texts follow their ``format`` attribute: ``html`` goes through ``html_to_markdown``; ``markdown``,
+``plain_text`` and ``moodle_auto_format`` are kept as text. A missing format means HTML for the question text
+and "same as the question text" for the rest, as in Moodle's own importer. Images and other embedded files
+(``@@PLUGINFILE@@`` references, ``<file>`` elements) are not imported: each gives a warning and the text keeps
+a placeholder. The question ``<name>`` is only a display title (used in locations and messages); the item's
+ref comes from ``<idnumber>`` (Moodle 3.6+) when present.
+
+Skipped, with the reason: essay, numerical, shortanswer, multianswer/cloze, calculated (all three kinds),
+ddwtos, ddimageortext, ddmarker, gapselect, randomsamatch, random and any type we do not know. They need a
+human marker, typed answers, images or quiz-time randomisation, none of which our item types have.
+
+Our metadata travels in Moodle question tags, which Moodle keeps and other tools ignore, one per value::
+
+    mla-task:1.2            mla-objective:1.2.3 (one per objective)    mla-difficulty:hard
+    mla-angoff:0.55         mla-version:2                              mla-case:CS-03
+    mla-case-order:2        mla-reference:https://... (one per link)   mla-ref:MLA-0123
+    mla-case-study:CS-03    (on a description question: that description is case study CS-03)
+
+The ref is written to ``<idnumber>``; ``mla-ref`` is only used when ``<idnumber>`` cannot hold it (a ref
+repeated within one category, which Moodle refuses). Tags that do not start with ``mla-`` are ignored. Moodle
+cuts tags to 50 characters when it imports them, so a long reference link survives a round trip through this
+platform but not through Moodle (a cut cannot be told from a link that happens to end there, so it is not
+guessed at).
+
+Writing (``export``) produces what Moodle 4 writes, with texts in ``format="markdown"`` (Moodle renders
+Markdown): a category question ``$course$/top/MLA-C01/<task>`` whenever the task changes; multichoice with
+Moodle grade fractions (single: key 100, others 0; multiple: keys 100/k from Moodle's list, wrong -100);
+ordering with the plugin's settings for an all-or-nothing, all-items question; matching with distractors as
+empty subquestions; case studies as tagged description questions placed before their first item. Moodle has
+no feedback per matching pair: pair rationales go in a ``<feedback>`` element inside each ``<subquestion>``,
+which Moodle's importer ignores and ours reads back, and each such item is listed in ``losses``. The item
+status is not written: imported items always start as drafts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET  # builds the export tree; parsing goes through defusedxml
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml.ElementTree import ParseError as DefusedParseError
+
+from apps.questions.interchange.base import (
+    Case,
+    ExportResult,
+    Item,
+    ParseResult,
+    Problem,
+    apply_meta,
+    html_to_markdown,
+    item_meta,
+)
+from apps.questions.rules import (
+    MATCHING,
+    MULTIPLE,
+    ORDERING,
+    SINGLE,
+    TYPES,
+    ChoiceDraft,
+    PairDraft,
+    QuestionDraft,
+    StepDraft,
+)
+
+FORMAT = "moodlexml"
+FILENAME = "questions.moodle.xml"
+CONTENT_TYPE = "application/xml"
+COURSE_CATEGORY = "$course$/top/MLA-C01"
+TAG_PREFIX = "mla-"
+
+_TASK_RE = re.compile(r"\d+\.\d+")
+_PLUGINFILE_RE = re.compile(r"@@PLUGINFILE@@/([^\s\"'<>()\]]+)")
+_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?(@@PLUGINFILE@@/[^\s)>]+)>?[^)]*\)")
+_HTML_IMAGE_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"'](@@PLUGINFILE@@/[^\"']+)[\"'][^>]*>", re.IGNORECASE)
+_IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff")
+_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CATEGORY_SPLIT_RE = re.compile(r"(?<!/)/(?!/)")  # Moodle escapes a "/" inside a category name as "//"
+
+# Moodle's grade list has these shares of 100 %; a multiple-response key is worth 100/k.
+_KEY_FRACTIONS = {
+    1: "100",
+    2: "50",
+    3: "33.33333",
+    4: "25",
+    5: "20",
+    6: "16.66667",
+    7: "14.28571",
+    8: "12.5",
+    9: "11.11111",
+    10: "10",
+    20: "5",
+}
+
+_UNSUPPORTED = {
+    "essay": "essay questions are not supported: they need a human marker.",
+    "numerical": "numerical questions are not supported: the answer is a typed number, not a choice.",
+    "shortanswer": "short-answer questions are not supported: the answer is typed text, not a choice.",
+    "multianswer": "embedded-answer (cloze) questions are not supported: they hide several sub-questions in one text.",
+    "cloze": "embedded-answer (cloze) questions are not supported: they hide several sub-questions in one text.",
+    "calculated": "calculated questions are not supported: they generate numbers from a formula at quiz time.",
+    "calculatedsimple": "calculated questions are not supported: they generate numbers from a formula at quiz time.",
+    "calculatedmulti": "calculated questions are not supported: they generate numbers from a formula at quiz time.",
+    "ddwtos": "drag-and-drop-into-text questions are not supported: they fill gaps in a text.",
+    "gapselect": "select-missing-words questions are not supported: they fill gaps in a text.",
+    "ddimageortext": "drag-and-drop-onto-image questions are not supported: they need a background image.",
+    "ddmarker": "drag-and-drop-markers questions are not supported: they need a background image.",
+    "randomsamatch": "random short-answer matching questions are not supported: Moodle builds them at quiz time "
+    "from other short-answer questions.",
+    "random": "random questions are not supported: they are placeholders that pick another question at quiz time.",
+}
+
+_KNOWN_TAGS = {"task", "objective", "difficulty", "angoff", "version", "case", "case-order", "reference", "ref"}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reading the XML safely, with a line number for every element
+# --------------------------------------------------------------------------------------------------------------
+
+
+class _LineTreeBuilder:
+    """A TreeBuilder target that also records the line each element starts on.
+
+    ElementTree elements carry no position, and a message that says "line 612" is what lets an author find the
+    broken question in a 2,000-line export. The expat parser underneath knows the line when a start tag fires.
+    """
+
+    def __init__(self) -> None:
+        self._builder = ET.TreeBuilder()
+        self.lines: dict[ET.Element, int] = {}
+        self.parser: DefusedXMLParser | None = None
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        element = self._builder.start(tag, attrs)
+        expat = getattr(self.parser, "parser", None)
+        self.lines[element] = int(getattr(expat, "CurrentLineNumber", 0) or 0)
+        return element
+
+    def end(self, tag: str) -> ET.Element:
+        return self._builder.end(tag)
+
+    def data(self, data: str) -> None:
+        self._builder.data(data)
+
+    def close(self) -> ET.Element:
+        return self._builder.close()
+
+
+def _read_xml(data: bytes, result: ParseResult) -> tuple[ET.Element | None, dict[ET.Element, int]]:
+    """The document's root and element lines, or None after recording why the bytes are not usable XML.
+
+    This is ``defusedxml.ElementTree.fromstring(data, forbid_dtd=True)`` with a line-recording target: any
+    DOCTYPE is refused outright, which stops entity bombs (billion laughs) and external entities (XXE) before
+    a single entity is declared.
+    """
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xfe\xff"):  # whitespace and byte-order marks only
+        result.error("file", "the file is empty; a Moodle XML file starts with <quiz>.")
+        return None, {}
+    builder = _LineTreeBuilder()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    builder.parser = parser
+    try:
+        parser.feed(data)
+        root = parser.close()
+    except (DefusedParseError, ET.ParseError) as exc:
+        line, column = getattr(exc, "position", (0, 0)) or (0, 0)
+        reason = _expat_reason(exc)
+        result.error(f"line {line}, column {column + 1}", f"not well-formed XML: {reason}.")
+        return None, {}
+    except DTDForbidden:
+        result.error(
+            _expat_line(parser),
+            "the file declares a DTD (<!DOCTYPE ...>). DTDs and entities are refused because they can be used to "
+            "attack the server (entity bombs, reading local files); Moodle never writes one, so remove it.",
+        )
+        return None, {}
+    except DefusedXmlException as exc:
+        result.error(_expat_line(parser), f"the file uses XML entities, which are refused for safety ({exc}).")
+        return None, {}
+    except (ValueError, UnicodeError, LookupError) as exc:
+        result.error("file", f"the XML text cannot be decoded: {exc}. Save it as UTF-8 and upload it again.")
+        return None, {}
+    except RecursionError:
+        result.error("file", "the XML is nested too deeply to read.")
+        return None, {}
+    return root, builder.lines
+
+
+def _expat_reason(exc: Exception) -> str:
+    """Expat's message without the ": line 3, column 4" tail that our location already says."""
+    return re.sub(r":\s*line \d+, column \d+\s*$", "", str(exc)) or "unreadable XML"
+
+
+def _expat_line(parser: DefusedXMLParser) -> str:
+    expat = getattr(parser, "parser", None)
+    line = getattr(expat, "CurrentLineNumber", 0) if expat is not None else 0
+    return f"line {line}" if line else "file"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Small helpers over elements
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _inner_text(element: ET.Element | None) -> str:
+    """The content of an element's ``<text>`` child (or the element itself when it has none).
+
+    Moodle wraps HTML in CDATA; a hand-written file may put raw tags inside ``<text>``, which the XML parser
+    turns into child elements, so those are serialised back to markup instead of being lost.
+    """
+    if element is None:
+        return ""
+    text = element.find("text")
+    holder = text if text is not None else element
+    parts = [holder.text or ""]
+    for child in holder:
+        if text is None and child.tag in {"file", "feedback", "answer"}:
+            parts.append(child.tail or "")
+            continue
+        parts.append(ET.tostring(child, encoding="unicode"))
+    return "".join(parts)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _is_image(name: str) -> bool:
+    return name.lower().endswith(_IMAGE_EXTENSIONS)
+
+
+@dataclass
+class _Question:
+    """One ``<question>`` being read: where it is, and the warnings that belong to the item it becomes."""
+
+    element: ET.Element
+    path: str
+    name: str
+    lines: dict[ET.Element, int]
+    result: ParseResult
+    warnings: list[str] = field(default_factory=list)
+    files: set[str] = field(default_factory=set)
+
+    def where(self, element: ET.Element | None = None, sub: str = "") -> str:
+        """``quiz/question[12]/answer[2] "Feature store latency" (line 45)``."""
+        path = f"{self.path}/{sub}" if sub else self.path
+        label = f' "{_short(self.name)}"' if self.name else ""
+        line = self.lines.get(element if element is not None else self.element, 0)
+        return f"{path}{label}" + (f" (line {line})" if line else "")
+
+    def warn(self, location: str, message: str) -> None:
+        self.result.warn(location, message)
+        self.warnings.append(message)
+
+    def error(self, location: str, message: str) -> None:
+        self.result.error(location, message)
+
+    def embedded(self, source: str, location: str) -> None:
+        """Warn once per question about an embedded image or file that cannot be imported."""
+        name = unquote(source.replace("@@PLUGINFILE@@/", "")).strip() or source
+        if name in self.files:
+            return
+        self.files.add(name)
+        kind = "image" if _is_image(name) or not source.startswith("@@PLUGINFILE@@") else "file"
+        self.warn(location, f"{kind} {_short(name, 80)} is not imported (embedded files are unsupported).")
+
+    def scan_files(self) -> None:
+        """Warn about every embedded file of the question, including those in parts we do not read (hints)."""
+        for part, path in self.parts():
+            for node in part.iter():
+                if node.tag == "file":
+                    self.embedded(node.get("name") or node.get("path") or "unnamed file", self.where(node, path))
+                elif node.tag == "image" and (node.text or "").strip():
+                    self.embedded((node.text or "").strip(), self.where(node, path))
+
+    def parts(self) -> list[tuple[ET.Element, str]]:
+        """The question's child elements with their paths: ``answer[2]``, or ``questiontext`` when it is alone."""
+        children = list(self.element)
+        counts: dict[str, int] = {}
+        for child in children:
+            counts[str(child.tag)] = counts.get(str(child.tag), 0) + 1
+        seen: dict[str, int] = {}
+        parts = []
+        for child in children:
+            tag = str(child.tag)
+            seen[tag] = seen.get(tag, 0) + 1
+            parts.append((child, f"{tag}[{seen[tag]}]" if counts[tag] > 1 else tag))
+        return parts
+
+    def text(self, element: ET.Element | None, default_format: str, location: str) -> str:
+        """A text element as Markdown, following its ``format`` attribute."""
+        if element is None:
+            return ""
+        raw = _inner_text(element)
+        text_format = (element.get("format") or default_format).strip().lower()
+        if text_format == "html":
+            markdown, images = html_to_markdown(raw)
+            for source in images:
+                self.embedded(source, location)
+            for match in _PLUGINFILE_RE.finditer(raw):
+                self.embedded(match.group(0), location)
+            return markdown
+        return self._plain(raw, location)
+
+    def _plain(self, raw: str, location: str) -> str:
+        """Markdown, plain or auto-format text: kept as written, but embedded images become placeholders."""
+
+        def placeholder(match: re.Match[str]) -> str:
+            self.embedded(match.group(1), location)
+            return f"[image not imported: {match.group(1).replace('@@PLUGINFILE@@/', '')}]"
+
+        text = _MD_IMAGE_RE.sub(placeholder, raw)
+        text = _HTML_IMAGE_RE.sub(placeholder, text)
+        for match in _PLUGINFILE_RE.finditer(text):
+            self.embedded(match.group(0), location)
+        return text.strip()
+
+
+def _question_format(element: ET.Element) -> str:
+    """The question text's format; Moodle's importer assumes HTML when the attribute is missing."""
+    questiontext = element.find("questiontext")
+    value = questiontext.get("format") if questiontext is not None else None
+    return (value or "html").strip().lower()
+
+
+def _fraction(answer: ET.Element, question: _Question, location: str) -> float | None:
+    """An answer's fraction as a percentage (Moodle writes 100, 50, -33.33333); None after an error."""
+    raw = answer.get("fraction")
+    if raw is None or not raw.strip():
+        return 0.0
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        question.error(location, f"the fraction {raw!r} is not a number; Moodle writes percentages such as 100 or 50.")
+        return None
+    return value
+
+
+def _percent(value: float) -> str:
+    return f"{value:g}"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# parse
+# --------------------------------------------------------------------------------------------------------------
+
+
+def parse(data: bytes, *, name: str = "upload") -> ParseResult:
+    """Read a Moodle XML file. Never raises: every problem is reported with its element path and line."""
+    result = ParseResult(format=FORMAT)
+    try:
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogatepass")
+        _parse(bytes(data), result)
+    except RecursionError:
+        result.error("file", "the XML is nested too deeply to read.")
+    except Exception as exc:  # the contract is "never raises"; a bug must not take the upload page down
+        result.error("file", f"the file could not be read because of an internal error ({type(exc).__name__}).")
+    return result
+
+
+def _parse(data: bytes, result: ParseResult) -> None:
+    root, lines = _read_xml(data, result)
+    if root is None:
+        return
+    if root.tag != "quiz":
+        line = lines.get(root, 0)
+        result.error(
+            f"<{_short(str(root.tag), 40)}>" + (f" (line {line})" if line else ""),
+            f"the root element is <{_short(str(root.tag), 40)}>, not <quiz>: this is not a Moodle XML question file.",
+        )
+        return
+    task = ""
+    index = 0
+    for child in root:
+        if child.tag != "question":
+            line = lines.get(child, 0)
+            result.warn(
+                f"quiz/{_short(str(child.tag), 40)}" + (f" (line {line})" if line else ""),
+                f"unexpected element <{_short(str(child.tag), 40)}> ignored: a quiz holds <question> elements.",
+            )
+            continue
+        index += 1
+        question = _Question(
+            element=child,
+            path=f"quiz/question[{index}]",
+            name=_inner_text(child.find("name")).strip(),
+            lines=lines,
+            result=result,
+        )
+        task = _read_question(question, task)
+
+
+def _read_question(question: _Question, task: str) -> str:
+    """Turn one <question> into an item, a case, a category change or a skip; returns the current task."""
+    element = question.element
+    qtype = (element.get("type") or "").strip().lower()
+    if not qtype:
+        question.error(question.where(), 'the question has no type attribute (e.g. <question type="multichoice">).')
+        return task
+    if qtype == "category":
+        return _category(question)
+    if qtype == "description":
+        _description(question)
+        return task
+    if qtype in _UNSUPPORTED:
+        question.result.skip(question.where(), _UNSUPPORTED[qtype])
+        return task
+    reader = _READERS.get(qtype)
+    if reader is None:
+        question.result.skip(
+            question.where(),
+            f"question type {_short(qtype, 40)!r} is not supported: only multichoice, truefalse, matching and "
+            "ordering questions (and descriptions tagged as case studies) can be imported.",
+        )
+        return task
+    draft = reader(question)
+    if draft is None:
+        return task
+    question.scan_files()
+    draft.task = task
+    item = Item(draft=draft, location=question.where())
+    _apply_tags(question, item)
+    item.warnings.extend(question.warnings)
+    question.result.items.append(item)
+    return task
+
+
+def _category(question: _Question) -> str:
+    """The task that a ``$course$/top/MLA-C01/1.2`` category sets, or "" for any other category."""
+    path = _inner_text(question.element.find("category")).strip()
+    segments = [segment.strip() for segment in _CATEGORY_SPLIT_RE.split(path)]
+    last = segments[-1] if segments else ""
+    return last if _TASK_RE.fullmatch(last) else ""
+
+
+def _tags(element: ET.Element) -> list[str]:
+    """The question's tag texts (``<tags><tag><text>...</text></tag></tags>``)."""
+    tags = []
+    for tag in element.findall("tags/tag"):
+        text = _inner_text(tag).strip()
+        if text:
+            tags.append(text)
+    return tags
+
+
+def _split_tag(tag: str) -> tuple[str, str] | None:
+    """``("objective", "1.2.3")`` for ``mla-objective:1.2.3``; None for tags that are not ours."""
+    if not tag.lower().startswith(TAG_PREFIX) or ":" not in tag:
+        return None
+    key, _, value = tag[len(TAG_PREFIX) :].partition(":")
+    return key.strip().lower(), value.strip()
+
+
+def _description(question: _Question) -> None:
+    element = question.element
+    refs = [value for key, value in filter(None, map(_split_tag, _tags(element))) if key == "case-study" and value]
+    if not refs:
+        question.result.skip(
+            question.where(), "a description carries no question (it is text shown between questions)."
+        )
+        return
+    ref = refs[0][:40]
+    if any(case.ref == ref for case in question.result.cases):
+        question.warn(question.where(), f"case study {ref!r} appears twice; this second description is ignored.")
+        return
+    questiontext = element.find("questiontext")
+    scenario = question.text(questiontext, "html", question.where(questiontext, "questiontext"))
+    title = question.name or ref
+    question.scan_files()
+    question.result.cases.append(Case(ref=ref, title=title, scenario=scenario, location=question.where()))
+
+
+def _apply_tags(question: _Question, item: Item) -> None:
+    """Read our ``mla-`` tags (and ``<idnumber>``) into the item's metadata; other tags are ignored."""
+    meta: dict[str, Any] = {}
+    location = question.where()
+    for tag in _tags(question.element):
+        parsed = _split_tag(tag)
+        if parsed is None:
+            continue
+        key, value = parsed
+        if key not in _KNOWN_TAGS:
+            question.warn(location, f"unknown tag {_short(tag, 60)!r} ignored.")
+            continue
+        if key == "objective":
+            meta.setdefault("objectives", []).append(value)
+        elif key == "reference":
+            meta.setdefault("references", []).append(value)
+        elif key in {"angoff", "version", "case-order"}:
+            number = _number(value, integer=key != "angoff")
+            if number is None:
+                question.warn(location, f"tag {_short(tag, 60)!r} does not hold a number; ignored.")
+                continue
+            meta[key.replace("-", "_")] = number
+        else:
+            meta[key] = value
+    if meta:
+        apply_meta(item, meta, question.result, location)
+    idnumber_element = question.element.find("idnumber")
+    idnumber = (idnumber_element.text or "").strip() if idnumber_element is not None else ""
+    if idnumber:
+        if len(idnumber) > 40:
+            question.warn(location, f"the idnumber {_short(idnumber, 60)!r} is longer than 40 characters; cut.")
+        item.ref = idnumber[:40]
+
+
+def _number(value: str, *, integer: bool) -> float | int | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    if integer:
+        return int(number) if number.is_integer() else None
+    return number
+
+
+def _multichoice(question: _Question) -> QuestionDraft | None:
+    element = question.element
+    answers = element.findall("answer")
+    if not answers:
+        question.error(question.where(), "a multichoice question needs <answer> elements; this one has none.")
+        return None
+    single_element = element.find("single")
+    # Moodle's own rule: no <single> means single; "false", "0" or empty means multiple answers allowed.
+    single = single_element is None or (single_element.text or "").strip().lower() not in {"false", "0", ""}
+    question_format = _question_format(element)
+    draft = _draft(question, SINGLE if single else MULTIPLE, question_format)
+    fractions: list[float] = []
+    for number, answer in enumerate(answers, start=1):
+        location = question.where(answer, f"answer[{number}]")
+        fraction = _fraction(answer, question, location)
+        feedback = answer.find("feedback")
+        draft.choices.append(
+            ChoiceDraft(
+                text=question.text(answer, question_format, location),
+                rationale=question.text(feedback, question_format, location),
+            )
+        )
+        fractions.append(math.nan if fraction is None else fraction)
+    if any(math.isnan(fraction) for fraction in fractions):
+        return None
+    positive = [fraction for fraction in fractions if fraction > 0]
+    if not positive:
+        question.error(
+            question.where(),
+            "no answer has a positive fraction, so the question has no correct option "
+            '(give the correct answer fraction="100").',
+        )
+        return None
+    if single:
+        best = max(positive)
+        for choice, fraction in zip(draft.choices, fractions, strict=True):
+            choice.correct = fraction >= best - 1e-6
+        partial = [f"{_percent(fraction)}%" for fraction in positive if fraction < best - 1e-6]
+        if partial:
+            question.warn(
+                question.where(),
+                f"answers worth {', '.join(partial)} count as wrong: partial credit replaced by all-or-nothing "
+                "scoring.",
+            )
+    else:
+        for choice, fraction in zip(draft.choices, fractions, strict=True):
+            choice.correct = fraction > 0
+        if max(positive) - min(positive) > 0.01:
+            shares = ", ".join(f"{_percent(fraction)}%" for fraction in positive)
+            question.warn(
+                question.where(),
+                f"the correct answers carry unequal fractions ({shares}): partial credit replaced by all-or-nothing "
+                "scoring.",
+            )
+    return draft
+
+
+def _draft(question: _Question, item_type: str, question_format: str) -> QuestionDraft:
+    """The parts every type shares: stem from the question text, explanation from the general feedback."""
+    element = question.element
+    questiontext = element.find("questiontext")
+    generalfeedback = element.find("generalfeedback")
+    return QuestionDraft(
+        type=item_type,
+        stem=question.text(questiontext, "html", question.where(questiontext, "questiontext")),
+        explanation=question.text(generalfeedback, question_format, question.where(generalfeedback, "generalfeedback")),
+    )
+
+
+def _truefalse(question: _Question) -> QuestionDraft | None:
+    element = question.element
+    answers = element.findall("answer")
+    if not answers:
+        question.error(question.where(), "a true/false question needs its true and false <answer> elements.")
+        return None
+    question_format = _question_format(element)
+    found: dict[str, tuple[float, str]] = {}
+    for number, answer in enumerate(answers, start=1):
+        location = question.where(answer, f"answer[{number}]")
+        fraction = _fraction(answer, question, location)
+        if fraction is None:
+            return None
+        word = _inner_text(answer).strip().lower()
+        if word not in {"true", "false"}:
+            # Moodle's importer reads an unlabelled pair as true first, then false.
+            word = {1: "true", 2: "false"}.get(number, "")
+            if not word:
+                question.warn(location, "a true/false question has two answers; this extra one is ignored.")
+                continue
+            question.warn(location, f"the answer text is not 'true' or 'false'; read as {word!r} from its position.")
+        feedback = answer.find("feedback")
+        found[word] = (fraction, question.text(feedback, question_format, location))
+    true_fraction, true_feedback = found.get("true", (0.0, ""))
+    false_fraction, false_feedback = found.get("false", (0.0, ""))
+    if true_fraction <= 0 and false_fraction <= 0:
+        question.error(question.where(), "neither the true nor the false answer has a positive fraction.")
+        return None
+    key_is_true = true_fraction > 0 and true_fraction >= false_fraction
+    draft = _draft(question, SINGLE, question_format)
+    draft.choices = [
+        ChoiceDraft("True", true_feedback, key_is_true),
+        ChoiceDraft("False", false_feedback, not key_is_true),
+    ]
+    return draft
+
+
+def _matching(question: _Question) -> QuestionDraft | None:
+    element = question.element
+    subquestions = element.findall("subquestion")
+    if not subquestions:
+        question.error(question.where(), "a matching question needs <subquestion> elements; this one has none.")
+        return None
+    question_format = _question_format(element)
+    draft = _draft(question, MATCHING, question_format)
+    for number, subquestion in enumerate(subquestions, start=1):
+        location = question.where(subquestion, f"subquestion[{number}]")
+        prompt = question.text(subquestion, question_format, location)
+        answer = subquestion.find("answer")
+        response = _inner_text(answer).strip()
+        feedback = subquestion.find("feedback")
+        rationale = question.text(feedback, question_format, location)
+        if not prompt and not response:
+            continue  # a blank row of Moodle's form: it carries nothing
+        draft.pairs.append(PairDraft(prompt or None, response, rationale))
+    if not any(pair.prompt for pair in draft.pairs):
+        question.error(
+            question.where(),
+            "a matching question needs at least one subquestion with text; every subquestion here is empty.",
+        )
+        return None
+    return draft
+
+
+def _ordering(question: _Question) -> QuestionDraft | None:
+    element = question.element
+    answers = element.findall("answer")
+    if not answers:
+        question.error(question.where(), "an ordering question needs <answer> elements (the items to put in order).")
+        return None
+    question_format = _question_format(element)
+    draft = _draft(question, ORDERING, question_format)
+    for number, answer in enumerate(answers, start=1):
+        location = question.where(answer, f"answer[{number}]")
+        feedback = answer.find("feedback")
+        draft.steps.append(
+            StepDraft(
+                question.text(answer, question_format, location),
+                question.text(feedback, question_format, location),
+            )
+        )
+    select_type = (element.findtext("selecttype") or "").strip().upper()
+    count = _number((element.findtext("selectcount") or "").strip(), integer=True)
+    if select_type in {"RANDOM", "REL", "CONTIGUOUS", "CONTIG"} and count and 0 < count < len(answers):
+        question.warn(
+            question.where(),
+            f"Moodle shows only {count} of the {len(answers)} items to each student; here all of them are ordered.",
+        )
+    return draft
+
+
+_READERS = {
+    "multichoice": _multichoice,
+    "truefalse": _truefalse,
+    "matching": _matching,
+    "match": _matching,
+    "ordering": _ordering,
+}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# export
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Writer:
+    """Builds the ``<quiz>`` tree and collects what could not be carried."""
+
+    root: ET.Element = field(default_factory=lambda: ET.Element("quiz"))
+    losses: list[Problem] = field(default_factory=list)
+    label: str = ""
+
+    def clean(self, text: str) -> str:
+        """Text safe for XML 1.0: characters XML cannot hold are removed, and the removal is reported."""
+        text = text or ""
+        cleaned = _XML_INVALID_RE.sub("", text)
+        loss = Problem(self.label, "control characters that XML cannot hold were removed.")
+        if cleaned != text and loss not in self.losses:
+            self.losses.append(loss)
+        return cleaned
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attributes)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _text_element(writer: _Writer, parent: ET.Element, tag: str, text: str, text_format: str = "markdown") -> None:
+    holder = _sub(parent, tag, format=text_format) if text_format else _sub(parent, tag)
+    _sub(holder, "text", writer.clean(text))
+
+
+def export(items: list[Item], cases: list[Case]) -> ExportResult:
+    """Write items and case studies as a Moodle XML quiz file (see the module docstring for the mapping)."""
+    writer = _Writer()
+    case_by_ref = {case.ref: case for case in cases}
+    written_cases: set[str] = set()
+    idnumbers: set[tuple[str, str]] = set()
+    current_task: str | None = None
+    for index, item in enumerate(items, start=1):
+        writer.label = f"item {item.ref or index}"
+        if item.draft.type not in TYPES:
+            writer.losses.append(Problem(writer.label, f"type {item.draft.type!r} cannot be written; item left out."))
+            continue
+        task = item.draft.task or ""
+        if task != (current_task or ""):
+            _write_category(writer, task)
+        current_task = task
+        case = case_by_ref.get(item.case_ref)
+        if case is not None and case.ref not in written_cases:
+            _write_case(writer, case)
+            written_cases.add(case.ref)
+        writer.label = f"item {item.ref or index}"
+        _write_item(writer, item, index, idnumbers, task)
+    for case in cases:
+        if case.ref not in written_cases:
+            _write_case(writer, case)
+            written_cases.add(case.ref)
+    ET.indent(writer.root, space="  ")
+    body = ET.tostring(writer.root, encoding="utf-8", xml_declaration=False)
+    data = b'<?xml version="1.0" encoding="UTF-8"?>\n' + body + b"\n"
+    return ExportResult(data=data, filename=FILENAME, content_type=CONTENT_TYPE, losses=writer.losses)
+
+
+def _write_category(writer: _Writer, task: str) -> None:
+    question = _sub(writer.root, "question", type="category")
+    path = f"{COURSE_CATEGORY}/{task}" if task else COURSE_CATEGORY
+    _sub(_sub(question, "category"), "text", writer.clean(path))
+    _text_element(writer, question, "info", "", "moodle_auto_format")
+    _sub(question, "idnumber", "")
+
+
+def _write_case(writer: _Writer, case: Case) -> None:
+    writer.label = f"case study {case.ref}"
+    question = _sub(writer.root, "question", type="description")
+    _sub(_sub(question, "name"), "text", writer.clean(case.title or case.ref))
+    _text_element(writer, question, "questiontext", case.scenario)
+    _text_element(writer, question, "generalfeedback", "")
+    _sub(question, "defaultgrade", "0")
+    _sub(question, "penalty", "0")
+    _sub(question, "hidden", "0")
+    _sub(question, "idnumber", "")
+    _write_tags(writer, question, [f"{TAG_PREFIX}case-study:{case.ref}"])
+
+
+def _question_name(item: Item, index: int) -> str:
+    """Moodle needs a name: the ref (when there is one) and the start of the stem, as a bank list shows it."""
+    first_line = next((line.strip() for line in item.draft.stem.splitlines() if line.strip()), "")
+    name = _short(f"{item.ref} {first_line}".strip(), 100)
+    return name or f"Question {index}"
+
+
+def _write_item(writer: _Writer, item: Item, index: int, idnumbers: set[tuple[str, str]], task: str) -> None:
+    draft = item.draft
+    moodle_type = {SINGLE: "multichoice", MULTIPLE: "multichoice", ORDERING: "ordering", MATCHING: "matching"}
+    question = _sub(writer.root, "question", type=moodle_type[draft.type])
+    _sub(_sub(question, "name"), "text", writer.clean(_question_name(item, index)))
+    _text_element(writer, question, "questiontext", draft.stem)
+    _text_element(writer, question, "generalfeedback", draft.explanation)
+    _sub(question, "defaultgrade", "1")
+    _sub(question, "penalty", "0.3333333")
+    _sub(question, "hidden", "0")
+    # Moodle refuses two questions with one idnumber in a category; a repeated ref then travels as a tag.
+    ref_in_tag = bool(item.ref) and (task, item.ref) in idnumbers
+    _sub(question, "idnumber", "" if ref_in_tag else writer.clean(item.ref))
+    if item.ref and not ref_in_tag:
+        idnumbers.add((task, item.ref))
+    if draft.type in {SINGLE, MULTIPLE}:
+        _write_choices(writer, question, draft)
+    elif draft.type == ORDERING:
+        _write_steps(writer, question, draft)
+    else:
+        _write_pairs(writer, question, draft)
+    _write_tags(writer, question, _meta_tags(item, ref_in_tag))
+
+
+def _combined_feedback(writer: _Writer, question: ET.Element) -> None:
+    for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
+        _text_element(writer, question, tag, "")
+
+
+def _write_choices(writer: _Writer, question: ET.Element, draft: QuestionDraft) -> None:
+    keys = sum(1 for choice in draft.choices if choice.correct)
+    single = draft.type == SINGLE
+    _sub(question, "single", "true" if single else "false")
+    _sub(question, "shuffleanswers", "true")
+    _sub(question, "answernumbering", "abc")
+    _sub(question, "showstandardinstruction", "0")
+    _combined_feedback(writer, question)
+    if keys == 0:
+        writer.losses.append(Problem(writer.label, "no option is marked correct; Moodle will refuse the question."))
+    if single:
+        key_fraction, wrong_fraction = "100", "0"
+    else:
+        key_fraction = _KEY_FRACTIONS.get(keys) or f"{100 / max(keys, 1):.5f}"
+        wrong_fraction = "-100"
+        if keys and keys not in _KEY_FRACTIONS:
+            writer.losses.append(
+                Problem(writer.label, f"{keys} keys give {key_fraction}% each, which is not in Moodle's grade list.")
+            )
+    for choice in draft.choices:
+        answer = _sub(
+            question, "answer", fraction=key_fraction if choice.correct else wrong_fraction, format="markdown"
+        )
+        _sub(answer, "text", writer.clean(choice.text))
+        _text_element(writer, answer, "feedback", choice.rationale)
+
+
+def _write_steps(writer: _Writer, question: ET.Element, draft: QuestionDraft) -> None:
+    _sub(question, "layouttype", "VERTICAL")
+    _sub(question, "selecttype", "ALL")
+    _sub(question, "selectcount", str(len(draft.steps)))
+    _sub(question, "gradingtype", "ALL_OR_NOTHING")
+    _sub(question, "showgrading", "SHOW")
+    _sub(question, "numberingstyle", "none")
+    _combined_feedback(writer, question)
+    for position, step in enumerate(draft.steps, start=1):
+        answer = _sub(question, "answer", fraction=str(position), format="markdown")
+        _sub(answer, "text", writer.clean(step.text))
+        if step.rationale:
+            _text_element(writer, answer, "feedback", step.rationale)
+
+
+def _write_pairs(writer: _Writer, question: ET.Element, draft: QuestionDraft) -> None:
+    _sub(question, "shuffleanswers", "true")
+    _combined_feedback(writer, question)
+    for pair in draft.pairs:
+        subquestion = _sub(question, "subquestion", format="markdown")
+        _sub(subquestion, "text", writer.clean(pair.prompt or ""))
+        _sub(_sub(subquestion, "answer"), "text", writer.clean(pair.response))
+        if pair.rationale:
+            _text_element(writer, subquestion, "feedback", pair.rationale)
+    if any(pair.rationale for pair in draft.pairs):
+        writer.losses.append(
+            Problem(
+                writer.label,
+                "Moodle has no feedback per matching pair: the pair rationales are kept in a <feedback> element "
+                "that this platform reads back but Moodle ignores, so they will not show in Moodle.",
+            )
+        )
+
+
+def _meta_tags(item: Item, ref_in_tag: bool) -> list[str]:
+    """Our metadata as ``mla-`` tags, in a stable order (see the module docstring)."""
+    meta = item_meta(item)
+    tags: list[str] = []
+    if "task" in meta:
+        tags.append(f"{TAG_PREFIX}task:{meta['task']}")
+    tags += [f"{TAG_PREFIX}objective:{code}" for code in meta.get("objectives", [])]
+    if "difficulty" in meta:
+        tags.append(f"{TAG_PREFIX}difficulty:{meta['difficulty']}")
+    if "angoff" in meta:
+        tags.append(f"{TAG_PREFIX}angoff:{float(meta['angoff'])!r}")
+    if "version" in meta:
+        tags.append(f"{TAG_PREFIX}version:{meta['version']}")
+    if "case" in meta:
+        tags.append(f"{TAG_PREFIX}case:{meta['case']}")
+    if "case_order" in meta:
+        tags.append(f"{TAG_PREFIX}case-order:{meta['case_order']}")
+    tags += [f"{TAG_PREFIX}reference:{url}" for url in meta.get("references", [])]
+    if ref_in_tag:
+        tags.append(f"{TAG_PREFIX}ref:{item.ref}")
+    return tags
+
+
+def _write_tags(writer: _Writer, question: ET.Element, tags: list[str]) -> None:
+    if not tags:
+        return
+    holder = _sub(question, "tags")
+    for tag in tags:
+        _sub(_sub(holder, "tag"), "text", writer.clean(tag))
