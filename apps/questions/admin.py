@@ -35,8 +35,9 @@ from apps.questions.services import (
     question_new_version,
     question_set_status,
     question_to_draft,
+    questions_map_task,
 )
-from apps.syllabus.models import Objective
+from apps.syllabus.models import Objective, Task
 from apps.syllabus.selectors import exam_default
 
 
@@ -332,11 +333,48 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     list_filter = [DomainFilter, "task", "type", "status", "difficulty", ItemFlagFilter]
     list_select_related = ["task", "statistics"]
     search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
-    actions = ["send_to_review", "publish", "mark_pretest", "retire", "promote_calibrated", "refresh_statistics"]
+    actions = [
+        "map_task",
+        "send_to_review",
+        "publish",
+        "mark_pretest",
+        "retire",
+        "promote_calibrated",
+        "refresh_statistics",
+    ]
     readonly_fields = ["family", "version", "status", "author", "published_at"]
     change_form_template = "admin/questions/question/change_form.html"
     change_list_template = "admin/questions/question/change_list.html"
     list_per_page = 50
+
+    @admin.action(description="Map selected drafts to a task", permissions=["change"])
+    def map_task(self, request, queryset):
+        exam = exam_default()
+        tasks = Task.objects.filter(domain__exam=exam).order_by("domain__number", "code")
+        chosen = tasks.filter(code=request.POST.get("task", "")).first()
+        if chosen is None:
+            return TemplateResponse(
+                request,
+                "admin/questions/question/map_task.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Map items to a task",
+                    "questions": queryset.select_related("task"),
+                    "tasks": tasks,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        mapped, refused = questions_map_task(questions=queryset, task=chosen)
+        if mapped:
+            self.message_user(
+                request,
+                f"{mapped} item(s) mapped to {chosen.code}; pick their objectives before review.",
+                messages.SUCCESS,
+            )
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+        return None
 
     @admin.display(description="item", ordering="ref")
     def label(self, obj: Question) -> str:

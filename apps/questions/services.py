@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from apps.questions.interchange.native import ParsedBank, parse_bank
@@ -276,6 +276,33 @@ def question_set_status(*, question: Question, status: str) -> Question:
     question.status = status
     question.save(update_fields=["status", "published_at", "updated_at"])
     return question
+
+
+@transaction.atomic
+def questions_map_task(*, questions: QuerySet[Question], task: Task) -> tuple[int, list[str]]:
+    """Give drafts (typically imported ones) a task; frozen versions are left alone and named.
+
+    Objectives that belong to another task are dropped: the instructor picks the new task's objectives when
+    completing the item. Returns (how many were mapped, the items refused and why).
+    """
+    mapped, refused = 0, []
+    # Re-select by id: the admin's queryset may be DISTINCT (searches across parts), which cannot lock rows.
+    locked = Question.objects.filter(pk__in=list(questions.values_list("pk", flat=True)))
+    for question in locked.select_for_update(of=("self",)).select_related("case_study"):
+        if question.is_locked:
+            refused.append(f"{question} is {question.status}; create a new version to change its task.")
+            continue
+        question.task = task
+        question.save()
+        question.objectives.remove(*question.objectives.exclude(task=task))
+        question.content_hash = draft_content_hash(
+            question_to_draft(question),
+            case_ref=question.case_study.ref if question.case_study else "",
+            case_order=question.case_order,
+        )
+        question.save(update_fields=["content_hash", "updated_at"])
+        mapped += 1
+    return mapped, refused
 
 
 def case_study_is_editable(case_study: CaseStudy) -> bool:

@@ -308,3 +308,18 @@ def test_large_imports_run_in_celery_with_a_progress_bar(
     fragment = instructor_client.get(url, headers={"HX-Request": "true"}).content.decode()
     assert "hx-trigger" not in fragment
     assert "imported 250 item(s) (single 250)" in fragment
+
+
+def test_instructors_map_unmapped_drafts_to_a_task_in_bulk(exam, instructor_client):
+    questions_import(data=(SAMPLES / "aiken" / "questions.txt").read_bytes(), filename="q.txt", exam=exam)
+    changelist = reverse("admin:questions_question_changelist")
+    ids = [str(pk) for pk in Question.objects.values_list("pk", flat=True)]
+
+    listed = instructor_client.get(changelist, {"task__isnull": "True"}).content.decode()
+    assert listed.count('name="_selected_action"') == 3
+    confirm = instructor_client.post(changelist, {"action": "map_task", "_selected_action": ids})
+    assert "Choose the task for these 3 item(s)" in confirm.content.decode()
+
+    instructor_client.post(changelist, {"action": "map_task", "_selected_action": ids, "task": "2.1"})
+
+    assert set(Question.objects.values_list("task__code", flat=True)) == {"2.1"}
