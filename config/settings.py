@@ -1,9 +1,11 @@
 """Settings, all from the environment (django-environ). Unset variables give the embedded development default:
 SQLite in the project folder and Celery tasks run in-process."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +36,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "csp",
+    "axes",
     "apps.core",
     "apps.syllabus",
     "apps.questions",
@@ -44,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "apps.core.middleware.AdminStylesMiddleware",
     "apps.core.middleware.RejectNulBytesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,19 +134,27 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Unacknowledged tasks (a worker killed mid-task) return to the queue after this; longer than any task's limit.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
+# An unreachable broker fails a connection in 2 s rather than the OS's TCP timeout, so a request never hangs on it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900, "socket_connect_timeout": 2}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Synced into django-celery-beat's tables when beat starts; admins can change the schedule there.
 CELERY_BEAT_SCHEDULE = {
     "attempts-sweep": {"task": "apps.exams.tasks.attempts_sweep", "schedule": 60.0},
-    "attempts-requeue-unscored": {"task": "apps.scoring.tasks.attempts_requeue_unscored", "schedule": 60.0},
+    # With the 60 s threshold of attempts_unscored, scoring lost in a broker outage is re-sent by the later of
+    # submission + 90 s and recovery + 30 s (when the worker has reconnected too): within 2 minutes of recovery.
+    "attempts-requeue-unscored": {"task": "apps.scoring.tasks.attempts_requeue_unscored", "schedule": 30.0},
     "item-statistics-refresh": {"task": "apps.scoring.tasks.item_statistics_refresh", "schedule": 24 * 3600.0},
 }
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            # Survives a Redis outage (reads miss, writes are dropped); short timeouts so a dead Redis costs little.
+            "BACKEND": "apps.core.cache.OutageTolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
@@ -194,6 +209,39 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): our own scripts and styles only, no inline code, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login rate limiting (django-axes): 5 failures for one username from one address lock that pair for 15
+# minutes. Behind a reverse proxy set TRUSTED_PROXY_COUNT to the number of proxies in front of the app, so the
+# client address is read from X-Forwarded-For (right-most entries are the trusted proxies' own); with 0 the
+# header is ignored, since anyone can forge it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 
 # Uploads (question imports) are refused above this size, with a message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -1,3 +1,4 @@
+from csp.constants import UNSAFE_INLINE
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 
@@ -22,3 +23,20 @@ class RejectNulBytesMiddleware:
         if any("\x00" in value or "%00" in value for value in values):
             return HttpResponseBadRequest("Request refused: it contains a NUL character.", content_type="text/plain")
         return self.get_response(request)
+
+
+class AdminStylesMiddleware:
+    """Let Django's admin pages keep their inline ``style`` attributes (styles only; never scripts).
+
+    Candidate, lead and API pages get the strict policy; the admin is staff-only and its templates are Django's.
+    Sits inside django-csp's middleware, which reads ``_csp_update`` from the response.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/admin/"):
+            response._csp_update = {"style-src": [UNSAFE_INLINE]}  # type: ignore[attr-defined]
+        return response

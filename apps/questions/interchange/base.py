@@ -14,6 +14,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 from apps.questions.rules import QuestionDraft, normalise
 
@@ -181,7 +182,9 @@ class _HtmlToMarkdown(HTMLParser):
                 number = self.lists[-1][0]
                 marker = f"{number}. "
                 self.lists[-1][0] = number + 1
-            self.out.append("\n" + "  " * max(len(self.lists) - 1, 0) + marker)
+            # Indent nested lists, but not without bound: 40,000 nested lists would make the output quadratic.
+            depth = min(max(len(self.lists) - 1, 0), _LIST_DEPTH_MAX)
+            self.out.append("\n" + "  " * depth + marker)
         elif tag == "a":
             href = attributes.get("href") or ""
             if href.startswith(("http://", "https://")):
@@ -191,7 +194,7 @@ class _HtmlToMarkdown(HTMLParser):
                 self.links.append(None)
         elif tag == "img":
             source = attributes.get("src") or ""
-            label = source.replace("@@PLUGINFILE@@/", "") or attributes.get("alt") or "image"
+            label = unquote(source.replace("@@PLUGINFILE@@/", "")) or attributes.get("alt") or "image"
             self.images.append(source)
             self.out.append(f"[image not imported: {label}]")
         elif tag in {"td", "th"}:
@@ -225,10 +228,30 @@ class _HtmlToMarkdown(HTMLParser):
             self.out.append(re.sub(r"\s+", " ", data))
 
 
+_LIST_DEPTH_MAX = 8
+_UNCLOSED_TAGS_MAX = 20
+
+
+def _defuse_unclosed_tags(markup: str) -> str:
+    """Escape the ``<`` of tags that never close, when there are many of them.
+
+    Python 3.11's HTMLParser rescans the rest of the text for every unclosed ``<tag``, so a few kilobytes of
+    ``<a <a <a`` take seconds and a megabyte takes hours. Such text is not HTML anyone wrote; a handful of stray
+    ``<`` in real text is left to the parser.
+    """
+    parts = markup.split("<")
+    if sum(1 for part in parts[1:] if ">" not in part) <= _UNCLOSED_TAGS_MAX:
+        return markup
+    return parts[0] + "".join(("<" if ">" in part else "&lt;") + part for part in parts[1:])
+
+
 def html_to_markdown(markup: str) -> tuple[str, list[str]]:
-    """Markdown for an HTML fragment, and the sources of images it referred to (which are not imported)."""
+    """Markdown for an HTML fragment, and the sources of images it referred to (which are not imported).
+
+    Safe on hostile input: time and output stay linear in the input's size.
+    """
     parser = _HtmlToMarkdown()
-    parser.feed(markup or "")
+    parser.feed(_defuse_unclosed_tags(markup or ""))
     parser.close()
     text = "".join(parser.out)
     lines = [line.rstrip() if not line.endswith("  ") else line for line in text.split("\n")]

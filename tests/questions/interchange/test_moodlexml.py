@@ -191,7 +191,7 @@ def test_embedded_images_and_files_are_warned_about_and_the_item_keeps_a_placeho
     # then
     clean(result)
     matrix, curve = result.items
-    assert "[image not imported: confusion%20matrix.png]" in matrix.draft.stem
+    assert "[image not imported: confusion matrix.png]" in matrix.draft.stem
     assert matrix.draft.stem.endswith("What is the model's recall?")
     assert curve.draft.stem == "The learning curve [image not imported: curve.svg] shows overfitting after epoch 12."
     assert messages(result.warnings) == [

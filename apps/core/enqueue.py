@@ -1,0 +1,32 @@
+"""Sending Celery tasks from request paths, after commit, without letting a broker outage fail the request."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
+
+# A few quick retries, then give up: the request is waiting (a refused connection fails in about 0.5 s; a
+# black-holed broker is bounded by the transport's socket_connect_timeout in settings).
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+
+
+def enqueue_on_commit(task: Task, *args: Any) -> None:
+    """Send ``task(*args)`` once the current transaction commits.
+
+    The committed work stands even when the broker is unreachable: the failure is logged, not raised, so only
+    call this for tasks that a periodic task re-sends from the database (scoring: ``attempts_requeue_unscored``).
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args, retry_policy=PUBLISH_RETRY_POLICY)
+        except OperationalError as exc:
+            logger.warning("broker unreachable, %s%r not sent; its periodic re-send will: %s", task.name, args, exc)
+
+    transaction.on_commit(send)
