@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -100,3 +101,24 @@ def test_healthz_reports_missing_celery_workers(client, db, settings):
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["celery"] == "no Celery worker answered"
+
+
+def test_production_request_logs_are_one_json_object_per_line():
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
+        "ALLOWED_HOSTS": "practice.example.com",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "Client(HTTP_HOST='practice.example.com', HTTP_X_FORWARDED_PROTO='https').get('/healthz')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    finished = next(line for line in lines if line["event"] == "request_finished")
+    assert finished["request"] == "GET /healthz"
+    assert finished["code"] in {200, 503}  # this process has no worker behind it; the log line is the point
+    assert {"request_id", "user_id", "ip", "timestamp", "level"} <= finished.keys()
