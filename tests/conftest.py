@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,28 @@ def _fresh_item_meta():
     from apps.exams import services
 
     services._LOCAL_META.clear()
+
+
+def _celery_connections_reset(app) -> None:
+    """Drop the Celery app's pooled broker connections, so the next send connects to ``app.conf.broker_url``."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextmanager
+def celery_broker(url: str):
+    """Point this process's Celery app (sends, control pings) at ``url`` and a real broker, not eager mode."""
+    from config.celery import app
+
+    previous = app.conf.broker_url
+    _celery_connections_reset(app)
+    app.conf.broker_url = url
+    app.conf.task_always_eager = False
+    try:
+        yield app
+    finally:
+        _celery_connections_reset(app)
+        app.conf.broker_url = previous
+        app.conf.task_always_eager = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,6 +16,7 @@ from apps.questions.interchange.formats import EXPORT_CHOICES, IMPORT_CHOICES
 from apps.questions.interchange.importing import (
     ASYNC_THRESHOLD,
     IMPORT_STATUSES,
+    ImportQueueUnavailableError,
     ImportReport,
     import_progress,
     question_import_confirm,
@@ -112,7 +114,15 @@ class InterchangeAdminMixin:
             raise PermissionDenied
         job = get_object_or_404(QuestionImport.objects.defer("data"), pk=pk, uploaded_by=request.user)
         if request.method == "POST" and job.state == QuestionImport.State.PREVIEWED:
-            job = question_import_confirm(job=job)
+            try:
+                job = question_import_confirm(job=job)
+            except ImportQueueUnavailableError:
+                self.message_user(
+                    request,
+                    "The background worker cannot be reached, so nothing was imported. Try again in a minute.",
+                    messages.ERROR,
+                )
+                return redirect(reverse("admin:questions_question_import_detail", args=[job.pk]))
             if job.state == QuestionImport.State.DONE:
                 report = ImportReport.from_dict(job.report)
                 self.message_user(request, report.summary())

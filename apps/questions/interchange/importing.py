@@ -11,13 +11,16 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from apps.core.enqueue import PUBLISH_RETRY_POLICY
 from apps.questions.interchange.base import Case, Item, ParseResult, normalised_key
 from apps.questions.interchange.formats import upload_parse
 from apps.questions.models import CaseStudy, Question, QuestionImport, QuestionStatus
@@ -42,6 +45,7 @@ IMPORT_STATUSES = (
     KEEP_STATUS,
 )
 ASYNC_THRESHOLD = 200  # imports with more items than this run as a Celery task with a progress bar
+IMPORT_TIME_LIMIT = 1900  # seconds; the Celery task's hard limit
 
 Progress = Callable[[int, int], None]
 
@@ -378,28 +382,39 @@ def question_import_stage(
     )
 
 
+class ImportQueueUnavailableError(Exception):
+    """The task queue could not take a large import; the upload stays previewed, to be confirmed again."""
+
+
 def question_import_confirm(*, job: QuestionImport) -> QuestionImport:
     """Import a previewed upload: now, or in a Celery task when it has more than ASYNC_THRESHOLD items."""
     from apps.questions.tasks import question_import_run as run_task
 
-    with transaction.atomic():
-        claimed = QuestionImport.objects.filter(pk=job.pk, state=QuestionImport.State.PREVIEWED).update(
-            state=QuestionImport.State.QUEUED, updated_at=timezone.now()
-        )
-        if claimed and len(job.report.get("items", [])) > ASYNC_THRESHOLD:
-            cache.set(import_progress_key(job.pk), (0, len(job.report["items"])), timeout=24 * 3600)
-            run_task.delay_on_commit(str(job.pk))
-            job.refresh_from_db()
-            return job
-    if claimed:
+    claimed = QuestionImport.objects.filter(pk=job.pk, state=QuestionImport.State.PREVIEWED).update(
+        state=QuestionImport.State.QUEUED, updated_at=timezone.now()
+    )
+    if claimed and len(job.report.get("items", [])) > ASYNC_THRESHOLD:
+        cache.set(import_progress_key(job.pk), (0, len(job.report["items"])), timeout=24 * 3600)
+        try:
+            run_task.apply_async((str(job.pk),), retry_policy=PUBLISH_RETRY_POLICY)
+        except OperationalError as exc:
+            QuestionImport.objects.filter(pk=job.pk).update(state=QuestionImport.State.PREVIEWED)
+            raise ImportQueueUnavailableError from exc
+    elif claimed:
         question_import_run(import_id=job.pk)
     job.refresh_from_db()
     return job
 
 
 def question_import_run(*, import_id: object) -> None:
-    """Run a queued import once (a duplicate task finds nothing to claim) and record its report."""
-    claimed = QuestionImport.objects.filter(pk=import_id, state=QuestionImport.State.QUEUED).update(
+    """Run a queued import once (a duplicate task finds nothing to claim) and record its report.
+
+    A run whose worker died (its transaction rolled back, the message comes back to another worker) is claimed
+    again once it is older than the task's time limit.
+    """
+    stale = timezone.now() - timedelta(seconds=IMPORT_TIME_LIMIT + 60)
+    claimable = Q(state=QuestionImport.State.QUEUED) | Q(state=QuestionImport.State.RUNNING, updated_at__lt=stale)
+    claimed = QuestionImport.objects.filter(claimable, pk=import_id).update(
         state=QuestionImport.State.RUNNING, updated_at=timezone.now()
     )
     if not claimed:
