@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -23,7 +23,7 @@ from kombu.exceptions import OperationalError
 from apps.core.enqueue import PUBLISH_RETRY_POLICY
 from apps.questions.interchange.base import Case, Item, ParseResult, normalised_key
 from apps.questions.interchange.formats import upload_parse
-from apps.questions.models import CaseStudy, Question, QuestionImport, QuestionStatus
+from apps.questions.models import CaseStudy, ImmutableQuestionError, Question, QuestionImport, QuestionStatus
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft
 from apps.questions.selectors import questions_with_parts
 from apps.questions.services import (
@@ -205,7 +205,10 @@ def questions_import(
         with transaction.atomic():
             cases = _cases_plan(parsed, report, dry_run=dry_run)
             planned = _items_plan(parsed, report, exam=exam, status=status, task=task)
-            if report.errors or dry_run:
+            if report.errors:
+                transaction.set_rollback(True)  # case studies the plan created go too
+                return report
+            if dry_run:
                 return report
             _write(planned, report, cases=cases, exam=exam, author=author, progress=progress)
             if report.errors:
@@ -214,6 +217,8 @@ def questions_import(
             report.written = True
     except QuestionInvalidError as exc:  # a rule the plan could not foresee; the transaction is rolled back
         report.errors.append(f"{filename}: {exc}")
+    except (IntegrityError, ImmutableQuestionError) as exc:  # e.g. a family and version the bank already holds
+        report.errors.append(f"{filename}: conflicts with the bank ({exc}); nothing was imported.")
     return report
 
 

@@ -338,3 +338,14 @@ def test_instructors_map_unmapped_drafts_to_a_task_in_bulk(exam, instructor_clie
     instructor_client.post(changelist, {"action": "map_task", "_selected_action": ids, "task": "2.1"})
 
     assert set(Question.objects.values_list("task__code", flat=True)) == {"2.1"}
+
+
+def test_a_file_with_an_error_leaves_no_case_study_behind(exam):
+    document = json.loads(NATIVE)
+    document["case_studies"][0]["items"][0]["options"][0]["text"] = ""  # an empty option: a structural error
+
+    report = questions_import(data=json.dumps(document).encode(), filename="bad.json", exam=exam, status="keep")
+
+    assert report.errors
+    assert CaseStudy.objects.count() == 0
+    assert Question.objects.count() == 0
