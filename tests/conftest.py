@@ -1,3 +1,4 @@
+import os
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -143,6 +144,22 @@ def celery_worker_process(transactional_db, settings):
         app.conf.task_always_eager = True
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium through Playwright, for tests/browser and the browser tests of tests/faults: one for the whole run,
+    since Playwright's sync API allows one instance at a time."""
+    from tests.browser.conftest import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}; .ci/run installs Debian's chromium package.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _fresh_cache():
     """Ids restart with each test database; cached entries from an earlier run must not leak in."""
@@ -182,3 +199,16 @@ def celery_broker(url: str):
         _celery_connections_reset(app)
         app.conf.broker_url = previous
         app.conf.task_always_eager = True
+
+
+def production_env() -> dict[str, str]:
+    """The environment of a production process (DEBUG off, a real secret), for settings checks in a subprocess."""
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
+        "ALLOWED_HOSTS": "practice.example.com",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only; never in production
+    return env

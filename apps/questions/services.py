@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 from django.db import transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from apps.questions.interchange.native import ParsedBank, parse_bank
 from apps.questions.models import (
     DELIVERABLE_STATUSES,
     LOCKED_STATUSES,
@@ -50,20 +49,19 @@ class QuestionInvalidError(Exception):
         super().__init__("; ".join(str(error) for error in errors))
 
 
-class BankLoadError(Exception):
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-        super().__init__("\n".join(messages))
-
-
 def question_to_draft(question: Question) -> QuestionDraft:
-    """The plain draft of a saved version, for validation, hashing and export."""
+    """The plain draft of a saved version, for validation, hashing and export.
+
+    Uses prefetched parts and objectives when the caller loaded them (``questions_with_parts``). Objectives
+    always belong to the item's own task, so their codes need no join.
+    """
+    task = question.task.code if question.task_id else ""
     return QuestionDraft(
         type=question.type,
         stem=question.stem,
         explanation=question.explanation,
-        task=question.task.code if question.task_id else "",
-        objectives=[objective.code for objective in question.objectives.select_related("task")],
+        task=task,
+        objectives=[f"{task}.{order}" for order in sorted(o.order for o in question.objectives.all())],
         difficulty=question.difficulty,
         angoff=question.angoff,
         references=question.reference_list,
@@ -307,83 +305,3 @@ def questions_map_task(*, questions: QuerySet[Question], task: Task) -> tuple[in
 
 def case_study_is_editable(case_study: CaseStudy) -> bool:
     return not case_study.questions.filter(status__in=LOCKED_STATUSES).exists()
-
-
-@dataclass
-class BankLoadResult:
-    created: int = 0
-    updated: int = 0
-    new_versions: int = 0
-    unchanged: int = 0
-    case_studies: int = 0
-    refs: list[str] = field(default_factory=list)
-
-
-@transaction.atomic
-def bank_load(*, text: str, filename: str, exam: Exam, author=None) -> BankLoadResult:
-    """Load a native bank document, idempotently: unchanged items are skipped, changed drafts updated in place,
-    changed frozen items get a new version. Any error rolls the whole file back."""
-    bank: ParsedBank = parse_bank(text)
-    if bank.errors:
-        raise BankLoadError([f"{filename}: {error}" for error in bank.errors])
-    result = BankLoadResult()
-    cases: dict[str, CaseStudy] = {}
-    for parsed_case in bank.cases:
-        case, created = CaseStudy.objects.get_or_create(
-            ref=parsed_case.ref, defaults={"title": parsed_case.title, "scenario": parsed_case.scenario}
-        )
-        if not created and (case.title, case.scenario) != (parsed_case.title, parsed_case.scenario):
-            if not case_study_is_editable(case):
-                raise BankLoadError(
-                    [f"{filename}: line {parsed_case.line}: case study {case.ref} is in use and cannot change."]
-                )
-            case.title, case.scenario = parsed_case.title, parsed_case.scenario
-            case.save()
-        result.case_studies += 1
-        cases[parsed_case.ref] = case
-    latest: dict[str, Question] = {}
-    seen_hashes: dict[str, set[str]] = {}
-    refs = [item.ref for item in bank.items if item.ref]
-    for question in Question.objects.filter(ref__in=refs).order_by("ref", "version"):
-        latest[question.ref] = question
-        seen_hashes.setdefault(question.ref, set()).add(question.content_hash)
-    messages: list[str] = []
-    for item in bank.items:
-        case = cases.get(item.case_ref)
-        digest = draft_content_hash(item.draft, case_ref=item.case_ref, case_order=item.case_order)
-        current = latest.get(item.ref) if item.ref else None
-        try:
-            if current is None:
-                question_create(
-                    draft=item.draft,
-                    exam=exam,
-                    author=author,
-                    ref=item.ref,
-                    case_study=case,
-                    case_order=item.case_order,
-                )
-                result.created += 1
-            elif digest in seen_hashes[item.ref]:
-                # Loaded before. Later versions or status changes are the instructors' and stay as they are.
-                result.unchanged += 1
-            elif not current.is_locked:
-                question_update(question=current, draft=item.draft, exam=exam)
-                result.updated += 1
-            else:
-                question_create(
-                    draft=item.draft,
-                    exam=exam,
-                    author=author,
-                    ref=item.ref,
-                    case_study=case,
-                    case_order=item.case_order,
-                    family=current.family,
-                    version=current.version + 1,
-                )
-                result.new_versions += 1
-        except QuestionInvalidError as exc:
-            messages.extend(f"{filename}: line {item.line} ({item.ref}): {error}" for error in exc.errors)
-        result.refs.append(item.ref)
-    if messages:
-        raise BankLoadError(messages)
-    return result

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.urls import reverse
 
+from tests.conftest import production_env
 from tests.questions.factories import QuestionFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,14 +54,7 @@ def test_healthz_reports_a_dead_redis(client, db, settings):
 
 
 def test_production_settings_pass_check_deploy():
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
-        "ALLOWED_HOSTS": "practice.example.com",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only; never in production
+    env = production_env()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -104,13 +98,7 @@ def test_healthz_reports_missing_celery_workers(client, db, settings):
 
 
 def test_production_request_logs_are_one_json_object_per_line():
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
-        "ALLOWED_HOSTS": "practice.example.com",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
+    env = production_env()
     code = (
         "import django; django.setup(); from django.test import Client; "
         "Client(HTTP_HOST='practice.example.com', HTTP_X_FORWARDED_PROTO='https').get('/healthz')"

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from apps.questions.interchange.importing import BankLoadError, bank_load
 from apps.questions.models import CaseStudy, Question, QuestionStatus
-from apps.questions.services import BankLoadError, bank_load
 
 ITEM = """
   - ref: {ref}

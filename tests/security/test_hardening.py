@@ -1,6 +1,5 @@
 """Headers, login throttling, cookies and hostile content: what an attacker meets."""
 
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from apps.questions.interchange.base import Item
 from apps.questions.interchange.importing import questions_import
 from apps.questions.models import Question
 from apps.questions.rules import ChoiceDraft, QuestionDraft
+from tests.conftest import production_env
 from tests.core.test_markdown import XSS_PAYLOADS, ActiveContentFinder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,13 +86,7 @@ def test_behind_a_trusted_proxy_the_client_address_comes_from_the_header(client,
 
 
 def test_production_cookies_are_secure_httponly_and_same_site():
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
-        "ALLOWED_HOSTS": "practice.example.com",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
+    env = production_env()
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY, s.SESSION_COOKIE_SAMESITE,"

@@ -7,8 +7,8 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 from apps.questions.interchange.base import Case, ExportResult, Item
 from apps.questions.interchange.formats import FORMATS, module
 from apps.questions.models import Question
-from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft
 from apps.questions.selectors import questions_with_parts
+from apps.questions.services import question_to_draft
 
 
 def question_items(queryset: QuerySet[Question]) -> tuple[list[Item], list[Case]]:
@@ -16,20 +16,7 @@ def question_items(queryset: QuerySet[Question]) -> tuple[list[Item], list[Case]
     items: list[Item] = []
     cases: dict[int, Case] = {}
     for question in questions_with_parts(queryset).order_by("case_study_id", "case_order", "task__code", "ref", "pk"):
-        draft = QuestionDraft(
-            type=question.type,
-            stem=question.stem,
-            explanation=question.explanation,
-            task=question.task.code if question.task_id else "",
-            objectives=[objective.code for objective in question.objectives.all()],
-            difficulty=question.difficulty,
-            angoff=question.angoff,
-            references=question.reference_list,
-            status=question.status,
-            choices=[ChoiceDraft(c.text, c.rationale, c.is_correct) for c in question.choices.all()],
-            steps=[StepDraft(s.text, s.rationale) for s in question.steps.all()],
-            pairs=[PairDraft(p.prompt or None, p.response, p.rationale) for p in question.pairs.all()],
-        )
+        draft = question_to_draft(question)
         case_ref = ""
         if question.case_study is not None:
             study = question.case_study

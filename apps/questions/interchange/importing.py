@@ -138,8 +138,13 @@ def _label(question: Question) -> str:
     return f"{question.ref or f'#{question.pk}'} v{question.version}"
 
 
+def _content_key(draft: QuestionDraft, case_ref: str) -> str:
+    """Duplicates share stem and options in the same setting: a case study's item is read against its scenario."""
+    return f"{case_ref}|{normalised_key(draft)}"
+
+
 def _bank_keys(exam: Exam) -> dict[str, str]:
-    """Normalised content key → label, over every version in the bank (duplicates of retired ones count)."""
+    """Content key → label, over every version in the bank (duplicates of retired ones count)."""
     keys: dict[str, str] = {}
     queryset = Question.objects.filter(Q(task__domain__exam=exam) | Q(task__isnull=True)).order_by("pk")
     for question in questions_with_parts(queryset, objectives=False):
@@ -150,7 +155,7 @@ def _bank_keys(exam: Exam) -> dict[str, str]:
             steps=[StepDraft(step.text) for step in question.steps.all()],
             pairs=[PairDraft(pair.prompt or None, pair.response) for pair in question.pairs.all()],
         )
-        keys.setdefault(normalised_key(draft), _label(question))
+        keys.setdefault(_content_key(draft, question.case_study.ref if question.case_study else ""), _label(question))
     return keys
 
 
@@ -277,7 +282,7 @@ def _items_plan(
         versions = families.get(f"family:{item.family}") or families.get(f"ref:{item.ref}") if families else None
         plan = PlannedItem(item.location, item.ref, draft.type, draft.stem[:160], draft.task, draft.status, "create")
         current = versions[-1] if versions else None
-        key = normalised_key(draft)
+        key = _content_key(draft, item.case_ref)
         if current is not None:
             digest = draft_content_hash(draft, case_ref=item.case_ref, case_order=item.case_order)
             if digest in {version.content_hash for version in versions}:
@@ -322,30 +327,23 @@ def _write(
     for done, (item, plan, current) in enumerate(planned, start=1):
         case = cases.get(item.case_ref) if item.case_ref else None
         try:
-            if plan.action == "create":
-                question_create(
-                    draft=item.draft,
-                    exam=exam,
-                    author=author,
-                    ref=item.ref,
-                    case_study=case,
-                    case_order=item.case_order,
-                    family=uuid.UUID(item.family) if item.family else None,
-                    version=item.version or 1,
-                    allow_gaps=True,
-                )
-            elif plan.action == "update" and current is not None:
+            if plan.action == "update" and current is not None:
                 question_update(question=current, draft=item.draft, exam=exam, allow_gaps=True)
-            elif plan.action == "new_version" and current is not None:
+            elif plan.action in {"create", "new_version"}:
+                # A new item keeps the family and version a native file gives; a new version follows its family.
+                if current is not None:
+                    ref, family, version = current.ref, current.family, max(current.version + 1, item.version or 0)
+                else:
+                    ref, family, version = item.ref, uuid.UUID(item.family) if item.family else None, item.version or 1
                 question_create(
                     draft=item.draft,
                     exam=exam,
                     author=author,
-                    ref=current.ref,
+                    ref=ref,
                     case_study=case,
                     case_order=item.case_order,
-                    family=current.family,
-                    version=max(current.version + 1, item.version or 0),
+                    family=family,
+                    version=version,
                     allow_gaps=True,
                 )
         except QuestionInvalidError as exc:
@@ -444,3 +442,41 @@ def question_import_run(*, import_id: object) -> None:
     job.data = b""
     job.finished_at = timezone.now()
     job.save(update_fields=["report", "state", "data", "finished_at", "updated_at"])
+
+
+# --- the shipped bank ---------------------------------------------------------------------------------
+
+
+class BankLoadError(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = messages
+        super().__init__("\n".join(messages))
+
+
+@dataclass
+class BankLoadResult:
+    created: int = 0
+    updated: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    case_studies: int = 0
+
+
+def bank_load(*, text: str, filename: str, exam: Exam, author=None) -> BankLoadResult:
+    """Load a native bank document (the shipped fixtures), idempotently: unchanged items are skipped, changed
+    drafts updated in place, changed frozen items get a new version. Any error rolls the whole file back.
+
+    The same import as every other door, with the statuses the file states.
+    """
+    report = questions_import(
+        data=text.encode(), filename=filename, exam=exam, fmt="native", status=KEEP_STATUS, author=author
+    )
+    if report.errors:
+        raise BankLoadError(report.errors)
+    return BankLoadResult(
+        created=report.count("create"),
+        updated=report.count("update"),
+        new_versions=report.count("new_version"),
+        unchanged=report.count("unchanged"),
+        case_studies=len(report.cases),
+    )

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.questions.services import BankLoadError, bank_load
+from apps.questions.interchange.importing import BankLoadError, bank_load
 from apps.syllabus.models import Exam
 
 
