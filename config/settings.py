@@ -273,7 +273,6 @@ LOGGING = {
                 structlog.processors.TimeStamper(fmt="iso"),
                 structlog.stdlib.add_logger_name,
                 structlog.stdlib.add_log_level,
-                structlog.stdlib.ExtraAdder(),
             ],
         }
         for name, renderer in (
