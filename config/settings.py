@@ -140,6 +140,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Unacknowledged tasks (a worker killed mid-task) return to the queue after this; longer than any task's limit.
 # An unreachable broker fails a connection in 2 s rather than the OS's TCP timeout, so a request never hangs on it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900, "socket_connect_timeout": 2}
+# Workers keep trying to reach a lost broker for as long as it takes (Celery gives up after 100 tries by default).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 # Synced into django-celery-beat's tables when beat starts; admins can change the schedule there.

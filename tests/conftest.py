@@ -176,11 +176,20 @@ def _fresh_item_meta():
     services._LOCAL_META.clear()
 
 
-def _celery_connections_reset(app) -> None:
-    """Drop the Celery app's pooled broker connections, so the next send connects to ``app.conf.broker_url``."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+def _celery_pools_forget(app, *, close: bool) -> None:
+    """Make the Celery app look its broker connections up again, so its next send uses ``app.conf.broker_url``.
+    With ``close``, the current broker's pools are also closed and dropped from kombu's process-wide registry
+    (another test may later get the same port)."""
+    from kombu import pools
+    from kombu.utils.collections import eqhash
+
+    if close:
+        key = eqhash(app.connection_for_write())
+        for group in (pools.producers, pools.connections):
+            pool = group.pop(key, None)
+            if pool is not None:
+                pool.force_close_all()
+    app._pool = None
     app.amqp._producer_pool = None
 
 
@@ -190,13 +199,13 @@ def celery_broker(url: str):
     from config.celery import app
 
     previous = app.conf.broker_url
-    _celery_connections_reset(app)
+    _celery_pools_forget(app, close=False)
     app.conf.broker_url = url
     app.conf.task_always_eager = False
     try:
         yield app
     finally:
-        _celery_connections_reset(app)
+        _celery_pools_forget(app, close=True)
         app.conf.broker_url = previous
         app.conf.task_always_eager = True
 

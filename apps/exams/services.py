@@ -20,6 +20,7 @@ from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
 
+from apps.core.enqueue import enqueue_on_commit
 from apps.exams.assembly import PlannedItem, form_assemble, practice_assemble, review_assemble
 from apps.exams.models import (
     GRACE_SECONDS,
@@ -381,7 +382,8 @@ def attempt_submit(*, attempt: Attempt, by: str = SubmittedBy.CANDIDATE, now: da
             paused_at=None,
         )
         if won:
-            transaction.on_commit(lambda: attempt_score.delay(attempt.pk))
+            # A broker outage must not fail the submit: attempts_requeue_unscored re-sends lost scoring.
+            enqueue_on_commit(attempt_score, attempt.pk)
     if won:
         logger.info("attempt submitted", extra={"attempt": attempt.pk, "by": by})
     return bool(won)

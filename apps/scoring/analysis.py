@@ -167,7 +167,7 @@ def items_calibrate(*, exam: Exam, min_responses: int = MIN_CALIBRATION_RESPONSE
     return stored
 
 
-def attempts_unscored(*, older_than: timedelta = timedelta(minutes=2), now=None) -> list[int]:
+def attempts_unscored(*, older_than: timedelta = timedelta(seconds=60), now=None) -> list[int]:
     """Submitted attempts still without a result after ``older_than``: their scoring message was lost."""
     now = now or timezone.now()
     return list(

@@ -22,8 +22,8 @@ def attempt_score(attempt_id: int) -> None:
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=58)
 def attempts_requeue_unscored() -> int:
-    """Every minute: re-send scoring for submitted attempts that have waited over 2 minutes (a lost message,
-    a broker outage at submit time). Scoring is idempotent, so a duplicate costs nothing."""
+    """Every 30 s: re-send scoring for submitted attempts that have waited over a minute (a lost message, a broker
+    outage at submit time). Scoring is idempotent, so a duplicate costs nothing."""
     pending = attempts_unscored()
     for attempt_id in pending:
         attempt_score.delay(attempt_id)

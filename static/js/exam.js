@@ -48,8 +48,28 @@
       warn("Time is up. Your saved answers are being submitted.");
       deadline = null;
       // Give an in-flight save a moment, then let the server finalise the attempt and show the results.
-      window.setTimeout(function () { window.location.assign(panel.dataset.openUrl); }, 1500);
+      window.setTimeout(function () { openResults(panel.dataset.openUrl); }, 1500);
     }
+  }
+
+  // Opening the attempt after time is up finalises it and redirects to the results. Fetched first, so an offline
+  // browser keeps this page (not its own error page) and retries when back online; the sweeper submits the
+  // saved answers meanwhile.
+  function openResults(url) {
+    window.fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (response.status >= 500) { throw new Error("server error " + response.status); }
+      window.location.assign(response.url);
+    }).catch(function () {
+      warn("Time is up, and the connection is down. The answers saved before it dropped are submitted for you; " +
+        "your results open here as soon as it is back.");
+      var retry = function () {
+        window.removeEventListener("online", retry);
+        window.clearTimeout(timer);
+        openResults(url);
+      };
+      var timer = window.setTimeout(retry, 10000);
+      window.addEventListener("online", retry);
+    });
   }
 
   function currentSeq() {

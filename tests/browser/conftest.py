@@ -21,18 +21,8 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}; .ci/run installs Debian's chromium package.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
+# The session's `browser` fixture is in tests/conftest.py: tests/faults drives it too, and Playwright's sync API
+# allows one instance at a time.
 @pytest.fixture
 def page(browser, live_server):
     """A tab on the live server. Anything the Content-Security-Policy blocks fails the test."""
