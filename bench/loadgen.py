@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -32,6 +33,8 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    statuses: Counter = field(default_factory=Counter)  # HTTP status -> count; 0 for a failed connection
+    began: float = 0.0  # time.perf_counter() when the first request was due
 
     @property
     def throughput(self) -> float:
@@ -44,30 +47,37 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def _send(session: aiohttp.ClientSession, base: str, request: Request) -> bool:
+async def _send(session: aiohttp.ClientSession, base: str, request: Request) -> int:
     headers = {"Cookie": request.cookies, "X-CSRFToken": request.csrf, "Host": "127.0.0.1"}
     async with session.request(
         request.method, base + request.path, data=request.data, headers=headers, allow_redirects=False
     ) as response:
         await response.read()
-        return response.status < 400
+        return response.status
 
 
-async def _measured(session, base: str, make, counts: dict[str, int], latencies: list[float], since: float) -> None:  # noqa: PLR0917
-    """Send one request and record its outcome and its latency counted from ``since``."""
+async def _measured(session, base: str, make, counts: Counter, latencies: list[float], since: float) -> None:  # noqa: PLR0917
+    """Send one request and record its status (2xx and 3xx are answered; anything else, or no answer, is an
+    error) and its latency counted from ``since``."""
     counts["sent"] += 1
     try:
-        ok = await _send(session, base, make())
-    except aiohttp.ClientError:
-        ok = False
-    counts["ok" if ok else "errors"] += 1
+        status = await _send(session, base, make())
+    except (TimeoutError, aiohttp.ClientError):
+        status = 0
+    counts["ok" if 200 <= status < 400 else "errors"] += 1
+    counts[status] += 1
     latencies.append((time.perf_counter() - since) * 1000)
+
+
+def _result(counts: Counter, seconds: float, latencies: list[float], began: float) -> LoadResult:
+    statuses = Counter({k: v for k, v in counts.items() if isinstance(k, int)})
+    return LoadResult(counts["sent"], counts["ok"], counts["errors"], seconds, latencies, statuses, began)
 
 
 async def _saturate(base: str, make: Callable[[], Request], concurrency: int, seconds: float) -> LoadResult:
     connector = aiohttp.TCPConnector(limit=concurrency)
     latencies: list[float] = []
-    counts = {"sent": 0, "ok": 0, "errors": 0}
+    counts: Counter = Counter()
     stop = time.perf_counter() + seconds
 
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -79,13 +89,13 @@ async def _saturate(base: str, make: Callable[[], Request], concurrency: int, se
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    return LoadResult(counts["sent"], counts["ok"], counts["errors"], elapsed, latencies)
+    return _result(counts, elapsed, latencies, began)
 
 
 async def _open_loop(base: str, make: Callable[[], Request], rate: float, seconds: float) -> LoadResult:
     connector = aiohttp.TCPConnector(limit=512)
     latencies: list[float] = []
-    counts = {"sent": 0, "ok": 0, "errors": 0}
+    counts: Counter = Counter()
     total = int(rate * seconds)
 
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -99,7 +109,7 @@ async def _open_loop(base: str, make: Callable[[], Request], rate: float, second
             tasks.append(asyncio.create_task(_measured(session, base, make, counts, latencies, scheduled)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - began
-    return LoadResult(counts["sent"], counts["ok"], counts["errors"], elapsed, latencies)
+    return _result(counts, elapsed, latencies, began)
 
 
 def saturate(base: str, make: Callable[[], Request], *, concurrency: int = 24, seconds: float = 6) -> LoadResult:

@@ -1,156 +1,247 @@
-"""Scoring benchmarks: CPU per attempt, 10,000 attempts through real Celery workers, and calibration time."""
+"""Scoring benchmarks: real Celery worker processes scoring queued attempts (throughput and worker CPU at 1x, 2x
+and 4x the work), the scoring service's CPU per attempt in-process, and calibration time."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-ATTEMPTS = int(os.environ.get("BENCH_SCORING_ATTEMPTS", "10000"))
+from bench.memory import children, cpu_seconds
 
-# Clone the in-progress bench mocks into submitted attempts with random answers, in SQL: building 650,000
-# answer rows through the ORM would take longer than the scoring being measured.
-# Each clone belongs to a new candidate, as in a real deadline storm (one attempt per candidate).
-CLONE_USERS = """
-INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
-    date_joined)
-SELECT '!', false, 'storm' || g, '', '', '', false, true, now() FROM generate_series(1, %(count)s) g
-"""
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_CONCURRENCY = 2  # one pool process per core
+
+# Clone existing mocks for new candidates, in SQL: building 65 answer rows per attempt through the ORM would take
+# longer than the work being measured. Each clone belongs to a new candidate (one attempt per candidate, as in a
+# deadline storm) and keeps its source's form and presentation; single- and multiple-response items get a random
+# pick with probability %(answered)s.
 CLONE_ATTEMPTS = """
+WITH users AS (
+    INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
+        date_joined)
+    SELECT '!', false, %(prefix)s || g, '', '', '', false, true, now() FROM generate_series(1, %(count)s) g
+    RETURNING id
+), numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS n FROM users
+), sources AS (
+    SELECT *, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total
+    FROM exams_attempt WHERE id = ANY(%(sources)s)
+)
 INSERT INTO exams_attempt (candidate_id, exam_id, mode, state, feedback, item_count, started_at,
-    duration_seconds, accommodation_seconds, deadline, submitted_at, submitted_by, last_position, selection)
-SELECT u.id, a.exam_id, a.mode, 'submitted', a.feedback, a.item_count, a.started_at,
-    a.duration_seconds, a.accommodation_seconds, a.deadline, now(), 'candidate', 1,
-    jsonb_build_object('source', a.id)
-FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM auth_user WHERE username LIKE 'storm%%') u
-JOIN (SELECT *, row_number() OVER (ORDER BY id) AS n, count(*) OVER () AS total FROM exams_attempt
-      WHERE state = 'in_progress') a ON a.n = 1 + (u.n - 1) %% a.total
+    duration_seconds, accommodation_seconds, deadline, next_check_at, submitted_at, submitted_by, last_position,
+    selection)
+SELECT u.id, a.exam_id, a.mode, %(state)s, a.feedback, a.item_count, a.started_at,
+    a.duration_seconds, a.accommodation_seconds, a.deadline,
+    CASE WHEN %(state)s = 'in_progress' THEN a.next_check_at END,
+    CASE WHEN %(state)s = 'submitted' THEN now() END,
+    CASE WHEN %(state)s = 'submitted' THEN 'candidate' ELSE '' END,
+    1, jsonb_build_object('source', a.id)
+FROM numbered u JOIN sources a ON a.n = 1 + (u.n - 1) %% a.total
+RETURNING id
 """
 CLONE_ITEMS = """
 INSERT INTO exams_attemptitem (attempt_id, position, question_id, scored, presentation, answer, answer_seq,
-    flagged, eliminated)
-SELECT n.id, i.position, i.question_id, i.scored, i.presentation,
-    CASE WHEN i.presentation ? 'choices' THEN jsonb_build_object('choices', jsonb_build_array(
-        (i.presentation->'choices'->>(floor(random() * 4))::int)::bigint)) END,
-    1, false, '[]'::jsonb
-FROM exams_attempt n JOIN exams_attemptitem i ON i.attempt_id = (n.selection->>'source')::bigint
-WHERE n.selection ? 'source'
+    answered_at, flagged, eliminated)
+SELECT n.id, i.position, i.question_id, i.scored, i.presentation, p.answer,
+    CASE WHEN p.answer IS NULL THEN 0 ELSE 1 END, CASE WHEN p.answer IS NOT NULL THEN now() END, false, '[]'::jsonb
+FROM exams_attempt n
+JOIN exams_attemptitem i ON i.attempt_id = (n.selection->>'source')::bigint
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN i.presentation ? 'choices' AND random() < %(answered)s THEN jsonb_build_object('choices',
+        jsonb_build_array(i.presentation->'choices'->(floor(random() * jsonb_array_length(i.presentation->'choices'))
+        )::int)) END AS answer
+) p
+WHERE n.id = ANY(%(ids)s)
+"""
+CLONE_SELECTION = """
+UPDATE exams_attempt n SET selection = s.selection
+FROM exams_attempt s WHERE n.id = ANY(%(ids)s) AND s.id = (n.selection->>'source')::bigint
 """
 
 
-def attempts_clone(count: int) -> int:
+def attempts_clone(*, sources: list[int], count: int, prefix: str, state: str, answered: float = 1.0) -> list[int]:
+    """``count`` copies of the ``sources`` attempts, each for a new candidate ``<prefix><n>``; returns their ids."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(CLONE_USERS, {"count": count})
-        cursor.execute(CLONE_ATTEMPTS, {})
-        cursor.execute(CLONE_ITEMS)
-        cursor.execute("SELECT count(*) FROM exams_attempt WHERE state = 'submitted'")
-        return cursor.fetchone()[0]
+        cursor.execute(CLONE_ATTEMPTS, {"prefix": prefix, "count": count, "sources": sources, "state": state})
+        ids = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(CLONE_ITEMS, {"ids": ids, "answered": answered})
+        cursor.execute(CLONE_SELECTION, {"ids": ids})
+    return ids
 
 
-def cpu_per_attempt(sample: int = 200) -> float:
-    """Worker CPU to score one attempt, warm (the questions are already in the worker's cache)."""
+@contextmanager
+def celery_workers(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """One `celery worker` with a pool process per core, as deployed, in its own process group so that it and
+    its pool are stopped whatever happens to the benchmark."""
+    from config.celery import app
+
+    app.control.purge()  # messages left by an earlier, interrupted run
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--concurrency",
+                str(WORKER_CONCURRENCY),
+                "--loglevel",
+                "warning",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"bench-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the Celery worker did not start; see {log}")
+        while len(children(process.pid)) < WORKER_CONCURRENCY:
+            time.sleep(0.1)
+        yield process
+    finally:
+        process_group_stop(process)
+
+
+def process_group_stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the process (gunicorn's master, Celery's main process: they stop their children in order), then
+    SIGKILL whatever is left of its process group after ``timeout``."""
+    if process.poll() is None:
+        process.terminate()
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=timeout)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # pool processes that outlived their parent
+    process.wait(timeout=10)
+
+
+def worker_cpu(worker: subprocess.Popen) -> float:
+    """CPU seconds used so far by the worker's main process and its pool processes."""
+    return cpu_seconds(worker.pid) + sum(cpu_seconds(pid) for pid in children(worker.pid))
+
+
+def workers_idle(worker: subprocess.Popen, timeout: float = 60) -> float:
+    """Wait until the worker has nothing left to do (its CPU time stops growing); returns the seconds waited."""
+    started = time.monotonic()
+    before = worker_cpu(worker)
+    while time.monotonic() - started < timeout:
+        time.sleep(0.5)
+        now = worker_cpu(worker)
+        if now - before < 0.05:
+            break
+        before = now
+    return time.monotonic() - started
+
+
+def workers_drain(worker: subprocess.Popen) -> int:
+    """Drop the messages still queued and wait for the worker to finish those it had already taken. Returns the
+    number of messages dropped."""
+    from config.celery import app
+
+    dropped = app.control.purge()
+    workers_idle(worker)
+    return dropped
+
+
+def scored_count(ids: list[int]) -> int:
     from apps.exams.models import Attempt, AttemptState
-    from apps.scoring.models import AttemptResult
+
+    return Attempt.objects.filter(pk__in=ids, state=AttemptState.SCORED).count()
+
+
+def through_workers(worker: subprocess.Popen, ids: list[int], timeout: float = 240) -> dict[str, float]:
+    """Queue the submitted attempts ``ids`` and time the running workers until every one is scored (polling the
+    database); the workers' CPU over that time, per attempt."""
+    from apps.scoring.tasks import attempt_score
+
+    cpu_before = worker_cpu(worker)
+    started = time.perf_counter()
+    for attempt_id in ids:
+        attempt_score.delay(attempt_id)
+    scored = 0
+    while time.perf_counter() - started < timeout:
+        scored = scored_count(ids)
+        if scored == len(ids):
+            break
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - started
+    # Each scoring queues a follow-up task (the cohort update) behind the scoring tasks still queued; let those
+    # finish too, so that they count in the CPU per attempt and do not spill into the next measurement.
+    workers_idle(worker)
+    cpu = worker_cpu(worker) - cpu_before
+    return {
+        "attempts": len(ids),
+        "scored": scored,
+        "seconds": elapsed,
+        "per_second": scored / elapsed,
+        "cpu_ms": 1000 * cpu / max(scored, 1),
+    }
+
+
+def cpu_per_attempt(ids: list[int]) -> float:
+    """CPU of the scoring service for one attempt in this process, warm (the first 20 load the question cache)."""
     from apps.scoring.services import attempt_score_compute
 
-    ids = list(Attempt.objects.filter(state=AttemptState.SUBMITTED).values_list("pk", flat=True)[:sample])
     for attempt_id in ids[:20]:
         attempt_score_compute(attempt_id=attempt_id)
     started = time.process_time()
     for attempt_id in ids[20:]:
         attempt_score_compute(attempt_id=attempt_id)
-    elapsed = time.process_time() - started
-    AttemptResult.objects.filter(attempt_id__in=ids).delete()
-    Attempt.objects.filter(pk__in=ids).update(state=AttemptState.SUBMITTED)
-    from apps.scoring.models import ReviewCard
-
-    ReviewCard.objects.all().delete()
-    return 1000 * elapsed / (len(ids) - 20)
+    return 1000 * (time.process_time() - started) / (len(ids) - 20)
 
 
-def through_workers(env: dict[str, str]) -> dict[str, float]:
-    """Queue every submitted attempt and time two Celery worker processes (one per core) scoring them all."""
-    from apps.exams.models import Attempt, AttemptState
-    from apps.scoring.models import AttemptResult
-    from apps.scoring.tasks import attempt_score
-    from config.celery import app
-
-    app.control.purge()
-    ids = list(Attempt.objects.filter(state=AttemptState.SUBMITTED).values_list("pk", flat=True))
-    for attempt_id in ids:
-        attempt_score.delay(attempt_id)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"bench-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env={**env, "LOG_LEVEL": "WARNING"},
-    )
-    started = time.monotonic()
-    try:
-        while AttemptResult.objects.filter(attempt_id__in=ids).count() < len(ids):
-            if time.monotonic() - started > 600:
-                break
-            time.sleep(1)
-        elapsed = time.monotonic() - started
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-    scored = AttemptResult.objects.filter(attempt_id__in=ids).count()
-    return {"attempts": len(ids), "scored": scored, "seconds": elapsed}
-
-
-def calibration_time(n_items: int = 1000, n_persons: int = 20000) -> dict[str, float]:
+def calibration_time(n_persons: int, n_items: int = 1000, repeats: int = 3) -> dict[str, float]:
+    """Rasch calibration (joint maximum likelihood) on simulated sparse responses, 65 items per attempt: the
+    median of ``repeats`` runs."""
     from apps.scoring import irt
     from apps.scoring.simulation import sparse_responses
 
     persons, items, scores, _, b_true = sparse_responses(
         n_persons=n_persons, n_items=n_items, per_person=65, rng=np.random.default_rng(5)
     )
-    started = time.perf_counter()
-    calibration = irt.rasch_calibrate(persons, items, scores, n_persons=n_persons, n_items=n_items)
-    seconds = time.perf_counter() - started
-    return {"seconds": seconds, "correlation": float(np.corrcoef(calibration.b, b_true)[0, 1])}
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        calibration = irt.rasch_calibrate(persons, items, scores, n_persons=n_persons, n_items=n_items)
+        timings.append(time.perf_counter() - started)
+    return {
+        "persons": n_persons,
+        "seconds": float(np.median(timings)),
+        "iterations": calibration.iterations,
+        "correlation": float(np.corrcoef(calibration.b, b_true)[0, 1]),
+    }
 
 
-def db_calibration_time() -> float:
+def db_calibration_time() -> dict[str, float]:
+    """The daily item-statistics task's work, from the database: statistics over first mocks, calibration over
+    every scored mock."""
+    from apps.exams.models import Attempt, AttemptMode, AttemptState
     from apps.scoring.analysis import item_statistics_compute, items_calibrate
     from apps.syllabus.models import Exam
 
     exam = Exam.objects.get(code="MLA-C01")
+    mocks = Attempt.objects.filter(exam=exam, mode=AttemptMode.MOCK, state=AttemptState.SCORED).count()
     started = time.perf_counter()
     item_statistics_compute(exam=exam)
     items_calibrate(exam=exam)
-    return time.perf_counter() - started
-
-
-def run(env: dict[str, str]) -> dict:
-    total = attempts_clone(ATTEMPTS)
-    return {
-        "cpu_ms": cpu_per_attempt(),
-        "workers": through_workers(env),
-        "calibration": calibration_time(),
-        "statistics_and_calibration_db_seconds": db_calibration_time(),
-        "submitted": total,
-    }
+    return {"attempts": mocks, "seconds": time.perf_counter() - started}
