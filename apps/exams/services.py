@@ -210,35 +210,40 @@ class _ItemMeta:
     presentation: dict
 
 
-_LOCAL_META: dict[tuple[int, int], _ItemMeta] = {}
-_LOCAL_META_MAX = 50_000
+# Attempt id -> (candidate id, {position: (item id, kind, presentation)}). About 65 small entries per attempt.
+_LOCAL_META: dict[int, tuple[int, dict[int, tuple[int, str, dict]]]] = {}
+_LOCAL_META_MAX = 1_000
 
 
 def _item_meta(attempt_id: int, position: int) -> _ItemMeta:
     """What a save needs to know about an item. It never changes after the attempt starts, so it is cached:
-    in this process first (no network round trip on the hot path), then in the shared cache, then read."""
-    local = _LOCAL_META.get((attempt_id, position))
-    if local is not None:
-        return local
-    key = f"exams:item:{attempt_id}:{position}"
-    cached = cache.get(key)
-    if cached is not None:
-        return _remember(attempt_id, position, _ItemMeta(*cached))
-    row = (
-        AttemptItem.objects.filter(attempt_id=attempt_id, position=position)
-        .values_list("pk", "attempt__candidate_id", "question__type", "presentation")
-        .first()
-    )
-    if row is None:
+    in this process first (no network round trip on the hot path), then in the shared cache, then read. A whole
+    attempt is cached at once: a candidate saves each of its items once or a few times, so caching item by item
+    would miss on most first saves, and each miss is a query."""
+    meta = _LOCAL_META.get(attempt_id) or _attempt_meta(attempt_id)
+    item = meta[1].get(position)
+    if item is None:
         raise AttemptItem.DoesNotExist
-    cache.set(key, row, 6 * 3600)
-    return _remember(attempt_id, position, _ItemMeta(*row))
+    return _ItemMeta(item[0], meta[0], item[1], item[2])
 
 
-def _remember(attempt_id: int, position: int, meta: _ItemMeta) -> _ItemMeta:
+def _attempt_meta(attempt_id: int) -> tuple[int, dict[int, tuple[int, str, dict]]]:
+    key = f"exams:attempt-meta:{attempt_id}"
+    meta = cache.get(key)
+    if meta is None:
+        rows = list(
+            AttemptItem.objects.filter(attempt_id=attempt_id).values_list(
+                "position", "pk", "attempt__candidate_id", "question__type", "presentation"
+            )
+        )
+        items = {position: (pk, kind, presentation) for position, pk, _, kind, presentation in rows}
+        if not items:
+            raise AttemptItem.DoesNotExist
+        meta = (rows[0][2], items)
+        cache.set(key, meta, 6 * 3600)
     if len(_LOCAL_META) >= _LOCAL_META_MAX:
         _LOCAL_META.clear()
-    _LOCAL_META[(attempt_id, position)] = meta
+    _LOCAL_META[attempt_id] = meta
     return meta
 
 

@@ -88,6 +88,26 @@ def test_saving_is_idempotent_and_records_server_time(mock):
     assert item.answered_at == first.saved_at
 
 
+def test_the_first_save_reads_the_whole_attempt_and_later_saves_are_one_statement(
+    mock, django_assert_num_queries
+):
+    """The hot path: after one read of the attempt's item metadata (cached per attempt, in this process and in
+    the shared cache), a save of any of its items is the guarded UPDATE alone."""
+    from apps.exams import services
+
+    items = list(mock.items.select_related("question").order_by("position")[:3])
+    with django_assert_num_queries(2):
+        attempt_answer_save(attempt_id=mock.pk, position=items[0].position, data=first_choice(items[0]))
+    for item in items[1:]:
+        with django_assert_num_queries(1):
+            attempt_answer_save(attempt_id=mock.pk, position=item.position, data=first_choice(item))
+    services._LOCAL_META.clear()  # another web process: the shared cache answers, not the database
+    with django_assert_num_queries(1):
+        attempt_answer_save(attempt_id=mock.pk, position=items[0].position, data=first_choice(items[0]))
+    with pytest.raises(AttemptItem.DoesNotExist):
+        attempt_answer_save(attempt_id=mock.pk, position=mock.item_count + 1, data=QueryDict("choice=1"))
+
+
 def test_an_older_save_never_overwrites_a_newer_one(mock):
     item = mock.items.select_related("question").filter(question__type="single").first()
     newer, older = QueryDict("choice=2"), QueryDict("choice=3")
