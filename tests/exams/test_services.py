@@ -88,9 +88,7 @@ def test_saving_is_idempotent_and_records_server_time(mock):
     assert item.answered_at == first.saved_at
 
 
-def test_the_first_save_reads_the_whole_attempt_and_later_saves_are_one_statement(
-    mock, django_assert_num_queries
-):
+def test_the_first_save_reads_the_whole_attempt_and_later_saves_are_one_statement(mock, django_assert_num_queries):
     """The hot path: after one read of the attempt's item metadata (cached per attempt, in this process and in
     the shared cache), a save of any of its items is the guarded UPDATE alone."""
     from apps.exams import services
