@@ -189,3 +189,23 @@ class WeekStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cohort}: week of {self.week}"
+
+
+class WeekMember(models.Model):
+    """What one member counts for in a WeekStat: their latest scored mock of that week. A scoring replaces at
+    most this one row, and the week's figures are then summed from these rows (at most one per member) instead
+    of re-reading every mock the cohort took that week."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the week.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="+")
+    submitted_at = models.DateTimeField()
+    scaled_score = models.PositiveSmallIntegerField()
+    passed = models.BooleanField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort", "week", "user"], name="week_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.cohort}: {self.user_id} in the week of {self.week}"

@@ -25,6 +25,10 @@ from apps.exams.models import AttemptState
 from apps.syllabus.models import Task
 
 
+def in_a_cohort(*, user_id: int, exam_id: int) -> bool:
+    return CohortMember.objects.filter(user_id=user_id, cohort__exam_id=exam_id).exists()
+
+
 def cohorts_led_by(*, user) -> QuerySet[Cohort]:
     """Cohorts the user leads, or all cohorts of organisations they administer."""
     admin_of = Membership.objects.filter(user=user, role=Role.ADMIN).values("organisation_id")

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 
 from apps.cohorts.models import (
@@ -26,6 +26,7 @@ from apps.cohorts.models import (
     ObjectiveStat,
     Organisation,
     Role,
+    WeekMember,
     WeekStat,
 )
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
@@ -236,31 +237,40 @@ def member_stat_refresh(*, cohort: Cohort, user) -> MemberStat:
     return stat
 
 
-def week_stat_refresh(*, cohort: Cohort, week: date) -> WeekStat:
-    start = timezone.make_aware(datetime.combine(week, datetime.min.time()))
-    latest: dict[int, AttemptResult] = {}
-    for result in (
-        AttemptResult.objects.filter(
-            attempt__candidate__cohort_memberships__cohort=cohort,
-            attempt__exam=cohort.exam,
-            attempt__mode=AttemptMode.MOCK,
-            attempt__submitted_at__gte=start,
-            attempt__submitted_at__lt=start + timedelta(days=7),
+def _submitted(result: AttemptResult) -> tuple[datetime, int]:
+    """The order in which a member's mocks of one week replace each other: the last submitted counts."""
+    return result.attempt.submitted_at, result.attempt_id
+
+
+def week_stat_count(*, cohort: Cohort, result: AttemptResult) -> WeekStat:
+    """Count a member's newly scored mock in its week: it becomes what they count for that week if it is their
+    latest there. Idempotent, and the cost does not grow with the cohort: one member row is replaced and the
+    week's figures are summed from at most one row per member."""
+    attempt = result.attempt
+    week = _week(attempt.submitted_at)
+    with transaction.atomic():
+        WeekStat.objects.bulk_create([WeekStat(cohort=cohort, week=week)], ignore_conflicts=True)
+        # The lock serialises a week's updates, so the sum below sees every member row committed before it.
+        stat = WeekStat.objects.select_for_update().get(cohort=cohort, week=week)
+        counted = WeekMember.objects.filter(cohort=cohort, week=week, user_id=attempt.candidate_id).first()
+        if counted is not None and (counted.submitted_at, counted.attempt_id) >= _submitted(result):
+            return stat
+        WeekMember.objects.update_or_create(
+            cohort=cohort,
+            week=week,
+            user_id=attempt.candidate_id,
+            defaults={
+                "attempt": attempt,
+                "submitted_at": attempt.submitted_at,
+                "scaled_score": result.scaled_score,
+                "passed": result.passed,
+            },
         )
-        .select_related("attempt")
-        .order_by("attempt__submitted_at")
-    ):
-        latest[result.attempt.candidate_id] = result
-    scores = [r.scaled_score for r in latest.values()]
-    stat, _ = WeekStat.objects.update_or_create(
-        cohort=cohort,
-        week=week,
-        defaults={
-            "active": len(latest),
-            "ready": sum(1 for r in latest.values() if r.passed),
-            "mean_scaled": sum(scores) / len(scores) if scores else None,
-        },
-    )
+        totals = WeekMember.objects.filter(cohort=cohort, week=week).aggregate(
+            active=Count("id"), ready=Count("id", filter=Q(passed=True)), mean=Avg("scaled_score")
+        )
+        stat.active, stat.ready, stat.mean_scaled = totals["active"], totals["ready"], totals["mean"]
+        stat.save(update_fields=["active", "ready", "mean_scaled"])
     return stat
 
 
@@ -334,7 +344,7 @@ def cohort_stats_on_scored(*, attempt_id: int) -> int:
                 )
             member_stat_refresh(cohort=cohort, user=attempt.candidate)
             if attempt.mode == AttemptMode.MOCK and attempt.submitted_at:
-                week_stat_refresh(cohort=cohort, week=_week(attempt.submitted_at))
+                week_stat_count(cohort=cohort, result=attempt.result)
     return len(cohorts)
 
 
@@ -347,6 +357,7 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
     ObjectiveStat.objects.filter(cohort=cohort).delete()
     ItemMissStat.objects.filter(cohort=cohort).delete()
     WeekStat.objects.filter(cohort=cohort).delete()
+    WeekMember.objects.filter(cohort=cohort).delete()
     CountedAttempt.objects.filter(cohort=cohort).delete()
     results: dict[int, list[AttemptResult]] = {}
     for result in (
@@ -359,9 +370,27 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
         mine = results.get(user_id, [])
         for result in mine:
             if result.attempt.mode == AttemptMode.MOCK and result.attempt.submitted_at:
-                weeks.setdefault(_week(result.attempt.submitted_at), {})[user_id] = result
+                week = weeks.setdefault(_week(result.attempt.submitted_at), {})
+                if user_id not in week or _submitted(result) > _submitted(week[user_id]):
+                    week[user_id] = result
         stats.append(MemberStat(cohort=cohort, user_id=user_id, **member_stat_values(mine)))
     MemberStat.objects.bulk_create(stats, batch_size=2000)
+    WeekMember.objects.bulk_create(
+        [
+            WeekMember(
+                cohort=cohort,
+                week=week,
+                user_id=user_id,
+                attempt_id=result.attempt_id,
+                submitted_at=result.attempt.submitted_at,
+                scaled_score=result.scaled_score,
+                passed=result.passed,
+            )
+            for week, latest in weeks.items()
+            for user_id, result in latest.items()
+        ],
+        batch_size=2000,
+    )
     WeekStat.objects.bulk_create(
         [
             WeekStat(

@@ -200,6 +200,13 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         from apps.scoring.progress import review_cards_update  # progress builds on this module
 
         review_cards_update(candidate_id=attempt.candidate_id, outcomes=outcomes)
-        transaction.on_commit(lambda: attempt_scored.send(sender=AttemptResult, attempt_id=attempt_id))
+        transaction.on_commit(
+            lambda: attempt_scored.send(
+                sender=AttemptResult,
+                attempt_id=attempt_id,
+                candidate_id=attempt.candidate_id,
+                exam_id=attempt.exam_id,
+            )
+        )
     logger.info("attempt scored", extra={"attempt": attempt_id, "scaled": scaled})
     return result

@@ -2,5 +2,5 @@
 
 from django.dispatch import Signal
 
-# Sent after the transaction that stored an attempt's result commits; kwargs: attempt_id.
+# Sent after the transaction that stored an attempt's result commits; kwargs: attempt_id, candidate_id, exam_id.
 attempt_scored = Signal()

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.cohorts.models import Cohort, CohortMember, Membership, Organisation, Role
 from apps.cohorts.services import cohort_stats_rebuild
+from apps.core.db import tables_analyze
 from apps.exams.assembly import largest_remainder
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, SubmittedBy
 from apps.questions.models import Question, QuestionStatus
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             group = self._cohort(exam, cohort, lead_user, members, seed)
             count = self._attempts(exam, group, questions, attempts, rng)
             cohort_stats_rebuild(cohort=group)
+        tables_analyze("auth", "exams", "scoring", "cohorts")
         self.stdout.write(f"{group.name}: {members} members, {count} scored mock exams.")
 
     def _cohort(self, exam: Exam, name: str, lead_user, members: int, seed: int) -> Cohort:

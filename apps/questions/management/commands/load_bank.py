@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from apps.core.db import tables_analyze
 from apps.questions.interchange.importing import BankLoadError, bank_load
 from apps.syllabus.models import Exam
 
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             raise CommandError("Nothing was loaded:\n" + "\n".join(exc.messages)) from exc
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Nothing was loaded: {exc}") from exc
+        tables_analyze("questions")
         self.stdout.write(
             "Question bank: {created} created, {updated} updated, {new_versions} new versions, "
             "{unchanged} unchanged.".format(**totals)
