@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from fsrs import Card, Rating, Scheduler
 
@@ -30,26 +31,56 @@ def review_cards_update(*, candidate_id: int, outcomes: list[tuple], now: dateti
     """
     now = now or timezone.now()
     families = [family for family, _ in outcomes]
-    cards = {card.family: card for card in ReviewCard.objects.filter(candidate_id=candidate_id, family__in=families)}
+    cards = {
+        family: (card, lapses)
+        for family, card, lapses in ReviewCard.objects.filter(
+            candidate_id=candidate_id, family__in=families
+        ).values_list("family", "card", "lapses")
+    }
     changed: dict = {}
     for family, correct in outcomes:
         existing = changed.get(family) or cards.get(family)
         if correct and existing is None:
             continue  # nothing to review
         # An explicit id: fsrs otherwise derives one from the clock and sleeps a millisecond per card.
-        card = Card.from_dict(existing.card) if existing else Card(card_id=family.int % 2**62)
+        card = Card.from_dict(existing[0]) if existing else Card(card_id=family.int % 2**62)
         card, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, now)
-        lapses = (existing.lapses if existing else 0) + (0 if correct else 1)
-        changed[family] = ReviewCard(
-            candidate_id=candidate_id, family=family, card=card.to_dict(), due=card.due, lapses=lapses
-        )
-    ReviewCard.objects.bulk_create(
-        changed.values(),
+        changed[family] = (card.to_dict(), (existing[1] if existing else 0) + (0 if correct else 1), card.due)
+    _review_cards_upsert(candidate_id, changed)
+    return len(changed)
+
+
+# One statement with one JSON parameter. Django's bulk_create(update_conflicts=True) does the same upsert, but
+# it sends every column as an array that psycopg quotes element by element in Python: with about fifty cards
+# per attempt that was a third of the scoring's CPU.
+_CARDS_UPSERT = """
+INSERT INTO scoring_reviewcard (candidate_id, family, card, due, lapses)
+SELECT %(candidate)s, r.family, r.card, r.due, r.lapses
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(family uuid, card jsonb, due timestamptz, lapses smallint)
+ON CONFLICT (candidate_id, family) DO UPDATE SET card = excluded.card, due = excluded.due, lapses = excluded.lapses
+"""
+
+
+def _review_cards_upsert(candidate_id: int, changed: dict) -> None:
+    if not changed:
+        return
+    if connection.vendor == "postgresql":
+        rows = [
+            {"family": str(family), "card": card, "due": due.isoformat(), "lapses": lapses}
+            for family, (card, lapses, due) in changed.items()
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(_CARDS_UPSERT, {"candidate": candidate_id, "rows": json.dumps(rows)})
+        return
+    ReviewCard.objects.bulk_create(  # SQLite (make run): the ORM's upsert
+        [
+            ReviewCard(candidate_id=candidate_id, family=family, card=card, due=due, lapses=lapses)
+            for family, (card, lapses, due) in changed.items()
+        ],
         update_conflicts=True,
         unique_fields=["candidate", "family"],
         update_fields=["card", "due", "lapses"],
     )
-    return len(changed)
 
 
 def review_due_families(*, candidate, now: datetime | None = None, limit: int = 50) -> list:
