@@ -266,7 +266,8 @@ def week_stat_count(*, cohort: Cohort, result: AttemptResult) -> WeekStat:
                 "passed": result.passed,
             },
         )
-        totals = WeekMember.objects.filter(cohort=cohort, week=week).aggregate(
+        members = CohortMember.objects.filter(cohort=cohort).values("user_id")  # not those removed since
+        totals = WeekMember.objects.filter(cohort=cohort, week=week, user_id__in=members).aggregate(
             active=Count("id"), ready=Count("id", filter=Q(passed=True)), mean=Avg("scaled_score")
         )
         stat.active, stat.ready, stat.mean_scaled = totals["active"], totals["ready"], totals["mean"]

@@ -98,6 +98,7 @@ def test_the_week_update_is_summed_from_member_rows_in_a_fixed_number_of_stateme
         cohort_stats_on_scored(attempt_id=attempt.pk)
     small = week_queries()
     crowd = get_user_model().objects.bulk_create([get_user_model()(username=f"crowd{n}") for n in range(200)])
+    CohortMember.objects.bulk_create([CohortMember(cohort=cohort, user=person, via="roster") for person in crowd])
     week = weeks(cohort)[0][0]
     WeekMember.objects.bulk_create(
         [
@@ -116,6 +117,9 @@ def test_the_week_update_is_summed_from_member_rows_in_a_fixed_number_of_stateme
 
     assert week_queries() == small
     assert weeks(cohort)[0][1] == 202
+    CohortMember.objects.filter(user__in=crowd[:50]).delete()  # people removed from the cohort stop counting
+    week_queries()
+    assert weeks(cohort)[0][1] == 152
 
 
 def test_the_migration_fills_the_members_of_existing_weeks(cohort, history):
