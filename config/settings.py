@@ -137,6 +137,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connections around every task unless this is set; it then closes them
+# only every 2 x this many tasks, and config.celery recycles them as Django does for requests (CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 10_000
 # Unacknowledged tasks (a worker killed mid-task) return to the queue after this; longer than any task's limit.
 # An unreachable broker fails a connection in 2 s rather than the OS's TCP timeout, so a request never hangs on it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900, "socket_connect_timeout": 2}

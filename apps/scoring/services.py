@@ -143,7 +143,9 @@ def breakdown_report(rows: dict[tuple, Tally]) -> list[dict]:
 def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
     """Score a submitted attempt exactly once; running it again, or twice at the same time, changes nothing."""
     with transaction.atomic():
-        attempt = Attempt.objects.select_for_update().select_related("exam").filter(pk=attempt_id).first()
+        # of=("self",): lock the attempt only. A plain FOR UPDATE would lock the joined exam row too, and every
+        # scoring of that exam would then wait for the one before it.
+        attempt = Attempt.objects.select_for_update(of=("self",)).select_related("exam").filter(pk=attempt_id).first()
         if attempt is None or attempt.state not in (AttemptState.SUBMITTED, AttemptState.SCORED):
             return None
         if attempt.state == AttemptState.SCORED:  # set together with the result, in this same transaction
