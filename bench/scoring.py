@@ -198,6 +198,20 @@ def through_workers(worker: subprocess.Popen, ids: list[int], timeout: float = 2
     }
 
 
+def cpu_per_attempt_fresh(ids: list[int], env: dict[str, str]) -> float:
+    """`cpu_per_attempt` in a new process: this one holds the benchmark's setup objects, which a worker does not
+    (they made the same scoring about 40% slower here)."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.scoring", *map(str, ids)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(run.stdout.strip().splitlines()[-1])
+
+
 def cpu_per_attempt(ids: list[int]) -> float:
     """CPU of the scoring service for one attempt in this process, warm (the first 20 load the question cache)."""
     from apps.scoring.services import attempt_score_compute
@@ -245,3 +259,11 @@ def db_calibration_time() -> dict[str, float]:
     item_statistics_compute(exam=exam)
     items_calibrate(exam=exam)
     return {"attempts": mocks, "seconds": time.perf_counter() - started}
+
+
+if __name__ == "__main__":  # python -m bench.scoring <attempt id>...: prints the scoring CPU per attempt, in ms
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    print(cpu_per_attempt([int(arg) for arg in sys.argv[1:]]))
