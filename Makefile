@@ -39,6 +39,8 @@ run: load
 	@echo "    instructor  authors questions at http://$(HOST):$(PORT)/admin/"
 	@echo "                (bank coverage: http://$(HOST):$(PORT)/admin/questions/question/coverage/)"
 	@echo "    lead        sees cohort dashboards"
+	@echo "  Or create your own account at http://$(HOST):$(PORT)/accounts/signup/: emails (the activation"
+	@echo "  link) are printed in this terminal."
 	@echo "  Data lives in db.sqlite3; tasks run in-process (set REDIS_URL to use Celery + Redis)."
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

@@ -40,8 +40,10 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "axes",
+    "django_ratelimit",
     "django_structlog",
     "apps.core",
+    "apps.accounts",
     "apps.syllabus",
     "apps.questions",
     "apps.exams",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,6 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.accounts.context_processors.registration",
             ],
         },
     }
@@ -154,6 +158,7 @@ CELERY_BEAT_SCHEDULE = {
     # submission + 90 s and recovery + 30 s (when the worker has reconnected too): within 2 minutes of recovery.
     "attempts-requeue-unscored": {"task": "apps.scoring.tasks.attempts_requeue_unscored", "schedule": 30.0},
     "item-statistics-refresh": {"task": "apps.scoring.tasks.item_statistics_refresh", "schedule": 24 * 3600.0},
+    "accounts-unactivated-purge": {"task": "apps.accounts.tasks.accounts_unactivated_purge", "schedule": 24 * 3600.0},
 }
 
 CACHES = {
@@ -171,6 +176,27 @@ CACHES = {
 
 # With Redis, sessions are read from the cache and written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
+
+# Accounts: anyone may sign up (REGISTRATION_OPEN=0 leaves accounts to staff and rosters) and activates the
+# account from an emailed link (django-registration); reset and roster-invitation links last 3 days.
+REGISTRATION_OPEN = env.bool("REGISTRATION_OPEN", default=True)
+ACCOUNT_ACTIVATION_DAYS = 3
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="10/h")
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
+# Email: any django-environ EMAIL_URL (smtp+tls://user:password@host:587); by default emails are printed on the
+# console, which is where `make run` shows activation and reset links.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MLA-C01 practice <no-reply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = 10  # seconds; a mail server that hangs must not hold a worker (or a request, see accounts) for long
+# django-ratelimit: over the limit, a 429 page; with the cache unreachable, requests pass (axes still guards
+# logins, from the database). Our cache is Django's Redis cache, whose incr is atomic (W001 names only the
+# backends the library lists); without Redis (`make run`) the dev server is one process, so its local memory is
+# the whole picture (E003).
+RATELIMIT_VIEW = "apps.accounts.views.rate_limited"
+RATELIMIT_FAIL_OPEN = True
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + ([] if REDIS_URL else ["django_ratelimit.E003"])
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

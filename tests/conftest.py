@@ -169,6 +169,14 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts sign-ups and reset requests from zero (the counters live in the shared Redis)."""
+    import uuid
+
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_item_meta():
     """The answer-save path remembers item metadata per process; each test starts without it."""
     from apps.exams import services
@@ -217,6 +225,7 @@ def production_env() -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": "k3Vq9-ZtR8wLpX2mN5bJ7cHy4dFg6sTa1eUo0iWr_QnMvKlPjBhGxCzYf",
         "ALLOWED_HOSTS": "practice.example.com",
+        "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only; never in production

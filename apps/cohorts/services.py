@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, Max, Q
 from django.utils import timezone
 
+from apps.accounts.services import account_email_queue
 from apps.cohorts.models import (
     Assignment,
     AssignmentAttempt,
@@ -94,14 +95,16 @@ class RosterResult:
     added: int = 0
     created: int = 0
     already: int = 0
+    invited: int = 0
     errors: list[str] = field(default_factory=list)
 
 
-def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv") -> RosterResult:
+def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv", site_url: str = "") -> RosterResult:
     """Add people from a CSV with the columns ``username,email[,first_name,last_name]``.
 
     Every line is checked first; any error means nothing is imported, and each error names its line.
-    Unknown people get an account without a password: they set one through the invite link flow.
+    Unknown people get an account without a password; with ``site_url`` (the site's address, for the link),
+    each one with an email is sent an invitation to choose a password, once the import commits.
     """
     result = RosterResult()
     rows: list[tuple[int, dict[str, str]]] = []
@@ -132,6 +135,7 @@ def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv") ->
     if result.errors:
         return result
     users = get_user_model()
+    invite: list[int] = []
     with transaction.atomic():
         for _, row in rows:
             user = users.objects.filter(username__iexact=row["username"]).first()
@@ -143,11 +147,16 @@ def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv") ->
                     last_name=row.get("last_name", "")[:150],
                 )
                 result.created += 1
+                if user.email:
+                    invite.append(user.pk)
             if CohortMember.objects.filter(cohort=cohort, user=user).exists():
                 result.already += 1
                 continue
             _join(cohort, user, CohortMember.Via.ROSTER)
             result.added += 1
+        if site_url and invite:
+            account_email_queue(user_ids=invite, kind="invitation", site_url=site_url, cohort_id=cohort.pk)
+            result.invited = len(invite)
     return result
 
 

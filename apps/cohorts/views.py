@@ -148,14 +148,24 @@ def roster_upload(request: HttpRequest, cohort_id: int) -> HttpResponse:
         for error in form.errors.get("roster", []):
             messages.error(request, error)
         return redirect("cohorts:dashboard", cohort.pk)
-    result = roster_import(cohort=cohort, text=form.cleaned_data["roster"], filename=request.FILES["roster"].name)
+    result = roster_import(
+        cohort=cohort,
+        text=form.cleaned_data["roster"],
+        filename=request.FILES["roster"].name,
+        site_url=request.build_absolute_uri("/"),
+    )
     if result.errors:
         messages.error(request, "Nothing was imported. " + " ".join(result.errors[:20]))
     else:
-        messages.success(
-            request,
-            f"Roster imported: {result.added} added ({result.created} new accounts), {result.already} already in.",
-        )
+        text = f"Roster imported: {result.added} added ({result.created} new accounts), {result.already} already in."
+        if result.created:
+            text += f" {result.invited} new people were emailed a link to choose their password."
+        if result.created > result.invited:
+            text += (
+                f" {result.created - result.invited} new accounts have no email address: staff must set their"
+                " password (admin, Users) before they can log in."
+            )
+        messages.success(request, text)
     return redirect("cohorts:dashboard", cohort.pk)
 
 

@@ -18,7 +18,9 @@ class OutageTolerantRedisCache(RedisCache):
 
     Everything we cache can be rebuilt from PostgreSQL (item metadata, the cut score, cached_db sessions), so
     callers fall back to the database and exams keep working through a Redis outage. The same idea as
-    django-redis's ``IGNORE_EXCEPTIONS``; ``incr`` and ``clear`` still raise, since no caller could carry on.
+    django-redis's ``IGNORE_EXCEPTIONS``. ``incr`` raises ValueError, as Django's caches do for a missing key
+    (during an outage every key is missing), so a counter's caller (django-ratelimit) can carry on; ``clear``
+    still raises.
     """
 
     def _outage(self, operation: str, exc: Exception) -> None:
@@ -84,3 +86,10 @@ class OutageTolerantRedisCache(RedisCache):
             super().delete_many(keys, version)
         except OUTAGE as exc:
             self._outage("delete_many", exc)
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        except OUTAGE as exc:
+            self._outage("incr", exc)
+            raise ValueError(f"Key '{key}' not found: Redis is unreachable") from exc

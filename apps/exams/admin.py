@@ -1,6 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
 
 from apps.exams.models import Accommodation, Attempt, AttemptItem
 
@@ -49,13 +47,3 @@ class AttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-User = get_user_model()
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
-
-
-@admin.register(User)
-class CandidateUserAdmin(UserAdmin):
-    inlines = [*UserAdmin.inlines, AccommodationInline]

@@ -54,9 +54,8 @@ def test_healthz_reports_a_dead_redis_as_degraded(client, db, settings):
     assert response.json()["checks"]["redis"] != "ok"
 
 
-def test_production_settings_pass_check_deploy():
-    env = production_env()
-    result = subprocess.run(
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -64,8 +63,20 @@ def test_production_settings_pass_check_deploy():
         text=True,
         check=False,
     )
+
+
+def test_production_settings_pass_check_deploy():
+    result = check_deploy(production_env())
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_account_emails_would_only_be_logged():
+    env = production_env()
+    env.pop("EMAIL_URL")
+    result = check_deploy(env)
+    assert result.returncode != 0
+    assert "accounts.W001" in result.stderr + result.stdout
 
 
 def test_production_refuses_the_development_secret():

@@ -40,6 +40,17 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "home": ("GET", "", PUBLIC),
     "healthz": ("GET", "", PUBLIC),
     "login": ("GET", "", {"anonymous": 200, "default": 302}),
+    "signup": ("GET", "", {"anonymous": 200, "default": 302}),
+    "signup-done": ("GET", "", PUBLIC),
+    "signup-closed": ("GET", "", PUBLIC),
+    "activate": ("GET", "", PUBLIC),
+    "account": ("GET", "", SIGNED_IN),
+    "password_change": ("GET", "", SIGNED_IN),
+    "password_change_done": ("GET", "", SIGNED_IN),
+    "password_reset": ("GET", "", PUBLIC),
+    "password_reset_done": ("GET", "", PUBLIC),
+    "password_reset_confirm": ("GET", "reset", PUBLIC),  # a wrong token: the "not valid" page
+    "password_reset_complete": ("GET", "", PUBLIC),
     "ping": ("GET", "", {"anonymous": 302, "default": 204}),
     "exams:home": ("GET", "", SIGNED_IN),
     "exams:practice": ("GET", "", SIGNED_IN),
@@ -68,6 +79,10 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "admin:questions_question_coverage": ("GET", "", ADMIN_PAGE),
     "admin:questions_question_preview": ("GET", "question", ADMIN_PAGE),
     # POSTs
+    "signup#post": ("POST", "", {"anonymous": 200, "default": 302}),  # empty: the form again, with its errors
+    "activate#post": ("POST", "", PUBLIC),
+    "password_reset#post": ("POST", "", PUBLIC),
+    "account#post": ("POST", "", {"default": 302}),
     "exams:answer": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:flag": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:strike": ("POST", "strike", {"anonymous": 302, "candidate": 302, "default": 404}),
@@ -175,6 +190,7 @@ def world(exam):
         "question": {"pk": question.pk},
         "assignment": {"assignment_id": assignment.pk},
         "import": {"pk": upload.pk},
+        "reset": {"uidb64": "MQ", "token": "not-a-token"},
     }
     return people, kwargs
 
