@@ -15,6 +15,7 @@ INSTRUCTOR_PERMISSIONS = [
     ("questions", "orderingstep", ("add", "change", "view", "delete")),
     ("questions", "matchpair", ("add", "change", "view", "delete")),
     ("questions", "casestudy", ("add", "change", "view", "delete")),
+    ("questions", "questionreport", ("change", "view")),  # candidates file reports; instructors close them
     ("syllabus", "exam", ("view",)),
     ("syllabus", "domain", ("view",)),
     ("syllabus", "task", ("view",)),

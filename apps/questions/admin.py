@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -24,6 +24,7 @@ from apps.questions.models import (
     MatchPair,
     OrderingStep,
     Question,
+    QuestionReport,
     QuestionStatus,
     QuestionType,
 )
@@ -33,6 +34,7 @@ from apps.questions.services import (
     QuestionInvalidError,
     draft_content_hash,
     question_new_version,
+    question_reports_close,
     question_set_status,
     question_to_draft,
     questions_map_task,
@@ -314,6 +316,36 @@ class ItemFlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReportFilter(admin.SimpleListFilter):
+    """Items candidates have reported and no instructor has closed yet."""
+
+    title = "candidate reports"
+    parameter_name = "reported"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open reports")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(reports__status=QuestionReport.Status.OPEN).distinct()
+        return queryset
+
+
+class QuestionReportInline(admin.TabularInline):
+    """Reports on this version, newest first; they are closed from the reports list."""
+
+    model = QuestionReport
+    fk_name = "question"
+    fields = ["created_at", "reason", "comment", "status", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Question)
 class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     form = QuestionForm
@@ -328,9 +360,10 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         "facility",
         "discrimination",
         "flags",
+        "open_reports",
         "updated_at",
     ]
-    list_filter = [DomainFilter, "task", "type", "status", "difficulty", ItemFlagFilter]
+    list_filter = [DomainFilter, "task", "type", "status", "difficulty", ItemFlagFilter, ReportFilter]
     list_select_related = ["task", "statistics"]
     search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
     actions = [
@@ -439,7 +472,20 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         return form
 
     def get_inlines(self, request, obj):
-        return INLINES_BY_TYPE.get(self._type_for(request, obj), [])
+        parts = INLINES_BY_TYPE.get(self._type_for(request, obj), [])
+        return [*parts, QuestionReportInline] if obj is not None else parts
+
+    def get_queryset(self, request):
+        open_reports = Count("reports", filter=Q(reports__status=QuestionReport.Status.OPEN), distinct=True)
+        return super().get_queryset(request).annotate(open_report_count=open_reports)
+
+    @admin.display(description="open reports", ordering="open_report_count")
+    def open_reports(self, obj: Question) -> str:
+        count = getattr(obj, "open_report_count", 0)
+        if not count:
+            return ""
+        url = reverse("admin:questions_questionreport_changelist") + f"?question__id__exact={obj.pk}&status=open"
+        return format_html('<a href="{}">{}</a>', url, count)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -610,3 +656,40 @@ class CaseStudyAdmin(admin.ModelAdmin):
         if not change:
             obj.author = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(QuestionReport)
+class QuestionReportAdmin(admin.ModelAdmin):
+    """Candidates' reports on items. Fix the item (a new version), then close the report as fixed or dismissed
+    with a note; the candidate's own text is never edited."""
+
+    list_display = ["created_at", "question", "reason", "short_comment", "status", "reporter"]
+    list_filter = ["status", "reason"]
+    list_select_related = ["question", "reporter"]
+    search_fields = ["question__ref", "question__stem", "comment"]
+    readonly_fields = ["question", "reporter", "reason", "comment", "created_at", "status", "closed_by", "closed_at"]
+    fields = [*readonly_fields, "note"]
+    actions = ["close_fixed", "close_dismissed"]
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="comment")
+    def short_comment(self, obj: QuestionReport) -> str:
+        return obj.comment[:80] + ("…" if len(obj.comment) > 80 else "")
+
+    def _close(self, request, queryset, status: str) -> None:
+        closed = question_reports_close(reports=queryset, by=request.user, status=status)
+        self.message_user(request, f"{closed} report(s) closed as {QuestionReport.Status(status).label.lower()}.")
+
+    @admin.action(description="Close as fixed", permissions=["change"])
+    def close_fixed(self, request, queryset) -> None:
+        self._close(request, queryset, QuestionReport.Status.RESOLVED)
+
+    @admin.action(description="Close as dismissed", permissions=["change"])
+    def close_dismissed(self, request, queryset) -> None:
+        self._close(request, queryset, QuestionReport.Status.DISMISSED)

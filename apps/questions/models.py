@@ -251,3 +251,51 @@ class QuestionImport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+
+class QuestionReport(TimeStampedModel):
+    """A candidate's report that an item they answered is wrong, unclear or out of date, for instructors to
+    review. It names the exact version seen; each candidate has at most one open report per version."""
+
+    class Reason(models.TextChoices):
+        KEY = "key", "The marked answer is wrong"
+        AMBIGUOUS = "ambiguous", "More than one answer fits, or the question is unclear"
+        OUTDATED = "outdated", "It is out of date with AWS today"
+        TYPO = "typo", "A typo, or text that does not display properly"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Fixed"
+        DISMISSED = "dismissed", "Dismissed"
+
+    COMMENT_MAX = 2000
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="question_reports")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    note = models.TextField(blank=True, help_text="What was done about it (instructors only).")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "reporter"],
+                condition=models.Q(status="open"),
+                name="question_report_one_open_per_reporter",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open") | models.Q(closed_at__isnull=False),
+                name="question_report_closed_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "question"], name="question_report_status")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.get_reason_display()} ({self.get_status_display()})"

@@ -6,7 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from apps.questions.models import (
     MatchPair,
     OrderingStep,
     Question,
+    QuestionReport,
     QuestionStatus,
 )
 from apps.questions.rules import (
@@ -305,3 +306,28 @@ def questions_map_task(*, questions: QuerySet[Question], task: Task) -> tuple[in
 
 def case_study_is_editable(case_study: CaseStudy) -> bool:
     return not case_study.questions.filter(status__in=LOCKED_STATUSES).exists()
+
+
+def question_report_submit(*, question: Question, reporter, reason: str, comment: str = "") -> QuestionReport:
+    """File the reporter's report on this version of an item, or update their open one (one open report per
+    person and version, a database constraint)."""
+    fields = {"reason": reason, "comment": comment.strip()[: QuestionReport.COMMENT_MAX]}
+    for _ in range(2):  # a second submit racing the first hits the constraint; the retry updates its row
+        try:
+            with transaction.atomic():
+                report, _created = QuestionReport.objects.update_or_create(
+                    question=question, reporter=reporter, status=QuestionReport.Status.OPEN, defaults=fields
+                )
+                return report
+        except IntegrityError:
+            continue
+    raise IntegrityError("question report: could not file or update the open report")
+
+
+def question_reports_close(*, reports: QuerySet[QuestionReport], by, status: str, note: str = "") -> int:
+    """Close the open reports among ``reports`` as fixed or dismissed; returns how many were closed."""
+    if status not in (QuestionReport.Status.RESOLVED, QuestionReport.Status.DISMISSED):
+        raise ValueError(f"reports are closed as resolved or dismissed, not {status!r}")
+    return reports.filter(status=QuestionReport.Status.OPEN).update(
+        status=status, note=note, closed_by=by, closed_at=timezone.now(), updated_at=timezone.now()
+    )

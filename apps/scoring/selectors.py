@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from apps.exams.models import Attempt, AttemptItem
 from apps.exams.presentation import ShownItem, item_display
-from apps.questions.models import Question
+from apps.questions.models import Question, QuestionReport
 from apps.questions.selectors import questions_with_parts
 from apps.scoring.models import AttemptResult, Classification
 
@@ -14,6 +14,7 @@ class ReviewedItem:
     item: AttemptItem
     question: Question
     shown: ShownItem
+    report: QuestionReport | None = None  # the candidate's open report on this item, if any
 
 
 REVIEW_FILTERS = {"all", "wrong", "flagged"}
@@ -28,11 +29,18 @@ def attempt_reviewed_items(*, attempt: Attempt, show: str = "all") -> list[Revie
         items = items.filter(flagged=True)
     items = list(items)
     questions = questions_with_parts().in_bulk([item.question_id for item in items])
+    reports = {
+        report.question_id: report
+        for report in QuestionReport.objects.filter(
+            reporter_id=attempt.candidate_id, question_id__in=questions, status=QuestionReport.Status.OPEN
+        )
+    }
     return [
         ReviewedItem(
             item,
             questions[item.question_id],
             item_display(questions[item.question_id], item.presentation, item.answer, item.eliminated),
+            reports.get(item.question_id),
         )
         for item in items
     ]

@@ -6,6 +6,7 @@ app_name = "scoring"
 
 urlpatterns = [
     path("results/<int:attempt_id>/", views.attempt_results, name="results"),
+    path("results/<int:attempt_id>/q/<int:position>/report/", views.question_report, name="report"),
     path("progress/", views.progress, name="progress"),
     path("progress/rules/", views.rule_save, name="rule-save"),
     path("progress/rules.md", views.rules_markdown, name="rules-markdown"),

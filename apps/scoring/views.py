@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -10,6 +10,9 @@ from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import AttemptState
 from apps.exams.selectors import attempt_for_candidate
 from apps.exams.services import attempt_expire_if_due, attempt_start_review
+from apps.questions.models import QuestionReport
+from apps.questions.services import question_report_submit
+from apps.scoring.forms import QuestionReportForm
 from apps.scoring.models import AttemptResult, StudyRule
 from apps.scoring.progress import (
     missed_task_codes,
@@ -51,6 +54,7 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "weak_tasks": weak_task_codes(result),
         "missed_tasks": missed_task_codes(attempt=attempt),
         "filters": [("all", "All"), ("wrong", "Wrong or unanswered"), ("flagged", "Flagged")],
+        "report_reasons": QuestionReport.Reason.choices,
     }
     if request.htmx:
         return render(request, "scoring/results.html#item-review", context)
@@ -125,3 +129,45 @@ def review_due_start(request: HttpRequest) -> HttpResponse:
         messages.info(request, str(exc))
         return redirect("scoring:progress")
     return redirect("exams:question", attempt.pk, 1)
+
+
+@login_required
+@require_POST
+def question_report(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    """A candidate reports a problem with an item of their finished attempt (never before its key is shown)."""
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    if attempt.state not in (AttemptState.SUBMITTED, AttemptState.SCORED):
+        raise Http404("Report questions from your results, once the attempt is over.")
+    item = get_object_or_404(attempt.items.select_related("question"), position=position)
+    form = QuestionReportForm(request.POST)
+    report = None
+    if form.is_valid():
+        report = question_report_submit(
+            question=item.question,
+            reporter=request.user,
+            reason=form.cleaned_data["reason"],
+            comment=form.cleaned_data["comment"],
+        )
+    if request.htmx:
+        return render(
+            request,
+            "scoring/_report.html",
+            {
+                "attempt": attempt,
+                "item": item,
+                "report": report,
+                "form": form,
+                "just_sent": report is not None,
+                "report_reasons": QuestionReport.Reason.choices,
+            },
+            status=200 if report else 400,  # htmx swaps a 400 in, so the errors show
+        )
+    if report:
+        messages.success(request, f"Thank you: question {position} is reported; an instructor will review it.")
+    else:
+        messages.error(
+            request,
+            f"Question {position} was not reported: "
+            + " ".join(form.errors.get("reason", []) + form.errors.get("comment", [])),
+        )
+    return redirect(f"{reverse('scoring:results', args=[attempt.pk])}#reviewed-{position}")

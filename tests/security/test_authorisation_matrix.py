@@ -83,6 +83,8 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "activate#post": ("POST", "", PUBLIC),
     "password_reset#post": ("POST", "", PUBLIC),
     "account#post": ("POST", "", {"default": 302}),
+    # the matrix's attempt is in progress: no one reports its items before its key is shown
+    "scoring:report": ("POST", "attempt_item", {"anonymous": 302, "default": 404}),
     "exams:answer": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:flag": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:strike": ("POST", "strike", {"anonymous": 302, "candidate": 302, "default": 404}),
