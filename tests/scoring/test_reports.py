@@ -105,9 +105,10 @@ def test_instructors_see_open_reports_and_close_them(candidate, scored, instruct
     listing = instructor_client.get(reverse("admin:questions_question_changelist") + "?reported=open")
     assert listing.status_code == 200
     assert list(listing.context["cl"].result_list) == [report.question]
-    assert "A and C both work" in instructor_client.get(
-        reverse("admin:questions_question_change", args=[report.question_id])
-    ).text
+    assert (
+        "A and C both work"
+        in instructor_client.get(reverse("admin:questions_question_change", args=[report.question_id])).text
+    )
 
     # closing it as fixed records who and when
     instructor_client.post(
