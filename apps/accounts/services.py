@@ -134,7 +134,8 @@ def _cohort(cohort_id: int | None):
 
 def accounts_unactivated_purge(*, now=None) -> int:
     """Delete sign-ups never activated within ACCOUNT_ACTIVATION_DAYS (their link has expired), so an abandoned
-    sign-up does not hold its username and email for ever. Accounts staff made or switched off are kept."""
+    sign-up does not hold its username and email for ever. Accounts that have ever logged in (switched off by
+    staff, say), staff accounts and accounts in a group are kept."""
     now = now or timezone.now()
     stale = get_user_model().objects.filter(
         is_active=False,

@@ -162,8 +162,8 @@ def roster_upload(request: HttpRequest, cohort_id: int) -> HttpResponse:
             text += f" {result.invited} new people were emailed a link to choose their password."
         if result.created > result.invited:
             text += (
-                f" {result.created - result.invited} new accounts have no email address: staff must set their"
-                " password (admin, Users) before they can log in."
+                f" {result.created - result.invited} new accounts have no email address: they cannot log in until"
+                " staff add one and send them a password link (admin, Users)."
             )
         messages.success(request, text)
     return redirect("cohorts:dashboard", cohort.pk)
