@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, get_args
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,14 +26,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django_registration import signals
 from django_registration.backends.activation import REGISTRATION_SALT
-from kombu.exceptions import OperationalError
 
-from apps.core.enqueue import PUBLISH_RETRY_POLICY
+from apps.core.enqueue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
 EmailKind = Literal["activation", "password_reset", "invitation"]
-EMAIL_KINDS = ("activation", "password_reset", "invitation")
+EMAIL_KINDS = get_args(EmailKind)
 
 
 def next_url_safe(url: str | None, *, host: str) -> str:
@@ -70,19 +69,18 @@ def account_email_queue(
     and waiting for a mail server beats a candidate who never gets their link."""
     from apps.accounts.tasks import account_email_send as task
 
-    def send() -> None:
-        for user_id in user_ids:
-            kwargs = {"user_id": user_id, "kind": kind, "site_url": site_url, "next_url": next_url}
-            try:
-                task.apply_async(kwargs=kwargs | {"cohort_id": cohort_id}, retry_policy=PUBLISH_RETRY_POLICY)
-            except OperationalError as exc:
-                logger.warning("broker unreachable, sending the %s email from the web process: %s", kind, exc)
-                try:
-                    account_email_send(**kwargs, cohort_id=cohort_id)
-                except OSError as mail_exc:  # smtplib's errors are OSErrors too
-                    logger.error("%s email to user %s not sent: %s", kind, user_id, mail_exc)
+    for user_id in user_ids:
+        # In the order of the task's parameters: it is sent positionally.
+        params = {"user_id": user_id, "kind": kind, "site_url": site_url, "next_url": next_url, "cohort_id": cohort_id}
 
-    transaction.on_commit(send)
+        def send_here(exc: Exception, params: dict = params) -> None:
+            logger.warning("broker unreachable, sending the %s email from the web process: %s", kind, exc)
+            try:
+                account_email_send(**params)
+            except OSError as mail_exc:  # smtplib's errors are OSErrors too
+                logger.error("%s email to user %s not sent: %s", kind, params["user_id"], mail_exc)
+
+        enqueue_on_commit(task, *params.values(), on_outage=send_here)
 
 
 def account_email_send(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from celery import Task
@@ -16,17 +17,22 @@ logger = logging.getLogger(__name__)
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
-def enqueue_on_commit(task: Task, *args: Any) -> None:
+def enqueue_on_commit(task: Task, *args: Any, on_outage: Callable[[OperationalError], None] | None = None) -> None:
     """Send ``task(*args)`` once the current transaction commits.
 
-    The committed work stands even when the broker is unreachable: the failure is logged, not raised, so only
-    call this for tasks that a periodic task re-sends from the database (scoring: ``attempts_requeue_unscored``).
+    The committed work stands even when the broker is unreachable: the failure is not raised. Without
+    ``on_outage`` it is logged, so only leave it out for tasks that a periodic task re-sends from the database
+    (scoring: ``attempts_requeue_unscored``); otherwise ``on_outage`` is called with the error (to do the work
+    here instead, say).
     """
 
     def send() -> None:
         try:
             task.apply_async(args, retry_policy=PUBLISH_RETRY_POLICY)
         except OperationalError as exc:
+            if on_outage is not None:
+                on_outage(exc)
+                return
             logger.warning("broker unreachable, %s%r not sent; its periodic re-send will: %s", task.name, args, exc)
 
     transaction.on_commit(send)
