@@ -145,3 +145,30 @@ def accounts_unactivated_purge(*, now=None) -> int:
     )
     _, per_model = stale.delete()
     return per_model.get(get_user_model()._meta.label, 0)
+
+
+TEXT_SIZE_SESSION_KEY = "text_size"
+
+
+def preference_text_size_set(*, user, size: str, session=None) -> str:
+    """Remember the text size a person reads in, on their account; ``session`` keeps a copy so that pages need
+    no query to know it. Unknown sizes are refused with ValueError."""
+    from apps.accounts.models import Preference, TextSize
+
+    if size not in TextSize.values:
+        raise ValueError(f"text size: {size!r} is not one of {', '.join(TextSize.values)}.")
+    Preference.objects.update_or_create(user=user, defaults={"text_size": size})
+    if session is not None:
+        session[TEXT_SIZE_SESSION_KEY] = size
+    return size
+
+
+def preference_text_size(*, user, session) -> str:
+    """The person's text size: from the session when known there, else from their account (once per session)."""
+    from apps.accounts.models import Preference, TextSize
+
+    size = session.get(TEXT_SIZE_SESSION_KEY)
+    if size not in TextSize.values:
+        size = Preference.objects.filter(user=user).values_list("text_size", flat=True).first() or TextSize.NORMAL
+        session[TEXT_SIZE_SESSION_KEY] = size
+    return size

@@ -3,6 +3,7 @@ emails queued through the services, and the `next` page carried from sign-up to 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,11 +13,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from django_registration.backends.activation.views import ActivationView, RegistrationView
 
 from apps.accounts.forms import AccountForm, PasswordResetRequestForm, SignupForm
-from apps.accounts.services import account_activate, account_register, next_url_safe
+from apps.accounts.services import (
+    account_activate,
+    account_register,
+    next_url_safe,
+    preference_text_size_set,
+)
 
 
 def _next(request: HttpRequest) -> str:
@@ -80,6 +86,25 @@ def account(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your name is saved.")
         return redirect("account")
     return render(request, "accounts/account.html", {"form": form})
+
+
+@login_required
+@require_POST
+def text_size_set(request: HttpRequest) -> HttpResponse:
+    """Choose the text size (from the account page or an exam's tools); htmx swaps the control and tells the page,
+    which applies it at once. Without JavaScript the page reloads at the new size."""
+    try:
+        size = preference_text_size_set(user=request.user, size=request.POST.get("size", ""), session=request.session)
+    except ValueError as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400, content_type="text/plain")
+        messages.error(request, str(exc))
+        return redirect(_next(request) or "account")
+    if request.htmx:
+        response = render(request, "accounts/_text_size.html", {"text_size": size, "next": _next(request)})
+        response["HX-Trigger"] = json.dumps({"textSizeChanged": size})
+        return response
+    return redirect(_next(request) or "account")
 
 
 def rate_limited(request: HttpRequest, exception=None) -> HttpResponse:

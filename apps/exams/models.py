@@ -13,6 +13,7 @@ from apps.questions.models import Question
 from apps.syllabus.models import Exam
 
 GRACE_SECONDS = 60
+SCRATCHPAD_MAX_CHARS = 20_000
 
 
 class Accommodation(models.Model):
@@ -44,6 +45,12 @@ class Feedback(models.TextChoices):
     IMMEDIATE = "immediate", "After each item"
 
 
+class AnswerState(models.TextChoices):
+    ANSWERED = "answered", "Answered"
+    INCOMPLETE = "incomplete", "Incomplete"
+    UNANSWERED = "unanswered", "Unanswered"
+
+
 class SubmittedBy(models.TextChoices):
     CANDIDATE = "candidate", "Candidate"
     DEADLINE = "deadline", "Time ran out"
@@ -67,6 +74,11 @@ class Attempt(models.Model):
     submitted_by = models.CharField(max_length=10, choices=SubmittedBy.choices, blank=True)
     last_position = models.PositiveSmallIntegerField(default=1)
     selection = models.JSONField(default=dict, blank=True, help_text="Domains, tasks and size the set was built from.")
+    scratchpad = models.TextField(
+        blank=True,
+        max_length=SCRATCHPAD_MAX_CHARS,
+        help_text="The candidate's private notes during the attempt (the exam's whiteboard); erased on submission.",
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -116,6 +128,11 @@ class AttemptItem(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     flagged = models.BooleanField(default=False)
     eliminated = models.JSONField(default=list, blank=True)
+    complete = models.BooleanField(
+        default=False,
+        help_text="The answer has every part the item asks for (as many options as it says to choose, every step "
+        "placed once, every prompt matched). Set with each save.",
+    )
     revealed_at = models.DateTimeField(
         null=True, blank=True, help_text="Practice with feedback after each item: the answer was checked and locked."
     )
@@ -134,3 +151,10 @@ class AttemptItem(models.Model):
     @property
     def is_answered(self) -> bool:
         return bool(self.answer)
+
+    @property
+    def answer_state(self) -> str:
+        """``answered``, ``incomplete`` or ``unanswered``, as the navigator and the review screen show it."""
+        if not self.answer:
+            return AnswerState.UNANSWERED
+        return AnswerState.ANSWERED if self.complete else AnswerState.INCOMPLETE

@@ -21,7 +21,8 @@ def presentation_build(question: Question, rng: random.Random) -> dict[str, list
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         ids = [choice.pk for choice in question.choices.all()]
         rng.shuffle(ids)
-        return {"choices": ids}
+        # How many options to choose: public (the stem says "(Choose two.)"), and what "complete" means.
+        return {"choices": ids, "pick": sum(choice.is_correct for choice in question.choices.all())}
     if question.type == QuestionType.ORDERING:
         ids = [step.pk for step in question.steps.all()]
         correct = list(ids)
@@ -100,6 +101,57 @@ def answer_from_post(
     return {"matches": matches} if matches else {}
 
 
+NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+def _count_words(n: int) -> str:
+    return NUMBER_WORDS.get(n, str(n))
+
+
+def choices_to_pick(kind: str, presentation: dict[str, Any]) -> int:
+    """How many options the item asks for: one for single answer, the stem's "(Choose two.)" for multiple."""
+    if kind == QuestionType.SINGLE:
+        return 1
+    return int(presentation.get("pick") or 2)  # attempts started before "pick" was recorded: the usual two
+
+
+def answer_is_complete(kind: str, presentation: dict[str, Any], answer: dict[str, Any] | None) -> bool:
+    """The answer has every part the item asks for: exactly as many options as it says to choose, every step in
+    its own position, every prompt matched. An incomplete answer is saved and marked like any other (it can only
+    be wrong); the candidate is told, so that it is never a slip."""
+    if not answer:
+        return False
+    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        return len(answer.get("choices") or []) == choices_to_pick(kind, presentation)
+    if kind == QuestionType.ORDERING:
+        count = len(presentation.get("steps", []))
+        return sorted((answer.get("positions") or {}).values()) == list(range(1, count + 1))
+    return len(answer.get("matches") or {}) == len(presentation.get("prompts", []))
+
+
+def answer_gap(kind: str, presentation: dict[str, Any], answer: dict[str, Any] | None) -> str:
+    """What an incomplete answer lacks, as the end of "Incomplete: …"; empty when complete or unanswered."""
+    if not answer or answer_is_complete(kind, presentation, answer):
+        return ""
+    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        pick, chosen = choices_to_pick(kind, presentation), len(answer.get("choices") or [])
+        return f"choose {_count_words(pick)} options; {_count_words(chosen)} {'is' if chosen == 1 else 'are'} chosen."
+    if kind == QuestionType.ORDERING:
+        count = len(presentation.get("steps", []))
+        given = list((answer.get("positions") or {}).values())
+        parts = []
+        if len(given) < count:
+            parts.append(f"{count - len(given)} of {count} steps have no position")
+        parts += [
+            f"position {position} is given to {given.count(position)} steps"
+            for position in sorted(set(given))
+            if given.count(position) > 1
+        ]
+        return "; ".join(parts) + "."
+    count, matched = len(presentation.get("prompts", [])), len(answer.get("matches") or {})
+    return f"{matched} of {count} items are matched."
+
+
 @dataclass
 class ShownPart:
     """One option, step, prompt or response as displayed: its display number, text and the candidate's pick."""
@@ -117,6 +169,8 @@ class ShownItem:
     prompts: list[ShownPart]
     responses: list[ShownPart]
     positions: range
+    pick: int = 1  # options to choose
+    pick_words: str = "one"
 
 
 def item_display(
@@ -156,4 +210,100 @@ def item_display(
         for n, canonical in enumerate(shown_responses, start=1)
         if 0 < canonical <= len(response_texts)
     ]
-    return ShownItem(choices, steps, prompts, responses, range(1, len(steps) + 1))
+    pick = sum(choice.is_correct for choice in choices_by_id.values()) or 1
+    return ShownItem(choices, steps, prompts, responses, range(1, len(steps) + 1), pick, _count_words(pick))
+
+
+def option_letter(number: int) -> str:
+    """1 → A: the letter an option had on the candidate's screen."""
+    return chr(ord("A") + number - 1) if 1 <= number <= 26 else str(number)
+
+
+@dataclass
+class ReviewedOption:
+    letter: str
+    text: str
+    chosen: bool
+    correct: bool
+    rationale: str
+
+
+@dataclass
+class ReviewedStep:
+    text: str
+    position: int  # the right one
+    given: int | None  # where the candidate put it
+    rationale: str
+
+
+@dataclass
+class ReviewedMatch:
+    prompt: str
+    given: str | None
+    correct: str
+    rationale: str
+
+    @property
+    def right(self) -> bool:
+        return self.given == self.correct
+
+
+@dataclass
+class ItemReview:
+    """An item after its answer is final, in the order the candidate saw it: their answer next to the key.
+
+    Only for locked answers (checked practice items, finished attempts): it carries the key and rationales.
+    """
+
+    kind: str
+    options: list[ReviewedOption]
+    steps: list[ReviewedStep]
+    matches: list[ReviewedMatch]
+    unmatched: list[tuple[str, str]]  # matching responses that fit no prompt, with their rationale
+    gap: str
+
+    @property
+    def chosen_letters(self) -> list[str]:
+        return [option.letter for option in self.options if option.chosen]
+
+    @property
+    def correct_letters(self) -> list[str]:
+        return [option.letter for option in self.options if option.correct]
+
+
+def item_review(question: Question, presentation: dict[str, Any], answer: dict[str, Any] | None) -> ItemReview:
+    """The reviewed item: options with the letters they were shown under (never the authored order), steps in
+    the right order with where the candidate put each, prompts in display order with the given and right match."""
+    answer = answer or {}
+    kind = question.type
+    options, steps, matches, unmatched = [], [], [], []
+    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        by_id = {choice.pk: choice for choice in question.choices.all()}
+        presentation = {**presentation, "pick": sum(choice.is_correct for choice in by_id.values())}
+        picked = set(answer.get("choices") or [])
+        shown = [cid for cid in presentation.get("choices", []) if cid in by_id]
+        shown += [cid for cid in by_id if cid not in shown]  # options added after the attempt: never, but safe
+        options = [
+            ReviewedOption(option_letter(n), choice.text, cid in picked, choice.is_correct, choice.rationale)
+            for n, cid in enumerate(shown, start=1)
+            if (choice := by_id[cid])
+        ]
+    elif kind == QuestionType.ORDERING:
+        given = answer.get("positions") or {}
+        steps = [
+            ReviewedStep(step.text, step.position, given.get(str(step.pk)), step.rationale)
+            for step in question.steps.all()
+        ]
+    else:
+        responses = match_responses(question)
+        given = answer.get("matches") or {}
+        pairs = {pair.pk: pair for pair in question.pairs.all()}
+        order = [pid for pid in presentation.get("prompts", []) if pid in pairs]
+        order += [pid for pid, pair in pairs.items() if pair.prompt and pid not in order]
+        for pid in order:
+            number = given.get(str(pid))
+            chosen = responses[number - 1] if isinstance(number, int) and 1 <= number <= len(responses) else None
+            matches.append(ReviewedMatch(pairs[pid].prompt, chosen, pairs[pid].response, pairs[pid].rationale))
+        unmatched = [(pair.response, pair.rationale) for pair in pairs.values() if not pair.prompt]
+    gap = answer_gap(kind, presentation, answer) if answer else ""
+    return ItemReview(kind, options, steps, matches, unmatched, gap)

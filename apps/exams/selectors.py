@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from apps.exams.models import Attempt, AttemptItem, AttemptState
+from apps.exams.models import AnswerState, Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.selectors import question_for_delivery
 
 
@@ -33,22 +34,65 @@ def attempt_item_at(*, attempt: Attempt, position: int) -> AttemptItem:
     return item
 
 
+@dataclass(frozen=True)
+class ItemCell:
+    """One question as the navigator and the review screen show it (no content, no key)."""
+
+    position: int
+    state: str  # AnswerState
+    flagged: bool
+
+    @property
+    def label(self) -> str:
+        return AnswerState(self.state).label + (", flagged for review" if self.flagged else "")
+
+
 @dataclass
 class Progress:
     total: int
     answered: int
+    incomplete: int
     flagged: int
+    cells: list[ItemCell] = field(default_factory=list)
 
     @property
     def unanswered(self) -> int:
+        return self.total - self.answered - self.incomplete
+
+    @property
+    def incomplete_positions(self) -> list[int]:
+        return [cell.position for cell in self.cells if cell.state == AnswerState.INCOMPLETE]
+
+    @property
+    def to_finish(self) -> int:
+        """Questions still needing work: unanswered or incomplete."""
         return self.total - self.answered
 
 
 def attempt_progress(*, attempt: Attempt) -> Progress:
-    counts = AttemptItem.objects.filter(attempt=attempt).aggregate(
-        answered=Count("id", filter=Q(answer__isnull=False)), flagged=Count("id", filter=Q(flagged=True))
+    """Counts and the state of every question, in one query: what the navigator, the review screen, the pacing
+    hint and the submit confirmation show."""
+    rows = (
+        AttemptItem.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list("position", "answer", "complete", "flagged")
     )
-    return Progress(attempt.item_count, counts["answered"], counts["flagged"])
+    cells = [
+        ItemCell(
+            position,
+            AnswerState.UNANSWERED if not answer else AnswerState.ANSWERED if complete else AnswerState.INCOMPLETE,
+            flagged,
+        )
+        for position, answer, complete, flagged in rows
+    ]
+    states = Counter(cell.state for cell in cells)
+    return Progress(
+        total=attempt.item_count,
+        answered=states[AnswerState.ANSWERED],
+        incomplete=states[AnswerState.INCOMPLETE],
+        flagged=sum(cell.flagged for cell in cells),
+        cells=cells,
+    )
 
 
 def attempt_remaining_seconds(*, attempt: Attempt, now: datetime | None = None) -> int | None:
@@ -58,19 +102,28 @@ def attempt_remaining_seconds(*, attempt: Attempt, now: datetime | None = None) 
     return max(0, int((attempt.deadline - reference).total_seconds()))
 
 
-REVIEW_FILTERS = {
-    "all": Q(),
-    "unanswered": Q(answer__isnull=True),
-    "flagged": Q(flagged=True),
+def attempt_remaining_ms(*, attempt: Attempt, now: datetime | None = None) -> int | None:
+    """Milliseconds to the deadline, for the live countdown to follow the server's clock exactly."""
+    if attempt.deadline is None:
+        return None
+    reference = attempt.paused_at or now or timezone.now()
+    return max(0, int((attempt.deadline - reference).total_seconds() * 1000))
+
+
+REVIEW_FILTERS: dict[str, tuple[str, Q]] = {
+    "all": ("All", Q()),
+    "unanswered": ("Unanswered", Q(answer__isnull=True)),
+    "incomplete": ("Incomplete", Q(answer__isnull=False, complete=False)),
+    "flagged": ("Flagged", Q(flagged=True)),
 }
 
 
 def attempt_review_rows(*, attempt: Attempt, show: str) -> QuerySet[AttemptItem]:
     return (
         AttemptItem.objects.filter(attempt=attempt)
-        .filter(REVIEW_FILTERS.get(show, Q()))
+        .filter(REVIEW_FILTERS.get(show, REVIEW_FILTERS["all"])[1])
         .select_related("question")
-        .only("position", "answer", "flagged", "question__stem", "question__type")
+        .only("position", "answer", "complete", "flagged", "question__stem", "question__type")
         .order_by("position")
     )
 
@@ -81,3 +134,13 @@ def candidate_attempts(*, candidate, limit: int = 20) -> QuerySet[Attempt]:
 
 def attempt_is_reviewable(attempt: Attempt) -> bool:
     return attempt.state in (AttemptState.SUBMITTED, AttemptState.SCORED)
+
+
+def mock_in_progress(*, candidate, exam) -> Attempt | None:
+    """The candidate's running full mock of this exam, if any (there is at most one)."""
+    return (
+        attempts_of(candidate=candidate)
+        .filter(exam=exam, mode=AttemptMode.MOCK, state=AttemptState.IN_PROGRESS)
+        .select_related("exam")
+        .first()
+    )

@@ -24,7 +24,9 @@ from apps.core.enqueue import enqueue_on_commit
 from apps.exams.assembly import PlannedItem, form_assemble, practice_assemble, review_assemble
 from apps.exams.models import (
     GRACE_SECONDS,
+    SCRATCHPAD_MAX_CHARS,
     Accommodation,
+    AnswerState,
     Attempt,
     AttemptItem,
     AttemptMode,
@@ -32,7 +34,14 @@ from apps.exams.models import (
     Feedback,
     SubmittedBy,
 )
-from apps.exams.presentation import AnswerFormatError, QuestionKind, answer_from_post, presentation_build
+from apps.exams.presentation import (
+    AnswerFormatError,
+    QuestionKind,
+    answer_from_post,
+    answer_gap,
+    answer_is_complete,
+    presentation_build,
+)
 from apps.questions.models import QuestionType
 from apps.questions.selectors import questions_with_parts
 from apps.scoring.marking import answer_is_correct
@@ -49,6 +58,14 @@ class AttemptClosedError(Exception):
         self.reason = reason
         self.finished = finished  # True when the attempt is over: send the candidate to the results
         super().__init__(reason)
+
+
+class AnswerLockedError(AttemptClosedError):
+    """The item's answer was checked (practice with feedback after each question): it can no longer change, but
+    the rest of the attempt goes on, so moving to another question is fine."""
+
+    def __init__(self) -> None:
+        super().__init__("You already checked this answer; it is locked.")
 
 
 def accommodation_seconds(*, candidate, base_seconds: int, exam: Exam) -> int:
@@ -200,6 +217,9 @@ class SaveResult:
     saved_at: datetime
     seq: int
     applied: bool
+    state: str = AnswerState.UNANSWERED  # of the stored answer, when applied
+    gap: str = ""  # what an incomplete answer lacks
+    flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,7 +271,8 @@ def _attempt_meta(attempt_id: int) -> tuple[int, dict[int, tuple[int, str, dict]
 # makes a concurrent submit (an UPDATE of that row) wait for this save, and a save that comes after the submit
 # sees the attempt as submitted and changes nothing. The ORM cannot lock inside a subquery, hence raw SQL.
 _SAVE_SQL = """
-UPDATE exams_attemptitem SET answer = %(answer)s::jsonb, answer_seq = {seq}, answered_at = %(now)s
+UPDATE exams_attemptitem
+SET answer = %(answer)s::jsonb, complete = %(complete)s, answer_seq = {seq}, answered_at = %(now)s
 WHERE id = %(item)s AND attempt_id = %(attempt)s AND revealed_at IS NULL {seq_guard}
   AND EXISTS (
     SELECT 1 FROM exams_attempt a
@@ -259,12 +280,15 @@ WHERE id = %(item)s AND attempt_id = %(attempt)s AND revealed_at IS NULL {seq_gu
       AND (a.deadline IS NULL OR a.deadline + %(grace)s >= %(now)s)
     FOR SHARE
   )
-RETURNING answer_seq
+RETURNING answer_seq, flagged
 """
 
 
-def _save_guarded(meta: _ItemMeta, attempt_id: int, answer: dict, seq: int | None, now: datetime) -> int | None:
-    """Write the answer if the attempt still takes it; returns the stored seq, or None when nothing changed."""
+def _save_guarded(
+    meta: _ItemMeta, attempt_id: int, answer: dict, *, complete: bool, seq: int | None, now: datetime
+) -> tuple[int, bool] | None:
+    """Write the answer if the attempt still takes it; returns the stored seq and the item's flag, or None when
+    nothing changed."""
     if connection.vendor == "postgresql":
         sql = _SAVE_SQL.format(
             seq="%(seq)s" if seq is not None else "answer_seq + 1",
@@ -272,6 +296,7 @@ def _save_guarded(meta: _ItemMeta, attempt_id: int, answer: dict, seq: int | Non
         )
         params = {
             "answer": json.dumps(answer) if answer else None,
+            "complete": complete,
             "now": now,
             "item": meta.item_id,
             "attempt": attempt_id,
@@ -282,7 +307,7 @@ def _save_guarded(meta: _ItemMeta, attempt_id: int, answer: dict, seq: int | Non
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-        return row[0] if row else None
+        return (row[0], row[1]) if row else None
     # Other databases (SQLite under `make run`): the same checks under a transaction, which SQLite serialises.
     with transaction.atomic():
         _lock_open(attempt_id, now=now, grace=True)
@@ -290,9 +315,9 @@ def _save_guarded(meta: _ItemMeta, attempt_id: int, answer: dict, seq: int | Non
         if seq is not None:
             items = items.filter(answer_seq__lt=seq)
         new_seq = seq if seq is not None else F("answer_seq") + 1
-        if not items.update(answer=answer or None, answer_seq=new_seq, answered_at=now):
+        if not items.update(answer=answer or None, complete=complete, answer_seq=new_seq, answered_at=now):
             return None
-        return AttemptItem.objects.values_list("answer_seq", flat=True).get(pk=meta.item_id)
+        return AttemptItem.objects.values_list("answer_seq", "flagged").get(pk=meta.item_id)
 
 
 def attempt_answer_save(
@@ -317,15 +342,18 @@ def attempt_answer_save(
     if candidate is not None and meta.candidate_id != candidate.pk:
         raise Attempt.DoesNotExist
     answer = answer_from_post(QuestionKind(meta.kind), meta.presentation, data)
-    stored = _save_guarded(meta, attempt_id, answer, seq, now)
+    complete = answer_is_complete(meta.kind, meta.presentation, answer)
+    stored = _save_guarded(meta, attempt_id, answer, complete=complete, seq=seq, now=now)
     if stored is not None:
-        return SaveResult(saved_at=now, seq=stored, applied=True)
+        state = AnswerState.UNANSWERED if not answer else AnswerState.ANSWERED if complete else AnswerState.INCOMPLETE
+        gap = answer_gap(meta.kind, meta.presentation, answer)
+        return SaveResult(saved_at=now, seq=stored[0], applied=True, state=state, gap=gap, flagged=stored[1])
     # Refused or stale: find out which, with the attempt locked so the answer is definitive.
     with transaction.atomic():
         _lock_open(attempt_id, now=now, grace=True)
         item = AttemptItem.objects.only("answer_seq", "revealed_at").get(pk=meta.item_id)
     if item.revealed_at is not None:
-        raise AttemptClosedError("You already checked this answer; it is locked.")
+        raise AnswerLockedError
     return SaveResult(saved_at=now, seq=item.answer_seq, applied=False)
 
 
@@ -351,6 +379,17 @@ def attempt_eliminate_set(
     item.eliminated = struck
     item.save(update_fields=["eliminated"])
     return item
+
+
+@transaction.atomic
+def attempt_scratchpad_save(*, attempt: Attempt, text: str, now: datetime | None = None) -> Attempt:
+    """Keep the candidate's scratch-pad notes with the attempt while it runs (private; erased on submission)."""
+    if len(text) > SCRATCHPAD_MAX_CHARS:
+        raise AnswerFormatError(f"scratch pad: at most {SCRATCHPAD_MAX_CHARS:,} characters ({len(text):,} given).")
+    locked = _lock_open(attempt.pk, now=now or timezone.now(), grace=True)
+    locked.scratchpad = text
+    locked.save(update_fields=["scratchpad"])
+    return locked
 
 
 @transaction.atomic
@@ -385,6 +424,7 @@ def attempt_submit(*, attempt: Attempt, by: str = SubmittedBy.CANDIDATE, now: da
             submitted_by=by,
             next_check_at=None,
             paused_at=None,
+            scratchpad="",  # like the exam's whiteboard: gone once the attempt is over
         )
         if won:
             # A broker outage must not fail the submit: attempts_requeue_unscored re-sends lost scoring.

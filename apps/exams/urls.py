@@ -6,6 +6,7 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.exams_home, name="home"),
+    path("mock/", views.mock_instructions, name="mock"),
     path("mock/start/", views.mock_start, name="mock-start"),
     path("practice/", views.practice_new, name="practice"),
     path("review/start/", views.review_start, name="review-start"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("a/<int:attempt_id>/q/<int:position>/check/", views.attempt_check, name="check"),
     path("a/<int:attempt_id>/review/", views.attempt_review, name="review"),
     path("a/<int:attempt_id>/submit/", views.attempt_submit_view, name="submit"),
+    path("a/<int:attempt_id>/exit/", views.attempt_exit, name="exit"),
+    path("a/<int:attempt_id>/scratchpad/", views.attempt_scratchpad, name="scratchpad"),
     path("a/<int:attempt_id>/pause/", views.attempt_pause_view, name="pause"),
     path("a/<int:attempt_id>/resume/", views.attempt_resume_view, name="resume"),
 ]

@@ -15,17 +15,22 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.forms import PracticeForm
-from apps.exams.models import Attempt, AttemptItem, AttemptState, Feedback
-from apps.exams.presentation import AnswerFormatError, item_display
+from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, Feedback
+from apps.exams.presentation import AnswerFormatError, answer_gap, item_display, item_review
 from apps.exams.selectors import (
+    REVIEW_FILTERS,
+    ItemCell,
     attempt_for_candidate,
     attempt_item_at,
     attempt_progress,
+    attempt_remaining_ms,
     attempt_remaining_seconds,
     attempt_review_rows,
     candidate_attempts,
+    mock_in_progress,
 )
 from apps.exams.services import (
+    AnswerLockedError,
     AttemptClosedError,
     attempt_answer_save,
     attempt_eliminate_set,
@@ -34,6 +39,7 @@ from apps.exams.services import (
     attempt_item_reveal,
     attempt_pause,
     attempt_resume,
+    attempt_scratchpad_save,
     attempt_start_mock,
     attempt_start_practice,
     attempt_start_review,
@@ -43,6 +49,7 @@ from apps.syllabus.models import Exam, Task
 from apps.syllabus.selectors import exam_default
 
 NAV = {"next": 1, "prev": -1}
+REMAINING_HEADER = "X-Exam-Remaining-Ms"
 
 
 def _exam_or_404() -> Exam:
@@ -60,6 +67,26 @@ def _results_url(attempt: Attempt) -> str:
     return reverse("scoring:results", args=[attempt.pk])
 
 
+def _with_clock(response: HttpResponse, attempt_id: int, candidate) -> HttpResponse:
+    """Tell the live countdown the server's remaining time with every exam fragment, so it follows the server's
+    deadline; the fragments themselves never carry (possibly stale) timer values."""
+    attempt = Attempt.objects.filter(pk=attempt_id, candidate=candidate).only("deadline", "paused_at").first()
+    remaining = attempt_remaining_ms(attempt=attempt) if attempt is not None else None
+    if remaining is not None:
+        response[REMAINING_HEADER] = str(remaining)
+    return response
+
+
+def _exam_context(attempt: Attempt, **extra) -> dict:
+    """What every screen of a running attempt shows in its header: the countdown."""
+    return {
+        "attempt": attempt,
+        "remaining": attempt_remaining_seconds(attempt=attempt),
+        "remaining_ms": attempt_remaining_ms(attempt=attempt),
+        **extra,
+    }
+
+
 @login_required
 @require_GET
 def exams_home(request: HttpRequest) -> HttpResponse:
@@ -67,7 +94,33 @@ def exams_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exams/home.html",
-        {"exam": exam, "attempts": candidate_attempts(candidate=request.user), "form": PracticeForm(exam=exam)},
+        {
+            "exam": exam,
+            "attempts": candidate_attempts(candidate=request.user),
+            "running_mock": mock_in_progress(candidate=request.user, exam=exam),
+            "form": PracticeForm(exam=exam),
+        },
+    )
+
+
+@login_required
+@require_GET
+def mock_instructions(request: HttpRequest) -> HttpResponse:
+    """Before a full mock, as before the real exam: the format, the tools and the time. The clock starts only when
+    the candidate presses Begin."""
+    exam = _exam_or_404()
+    running = mock_in_progress(candidate=request.user, exam=exam)
+    extra = getattr(getattr(request.user, "accommodation", None), "extra_minutes", 0)
+    return render(
+        request,
+        "exams/instructions.html",
+        {
+            "exam": exam,
+            "running": running,
+            "running_remaining": attempt_remaining_seconds(attempt=running) if running else None,
+            "extra_minutes": extra,
+            "total_minutes": exam.minutes + extra,
+        },
     )
 
 
@@ -147,44 +200,45 @@ def _closed_redirect(request: HttpRequest, attempt: Attempt) -> HttpResponse | N
 
 def _question_context(request: HttpRequest, attempt: Attempt, position: int, **extra) -> dict:
     item = attempt_item_at(attempt=attempt, position=position)
+    kind = item.question.type
     shown = item_display(item.question, item.presentation, item.answer, item.eliminated)
     progress = attempt_progress(attempt=attempt)
     remaining = attempt_remaining_seconds(attempt=attempt)
-    questions_left = max(progress.unanswered, 1)
+    reveal = item.revealed_at is not None
     return {
-        "attempt": attempt,
+        **_exam_context(attempt),
         "item": item,
         "question": item.question,
         "shown": shown,
         "progress": progress,
-        "remaining": remaining,
+        "cell": progress.cells[position - 1],
+        "gap": answer_gap(kind, item.presentation, item.answer),
         "pace_seconds": int(attempt.exam.seconds_per_question),
-        "seconds_per_left": remaining // questions_left if remaining is not None else None,
+        "seconds_per_left": remaining // progress.to_finish if remaining is not None and progress.to_finish else None,
         "show_pacing": not request.session.get("hide_pacing", False),
         "previous": position - 1 if position > 1 else None,
         "next": position + 1 if position < attempt.item_count else None,
-        "reveal": item.revealed_at is not None,
-        "can_check": attempt.feedback == Feedback.IMMEDIATE and item.revealed_at is None,
+        "reveal": reveal,
+        "review": item_review(item.question, item.presentation, item.answer) if reveal else None,
+        "can_check": attempt.feedback == Feedback.IMMEDIATE and not reveal,
+        "scratchpad_open": bool(attempt.scratchpad),
         **extra,
     }
 
 
 @login_required
 @require_GET
-@vary_on_headers("HX-Request")
 def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     if (closed := _closed_redirect(request, attempt)) is not None:
         return closed
     if attempt.paused_at is not None:
         return render(request, "exams/paused.html", {"attempt": attempt})
+    if not 1 <= position <= attempt.item_count:
+        raise Http404("No such question in this attempt.")
     context = _question_context(request, attempt, position)
     if position != attempt.last_position:
         Attempt.objects.filter(pk=attempt.pk).update(last_position=position)
-    if request.htmx:
-        response = render(request, "exams/take.html#exam-panel", context)
-        response["HX-Push-Url"] = request.get_full_path()
-        return response
     return render(request, "exams/take.html", context)
 
 
@@ -194,7 +248,8 @@ def _target_after_post(request: HttpRequest, attempt: Attempt, position: int) ->
         return reverse("exams:review", args=[attempt.pk])
     if go == "submit":
         return reverse("exams:submit", args=[attempt.pk])
-    target = position + NAV.get(go, 0)
+    jump = go.startswith("q-") and go[2:].isdigit() and len(go) < 8  # the navigator: "q-12" goes to question 12
+    target = int(go[2:]) if jump else position + NAV.get(go, 0)
     return _question_url(attempt, min(max(target, 1), attempt.item_count))
 
 
@@ -209,10 +264,16 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
             attempt_id=attempt_id,
             position=position,
             data=request.POST,
-            seq=int(seq) if seq.isdigit() else None,
+            seq=int(seq) if seq.isdigit() and len(seq) < 12 else None,
         )
     except (Attempt.DoesNotExist, AttemptItem.DoesNotExist):
         raise Http404("No such question in your attempts.") from None
+    except AnswerLockedError as exc:
+        # A checked practice item: nothing to save, and moving on (Next, a question number, Review) goes ahead.
+        if autosave:
+            return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
+        attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+        return redirect(_target_after_post(request, attempt, position))
     except AttemptClosedError as exc:
         if autosave:
             return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
@@ -228,7 +289,11 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
         messages.error(request, f"That answer could not be saved: {exc}")
         return redirect(reverse("exams:question", args=[attempt_id, position]))
     if autosave:
-        return render(request, "exams/_save_status.html", {"saved_at": result.saved_at, "seq": result.seq})
+        context = {"saved_at": result.saved_at, "seq": result.seq, "gap": result.gap}
+        if result.applied:  # the question's state changed: update its marks out of band
+            context["cell"] = ItemCell(position, result.state, result.flagged)
+        response = render(request, "exams/_save_status.html", context)
+        return _with_clock(response, attempt_id, request.user)
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     return redirect(_target_after_post(request, attempt, position))
 
@@ -240,13 +305,17 @@ def attempt_flag(request: HttpRequest, attempt_id: int, position: int) -> HttpRe
     flagged = request.POST.get("flagged") == "1"
     try:
         item = attempt_flag_set(attempt=attempt, position=position, flagged=flagged)
+    except AttemptItem.DoesNotExist:
+        raise Http404("No such question in this attempt.") from None
     except AttemptClosedError as exc:
         if request.htmx:
             return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
         messages.error(request, exc.reason)
         return redirect(_question_url(attempt, position))
     if request.htmx:
-        return render(request, "exams/take.html#flag-button", {"attempt": attempt, "item": item})
+        cell = ItemCell(position, item.answer_state, item.flagged)
+        response = render(request, "exams/take.html#flag-button", {"attempt": attempt, "item": item, "flag_cell": cell})
+        return _with_clock(response, attempt.pk, request.user)
     return redirect(_question_url(attempt, position))
 
 
@@ -255,15 +324,24 @@ def attempt_flag(request: HttpRequest, attempt_id: int, position: int) -> HttpRe
 def attempt_eliminate(request: HttpRequest, attempt_id: int, position: int, option: int) -> HttpResponse:
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     try:
+        if not request.htmx:  # without JavaScript nothing was autosaved: keep the pick made before striking
+            attempt_answer_save(candidate=request.user, attempt_id=attempt.pk, position=position, data=request.POST)
         attempt_eliminate_set(
             attempt=attempt, position=position, option=option, eliminated=request.POST.get("struck") == "1"
         )
+    except AttemptItem.DoesNotExist:
+        raise Http404("No such question in this attempt.") from None
     except (AttemptClosedError, AnswerFormatError) as exc:
+        if request.htmx:
+            return render(request, "exams/_save_status.html", {"error": getattr(exc, "reason", str(exc))}, status=409)
         messages.error(request, getattr(exc, "reason", str(exc)))
-    if request.htmx:
-        context = _question_context(request, attempt, position)
-        return render(request, "exams/take.html#exam-panel", context)
-    return redirect(_question_url(attempt, position))
+        return redirect(_question_url(attempt, position))
+    if request.htmx:  # just the option's row: the page, its scroll position and the focus stay where they were
+        item = attempt_item_at(attempt=attempt, position=position)
+        shown = item_display(item.question, item.presentation, item.answer, item.eliminated)
+        context = {"attempt": attempt, "item": item, "question": item.question, "part": shown.choices[option - 1]}
+        return _with_clock(render(request, "questions/_question.html#option", context), attempt.pk, request.user)
+    return redirect(f"{_question_url(attempt, position)}#option-{option}")
 
 
 @login_required
@@ -274,9 +352,13 @@ def attempt_check(request: HttpRequest, attempt_id: int, position: int) -> HttpR
         if request.POST.get("go") == "check":
             attempt_answer_save(candidate=request.user, attempt_id=attempt.pk, position=position, data=request.POST)
         attempt_item_reveal(attempt=attempt, position=position)
+    except AttemptItem.DoesNotExist:
+        raise Http404("No such question in this attempt.") from None
+    except AnswerLockedError:
+        pass  # checked already (a second tab, a double click): show the feedback
     except (AttemptClosedError, AnswerFormatError) as exc:
         messages.error(request, getattr(exc, "reason", str(exc)))
-    return redirect(_question_url(attempt, position))
+    return redirect(f"{_question_url(attempt, position)}#feedback-heading")
 
 
 @login_required
@@ -287,15 +369,14 @@ def attempt_review(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if (closed := _closed_redirect(request, attempt)) is not None:
         return closed
     show = request.GET.get("show", "all")
-    show = show if show in {"all", "unanswered", "flagged"} else "all"
-    context = {
-        "attempt": attempt,
-        "rows": attempt_review_rows(attempt=attempt, show=show),
-        "show": show,
-        "progress": attempt_progress(attempt=attempt),
-        "remaining": attempt_remaining_seconds(attempt=attempt),
-        "filters": [("all", "All"), ("unanswered", "Unanswered"), ("flagged", "Flagged")],
-    }
+    show = show if show in REVIEW_FILTERS else "all"
+    context = _exam_context(
+        attempt,
+        rows=attempt_review_rows(attempt=attempt, show=show),
+        show=show,
+        progress=attempt_progress(attempt=attempt),
+        filters=[(value, label) for value, (label, _) in REVIEW_FILTERS.items()],
+    )
     if request.htmx:
         return render(request, "exams/review.html#review-list", context)
     return render(request, "exams/review.html", context)
@@ -310,15 +391,41 @@ def attempt_submit_view(request: HttpRequest, attempt_id: int) -> HttpResponse:
         return redirect(_results_url(attempt))
     if (closed := _closed_redirect(request, attempt)) is not None:
         return closed
-    return render(
-        request,
-        "exams/submit.html",
-        {
-            "attempt": attempt,
-            "progress": attempt_progress(attempt=attempt),
-            "remaining": attempt_remaining_seconds(attempt=attempt),
-        },
-    )
+    return render(request, "exams/submit.html", _exam_context(attempt, progress=attempt_progress(attempt=attempt)))
+
+
+@login_required
+@require_GET
+def attempt_exit(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The way out of a running attempt to the rest of the site: it says first what happens to the clock."""
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    if (closed := _closed_redirect(request, attempt)) is not None:
+        return closed
+    return render(request, "exams/exit.html", _exam_context(attempt, is_mock=attempt.mode == AttemptMode.MOCK))
+
+
+@login_required
+@require_POST
+def attempt_scratchpad(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Save the scratch pad (htmx as the candidate types, or its Save button without JavaScript)."""
+    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    text = request.POST.get("scratchpad", "")
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = reverse("exams:open", args=[attempt.pk])
+    try:
+        attempt_scratchpad_save(attempt=attempt, text=text)
+    except (AttemptClosedError, AnswerFormatError) as exc:
+        reason = getattr(exc, "reason", str(exc))
+        if request.htmx:
+            return render(request, "exams/_scratchpad.html#scratchpad-status", {"error": reason}, status=409)
+        messages.error(request, f"The scratch pad was not saved: {reason}")
+        return redirect(back)
+    if request.htmx:
+        response = render(request, "exams/_scratchpad.html#scratchpad-status", {"saved": True})
+        return _with_clock(response, attempt.pk, request.user)
+    messages.info(request, "Scratch pad saved.")
+    return redirect(back)
 
 
 @login_required

@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.exams.models import Attempt, AttemptItem
-from apps.exams.presentation import ShownItem, item_display
+from apps.exams.presentation import ItemReview, item_review
 from apps.questions.models import Question, QuestionReport
 from apps.questions.selectors import questions_with_parts
 from apps.scoring.models import AttemptResult, Classification
@@ -13,7 +13,7 @@ from apps.scoring.models import AttemptResult, Classification
 class ReviewedItem:
     item: AttemptItem
     question: Question
-    shown: ShownItem
+    review: ItemReview  # the answer next to the key, with the letters the candidate saw
     report: QuestionReport | None = None  # the candidate's open report on this item, if any
 
 
@@ -39,7 +39,7 @@ def attempt_reviewed_items(*, attempt: Attempt, show: str = "all") -> list[Revie
         ReviewedItem(
             item,
             questions[item.question_id],
-            item_display(questions[item.question_id], item.presentation, item.answer, item.eliminated),
+            item_review(questions[item.question_id], item.presentation, item.answer),
             reports.get(item.question_id),
         )
         for item in items

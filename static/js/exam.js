@@ -1,11 +1,15 @@
-// Exam page behaviour: the live countdown, save sequencing and retries, and keyboard shortcuts.
-// Everything else works without JavaScript; no inline scripts, so a strict CSP holds.
+// Exam page behaviour: the live countdown, save sequencing and retries, the question grid's keys and counts, and
+// keyboard shortcuts. Everything else works without JavaScript; no inline scripts, so a strict CSP holds.
 (function () {
   "use strict";
 
   var WARNINGS = [30 * 60, 5 * 60];
-  var deadline = null;
-  var warned = {};
+  // A difference smaller than this between the running countdown and a server reading is the request's own
+  // latency: ignored, so the display never steps back and forth.
+  var RESYNC_MS = 1500;
+  var deadline = null; // the browser's Date.now() at which time is up, from the server's remaining time
+  var duration = 0; // the attempt's full length in seconds: no warning at or above it
+  var attemptId = "";
   var seq = 0;
   var retryTimer = null;
   var retryDelay = 1000;
@@ -17,11 +21,29 @@
     return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
   }
 
-  function syncClock() {
-    var panel = document.getElementById("exam-panel");
-    if (!panel || panel.dataset.remaining === "" || panel.dataset.remaining === undefined) { return; }
-    // The server sends seconds left; the browser only counts down from its own clock, so skew cannot matter.
-    deadline = Date.now() + Number(panel.dataset.remaining) * 1000;
+  // The server sends milliseconds left, at render and on every exam response (X-Exam-Remaining-Ms); the browser
+  // counts down from its own clock, so clock skew between the two cannot matter.
+  function clockSet(remainingMs) {
+    var next = Date.now() + remainingMs;
+    if (deadline === null || Math.abs(next - deadline) > RESYNC_MS) { deadline = next; }
+  }
+
+  function clockInit() {
+    var timer = document.getElementById("timer");
+    if (!timer || !timer.dataset.remainingMs || timer.dataset.paused) { return; }
+    duration = Number(timer.dataset.duration || 0);
+    attemptId = timer.dataset.attempt || "";
+    clockSet(Number(timer.dataset.remainingMs));
+  }
+
+  // Each warning is shown once per attempt in this tab, not again on every page of the exam.
+  function warnedBefore(limit) {
+    var key = "exam-warned-" + attemptId + "-" + limit;
+    try {
+      if (window.sessionStorage.getItem(key)) { return true; }
+      window.sessionStorage.setItem(key, "1");
+    } catch (error) { /* storage off: warn on each page */ }
+    return false;
   }
 
   function warn(text) {
@@ -36,19 +58,21 @@
     if (!timer || deadline === null) { return; }
     var left = (deadline - Date.now()) / 1000;
     timer.textContent = format(left);
+    var box = document.getElementById("timer-box");
     WARNINGS.forEach(function (limit) {
-      if (left <= limit && left > 0 && !warned[limit]) {
-        warned[limit] = true;
-        warn(Math.round(limit / 60) + " minutes left. Unanswered questions count as wrong.");
-        document.getElementById("timer-box").classList.add(limit <= 300 ? "critical" : "low");
+      // A 20-minute practice set has no 30-minute warning.
+      if (limit >= duration || left > limit || left <= 0) { return; }
+      box.classList.toggle("critical", left <= 300);
+      box.classList.toggle("low", left > 300);
+      if (!warnedBefore(limit)) {
+        warn(Math.round(limit / 60) + " minutes left. Unanswered and incomplete questions count as wrong.");
       }
     });
     if (left <= 0) {
-      var panel = document.getElementById("exam-panel");
       warn("Time is up. Your saved answers are being submitted.");
       deadline = null;
       // Give an in-flight save a moment, then let the server finalise the attempt and show the results.
-      window.setTimeout(function () { openResults(panel.dataset.openUrl); }, 1500);
+      window.setTimeout(function () { openResults(timer.dataset.openUrl); }, 1500);
     }
   }
 
@@ -98,8 +122,21 @@
     }, retryDelay);
   }
 
+  // The grid's summary line follows its marks, which saves and flags update out of band.
+  function navigatorCount() {
+    var counts = document.getElementById("navigator-counts");
+    if (!counts) { return; }
+    var n = function (selector) { return document.querySelectorAll(".navigator-grid " + selector).length; };
+    counts.textContent = n(".state.answered") + " answered, " + n(".state.incomplete") + " incomplete, " +
+      n(".state.unanswered") + " unanswered, " + n(".flag.on") + " flagged";
+  }
+
+  function isAutosave(parameters) {
+    return parameters.go === "autosave" || (parameters.get && parameters.get("go") === "autosave");
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
-    if (event.detail.parameters.go === "autosave" || event.detail.parameters.get && event.detail.parameters.get("go") === "autosave") {
+    if (isAutosave(event.detail.parameters)) {
       var value = currentSeq();
       if (event.detail.parameters.set) { event.detail.parameters.set("seq", value); } else { event.detail.parameters.seq = value; }
       status("Saving…", false);
@@ -113,17 +150,34 @@
     if (event.detail.elt && event.detail.elt.id === "answer-fields" && (code >= 500 || code === 0)) { retrySave(); }
   });
   document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail.xhr;
+    var remaining = xhr ? xhr.getResponseHeader("X-Exam-Remaining-Ms") : null;
+    if (remaining !== null && remaining !== "" && deadline !== null) { clockSet(Number(remaining)); }
     if (event.detail.successful && event.detail.elt && event.detail.elt.id === "answer-fields") { retryDelay = 1000; }
   });
-  document.addEventListener("htmx:afterSwap", function () {
+  document.addEventListener("htmx:afterSettle", function () {
     var saved = document.querySelector("#save-status[data-seq]");
     var form = document.getElementById("answer-form");
     if (saved && form) { form.dataset.seq = saved.dataset.seq; }
-    syncClock();
+    navigatorCount();
   });
+
+  // Arrow keys move between the grid's questions, row by row as they are laid out.
+  function gridMove(event) {
+    var cells = Array.prototype.slice.call(document.querySelectorAll(".navigator-grid .cell"));
+    var index = cells.indexOf(event.target);
+    if (index < 0) { return false; }
+    var perRow = 1;
+    while (perRow < cells.length && cells[perRow].offsetTop === cells[0].offsetTop) { perRow += 1; }
+    var step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -perRow, ArrowDown: perRow }[event.key];
+    var target = step === undefined ? null : cells[index + step];
+    if (target) { event.preventDefault(); target.focus(); }
+    return step !== undefined;
+  }
 
   document.addEventListener("keydown", function (event) {
     if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    if (gridMove(event)) { return; }
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "select" || tag === "textarea" || (tag === "input" && event.target.type === "text")) { return; }
     var key = event.key.toLowerCase();
@@ -141,7 +195,7 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    syncClock();
+    clockInit();
     tick();
     window.setInterval(tick, 1000);
   });

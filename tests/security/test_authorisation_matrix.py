@@ -54,6 +54,8 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "ping": ("GET", "", {"anonymous": 302, "default": 204}),
     "exams:home": ("GET", "", SIGNED_IN),
     "exams:practice": ("GET", "", SIGNED_IN),
+    "exams:mock": ("GET", "", SIGNED_IN),
+    "exams:exit": ("GET", "attempt", OWNER),
     "exams:open": ("GET", "attempt", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:question": ("GET", "attempt_item", OWNER),
     "exams:review": ("GET", "attempt", OWNER),
@@ -83,12 +85,14 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "activate#post": ("POST", "", PUBLIC),
     "password_reset#post": ("POST", "", PUBLIC),
     "account#post": ("POST", "", {"default": 302}),
+    "text-size": ("POST", "", {"default": 302}),  # anonymous: to login; others: no size given, back to account
     # the matrix's attempt is in progress: no one reports its items before its key is shown
     "scoring:report": ("POST", "attempt_item", {"anonymous": 302, "default": 404}),
     "exams:answer": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:flag": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:strike": ("POST", "strike", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:check": ("POST", "attempt_item", {"anonymous": 302, "candidate": 302, "default": 404}),
+    "exams:scratchpad": ("POST", "attempt", {"anonymous": 302, "candidate": 302, "default": 404}),
     "api-attempt-answer": ("POST", "attempt_item", {"anonymous": 403, "candidate": 200, "default": 404}),
     "exams:pacing": ("POST", "", SIGNED_IN | {"default": 302}),
     "scoring:rule-save": ("POST", "", {"anonymous": 302, "default": 302}),
