@@ -9,9 +9,10 @@ from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from fsrs import Card, Rating, Scheduler
 
+from apps.core import charts
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.models import Question
 from apps.scoring import irt
@@ -118,23 +119,109 @@ class Readiness:
 
 
 @dataclass
+class MockScore:
+    """A mock exam's result with its 95% band on the reporting scale."""
+
+    result: AttemptResult
+    band_low: int
+    band_high: int
+
+
+@dataclass
 class Progress:
-    history: list[AttemptResult]
+    history: list[MockScore]
     mastery: list[TaskMastery]
     readiness: Readiness | None
     due: int
     rules: dict[str, list[StudyRule]] = field(default_factory=dict)
     tasks: list[Task] = field(default_factory=list)
+    history_chart: charts.LineChart | None = None
+
+
+# The band matches the 95% intervals of the per-domain results.
+BAND_Z = 1.96
+
+
+def score_band(*, result: AttemptResult, exam: Exam, z: float = BAND_Z) -> tuple[int, int]:
+    """The score's 95% band: ``θ̂ ± 1.96·SE`` mapped through the exam's scale with the attempt's own cut, so
+    it is clipped to the scale and stays lopsided where the scale is (it is steeper above the cut)."""
+    scale = irt.Scale(cut=result.cut_theta, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+    return scale.scaled(result.theta - z * result.theta_se), scale.scaled(result.theta + z * result.theta_se)
+
+
+def _when(moment: datetime, pattern: str) -> str:
+    return dateformat.format(timezone.localtime(moment), pattern)
+
+
+def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineChart:
+    """The progress page's line chart: mock scores oldest to newest, each with its 95% band, and the pass mark.
+
+    Passes are circles and scores below the pass mark diamonds, so the verdict never rests on colour alone.
+    """
+    passing = exam.passing_score
+    dates = [score.result.attempt.started_at for score in history]
+    one_year = len({timezone.localtime(moment).year for moment in dates}) <= 1
+    data = []
+    for score, moment in zip(history, dates, strict=True):
+        result = score.result
+        verdict = "passed" if result.passed else f"below the pass mark of {passing}"
+        data.append(
+            charts.LineDatum(
+                value=result.scaled_score,
+                label=_when(moment, "j M" if one_year else "j M Y"),
+                title=(
+                    f"{_when(moment, 'j M Y, H:i')}: {result.scaled_score} "
+                    f"(95% band {score.band_low}–{score.band_high}), {verdict}"
+                ),
+                kind="pass" if result.passed else "fail",
+                band=(score.band_low, score.band_high),
+            )
+        )
+    if not history:
+        description = "No mock exams yet."
+    else:
+        latest = history[-1]
+        standing = "at or above" if latest.result.passed else "below"
+        summary = (
+            f"Latest score {latest.result.scaled_score} (95% band {latest.band_low}–{latest.band_high}), "
+            f"{standing} the pass mark of {passing}."
+        )
+        if len(history) == 1:
+            description = f"One mock exam, on {_when(dates[0], 'j M Y')}. {summary}"
+        else:
+            scores = [score.result.scaled_score for score in history]
+            description = (
+                f"{len(history)} mock exams from {_when(dates[0], 'j M Y')} to {_when(dates[-1], 'j M Y')}. "
+                f"{summary} Highest {max(scores)}, lowest {min(scores)}."
+            )
+        description += " The table below lists every score."
+    return charts.line_chart(
+        id="score-history",
+        title=f"Scaled scores of your mock exams, oldest to newest, on the {exam.scale_min}–{exam.scale_max} scale",
+        description=description,
+        data=data,
+        y_low=exam.scale_min,
+        y_high=exam.scale_max,
+        references=[(passing, f"Pass mark {passing}")],
+        shapes={"pass": "circle", "fail": "diamond"},
+        legend=[
+            charts.legend_marker(f"Passed ({passing} or more)", kind="pass", shape="circle"),
+            charts.legend_marker("Below the pass mark", kind="fail", shape="diamond"),
+            charts.legend_band("95% band of the score"),
+            charts.legend_reference(f"Pass mark {passing}"),
+        ],
+    )
 
 
 def progress_for(*, candidate, exam: Exam) -> Progress:
     """Everything the progress page shows, pooled over all the candidate's finished attempts."""
     finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
-    history = list(
-        AttemptResult.objects.filter(attempt__in=finished, attempt__mode=AttemptMode.MOCK)
+    history = [
+        MockScore(result, *score_band(result=result, exam=exam))
+        for result in AttemptResult.objects.filter(attempt__in=finished, attempt__mode=AttemptMode.MOCK)
         .select_related("attempt")
         .order_by("attempt__started_at")
-    )
+    ]
     rows = list(
         AttemptItem.objects.filter(attempt__in=finished, scored=True).values_list(
             "question_id", "question__task_id", "is_correct"
@@ -185,7 +272,8 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
     for rule in StudyRule.objects.filter(candidate=candidate).select_related("task"):
         rules[rule.task.code].append(rule)
     due = ReviewCard.objects.filter(candidate=candidate, due__lte=timezone.now()).count()
-    return Progress(history, mastery, readiness, due, dict(rules), tasks)
+    chart = score_history_chart(history=history, exam=exam) if history else None
+    return Progress(history, mastery, readiness, due, dict(rules), tasks, chart)
 
 
 def missed_task_codes(*, attempt: Attempt) -> list[str]:

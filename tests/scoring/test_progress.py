@@ -1,9 +1,19 @@
+import itertools
+import re
+from datetime import timedelta
+from xml.etree.ElementTree import Element
+
+from defusedxml.ElementTree import fromstring
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.exams.models import Attempt, AttemptMode
 from apps.scoring.models import ReviewCard, StudyRule
+from apps.scoring.progress import progress_for, score_band
 from tests.scoring.factories import scored_mock
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_progress_after_a_mock(client, bank, candidate, django_capture_on_commit_callbacks):
@@ -73,3 +83,108 @@ def test_results_invite_rules_for_tasks_with_misses(client, bank, candidate, dja
 
     assert "Write your rules" in body
     assert "#rules-" in body
+
+
+def chart_of(body: str) -> Element:
+    """The score history chart's SVG element, parsed from the page."""
+    (markup,) = re.findall(r'<svg xmlns="http://www.w3.org/2000/svg" class="chart-svg".*?</svg>', body, re.DOTALL)
+    return fromstring(markup)
+
+
+def chart_points(svg: Element) -> list[Element]:
+    return [path for path in svg.iter(f"{SVG}path") if "chart-point" in path.get("class", "")]
+
+
+def test_progress_without_mocks_says_so_and_draws_no_chart(client, exam, candidate):
+    client.force_login(candidate)
+
+    body = client.get(reverse("scoring:progress")).content.decode()
+
+    assert "No mock exams yet." in body
+    assert "chart-svg" not in body
+
+
+def test_one_mock_is_one_centred_point_with_its_95_percent_band(
+    client, bank, candidate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = scored_mock(exam=bank, candidate=candidate, ability=0.6, seed=4)
+    result = attempt.result
+    client.force_login(candidate)
+
+    body = client.get(reverse("scoring:progress")).content.decode()
+    progress = progress_for(candidate=candidate, exam=bank)
+
+    svg = chart_of(body)
+    assert svg.get("role") == "img"
+    assert svg.find(f"{SVG}title").text.startswith("Scaled scores of your mock exams")
+    assert svg.find(f"{SVG}desc").text.startswith("One mock exam, on ")
+    (point,) = chart_points(svg)
+    (score,) = progress.history
+    band = f"{score.band_low}–{score.band_high}"
+    assert point.find(f"{SVG}title").text.endswith(
+        f": {result.scaled_score} (95% band {band}), " + ("passed" if result.passed else "below the pass mark of 720")
+    )
+    assert len([p for p in svg.iter(f"{SVG}path") if p.get("class") == "chart-band"]) == 1
+    frame = progress.history_chart.frame
+    assert progress.history_chart.points[0].x == (frame.plot_left + frame.plot_right) / 2
+    assert '<th scope="col">95% band</th>' in body
+    assert f"<td>{band}</td>" in body
+    assert " style=" not in body.split('id="history-heading"')[1].split("</section>")[0]
+
+
+def test_three_mocks_are_drawn_oldest_first_each_with_its_band(
+    client, bank, candidate, django_capture_on_commit_callbacks
+):
+    # given three mocks, a week apart, entered out of order
+    with django_capture_on_commit_callbacks(execute=True):
+        attempts = [
+            scored_mock(exam=bank, candidate=candidate, ability=a, seed=s) for s, a in ((5, 0.9), (6, 0.3), (7, 0.6))
+        ]
+    for weeks_ago, attempt in zip((1, 3, 2), attempts, strict=True):
+        Attempt.objects.filter(pk=attempt.pk).update(started_at=timezone.now() - timedelta(weeks=weeks_ago))
+    oldest_first = [attempts[1], attempts[2], attempts[0]]
+    client.force_login(candidate)
+
+    # when
+    body = client.get(reverse("scoring:progress")).content.decode()
+
+    # then
+    svg = chart_of(body)
+    points = chart_points(svg)
+    assert [int(p.find(f"{SVG}title").text.split(": ")[1].split()[0]) for p in points] == [
+        a.result.scaled_score for a in oldest_first
+    ]
+    assert [p.get("class").split()[-1] for p in points] == [
+        "chart-pass" if a.result.passed else "chart-fail" for a in oldest_first
+    ]
+    assert len([p for p in svg.iter(f"{SVG}path") if p.get("class") == "chart-band"]) == 3
+    assert svg.find(f".//{SVG}path[@class='chart-line']") is not None
+    desc = svg.find(f"{SVG}desc").text
+    assert desc.startswith("3 mock exams from ")
+    assert f"Latest score {attempts[0].result.scaled_score} " in desc
+    assert body.count("<td>") >= 3 * 4  # the table lists every score: the chart's full text alternative
+    chart = progress_for(candidate=candidate, exam=bank).history_chart
+    scores = [a.result.scaled_score for a in oldest_first]
+    ys = [p.y for p in chart.points]
+    for (score_a, y_a), (score_b, y_b) in itertools.combinations(zip(scores, ys, strict=True), 2):
+        assert (score_a > score_b) == (y_a < y_b) or score_a == score_b
+
+
+def test_score_band_is_95_percent_around_the_score_and_clipped_to_the_scale(
+    bank, candidate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt = scored_mock(exam=bank, candidate=candidate, ability=0.6, seed=8)
+    result = attempt.result
+
+    low, high = score_band(result=result, exam=bank)
+    result.theta_se *= 2
+    wider = score_band(result=result, exam=bank)
+    result.theta_se = 50.0
+    everything = score_band(result=result, exam=bank)
+
+    assert low < result.scaled_score < high
+    assert wider[0] < low
+    assert wider[1] > high
+    assert everything == (100, 1000)
