@@ -116,7 +116,8 @@ def test_submit_confirmation_states_unanswered_and_flagged(candidate_client, moc
 
     body = candidate_client.get(reverse("exams:submit", args=[mock.pk])).content.decode()
 
-    assert "<strong>65</strong> unanswered questions, <strong>0</strong> incomplete and <strong>1</strong> flagged" in body
+    summary = "<strong>65</strong> unanswered questions, <strong>0</strong> incomplete and <strong>1</strong> flagged"
+    assert summary in body
 
 
 def test_submitting_shows_the_results(candidate_client, mock, django_capture_on_commit_callbacks):

@@ -61,12 +61,6 @@ def get_item(mapping: dict, key: str):
 
 
 @register.filter
-def scaled_y(score: int) -> float:
-    """A 100-1000 score as a y coordinate in a 0-100 high chart (1000 at the top)."""
-    return round(100 - (int(score) - 100) / 9, 1)
-
-
-@register.filter
 def pair_percent(pair) -> str:
     """[correct, total] as a percentage, or a dash when there is no evidence."""
     if not pair or not pair[1]:
