@@ -65,7 +65,7 @@
       box.classList.toggle("critical", left <= 300);
       box.classList.toggle("low", left > 300);
       if (!warnedBefore(limit)) {
-        warn(Math.round(limit / 60) + " minutes left. Unanswered and incomplete questions count as wrong.");
+        warn("Less than " + Math.round(limit / 60) + " minutes left. Unanswered and incomplete questions count as wrong.");
       }
     });
     if (left <= 0) {
@@ -126,9 +126,9 @@
   function navigatorCount() {
     var counts = document.getElementById("navigator-counts");
     if (!counts) { return; }
-    var n = function (selector) { return document.querySelectorAll(".navigator-grid " + selector).length; };
-    counts.textContent = n(".state.answered") + " answered, " + n(".state.incomplete") + " incomplete, " +
-      n(".state.unanswered") + " unanswered, " + n(".flag.on") + " flagged";
+    var n = function (state) { return document.querySelectorAll(".navigator-grid > li." + state).length; };
+    counts.textContent = n("answered") + " answered, " + n("incomplete") + " incomplete, " +
+      n("unanswered") + " unanswered, " + n("flagged") + " flagged";
   }
 
   function isAutosave(parameters) {

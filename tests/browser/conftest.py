@@ -2,6 +2,7 @@
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still synchronous.
@@ -23,19 +26,34 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 # The session's `browser` fixture is in tests/conftest.py: tests/faults drives it too, and Playwright's sync API
 # allows one instance at a time.
-@pytest.fixture
-def page(browser, live_server):
-    """A tab on the live server. Anything the Content-Security-Policy blocks fails the test."""
-    context = browser.new_context(base_url=live_server.url)
+@contextmanager
+def browser_page(browser, base_url: str, viewport: dict):
+    """A tab at ``viewport``. Anything the Content-Security-Policy blocks, and any script error, fails the test."""
+    context = browser.new_context(base_url=base_url, viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    blocked: list[str] = []
+    problems: list[str] = []
     page.on(
-        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+        "console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text else None
     )
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     yield page
     context.close()
-    assert blocked == [], "the page needed something the Content-Security-Policy blocks"
+    assert problems == [], "the page broke the Content-Security-Policy or raised a script error"
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A desktop tab (1280×800) on the live server."""
+    with browser_page(browser, live_server.url, DESKTOP) as tab:
+        yield tab
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone-sized tab (390×844) on the live server."""
+    with browser_page(browser, live_server.url, PHONE) as tab:
+        yield tab
 
 
 def login(page, username: str, password: str) -> None:
@@ -61,3 +79,68 @@ def axe_violations(page, *, exclude: tuple[str, ...] = ()) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def page_defects(page) -> list[str]:
+    """What axe does not report but a screen-reader user meets: ids used twice, controls without an accessible
+    name (read from Chromium's accessibility tree), and labels that name a control of another question."""
+    problems = [
+        f"id {name!r} is used {count} times"
+        for name, count in page.evaluate(
+            """() => { const seen = {}; for (const el of document.querySelectorAll('[id]')) {
+                 seen[el.id] = (seen[el.id] || 0) + 1; }
+               return Object.entries(seen).filter(([, n]) => n > 1); }"""
+        )
+    ]
+    problems += page.evaluate(
+        """() => [...document.querySelectorAll('label[for]')].filter(label => {
+             const control = document.getElementById(label.htmlFor);
+             return control && label.closest('article') !== control.closest('article');
+           }).map(label => `label for ${label.htmlFor} names a control of another question`)"""
+    )
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    controls = {"button", "link", "checkbox", "radio", "combobox", "textbox", "listbox", "spinbutton"}
+    for node in nodes:
+        role = node.get("role", {}).get("value")
+        if node.get("ignored") or role not in controls:
+            continue
+        if not str(node.get("name", {}).get("value", "")).strip():
+            problems.append(f"a {role} has no accessible name")
+    return problems
+
+
+def horizontal_overflow(page) -> int:
+    """How many pixels the page is wider than the window (0: no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def timer_seconds(page) -> int:
+    """The countdown as the candidate reads it."""
+    parts = [int(part) for part in page.get_by_role("timer").inner_text().split(":")]
+    while len(parts) < 3:
+        parts.insert(0, 0)
+    return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def server_remaining(attempt) -> float:
+    """Seconds to the attempt's deadline by the server's clock, read fresh from the database."""
+    from django.utils import timezone
+
+    attempt.refresh_from_db()
+    return (attempt.deadline - timezone.now()).total_seconds()
+
+
+
+def mock_begin(page) -> None:
+    """From the exams page through the instructions to question 1 of a new full mock."""
+    from playwright.sync_api import expect
+
+    page.goto("/exams/")
+    page.get_by_role("link", name="Start a full mock").click()
+    expect(page.get_by_role("heading", name="Full mock exam: before you begin")).to_be_visible()
+    page.get_by_role("button", name="Begin the exam").click()
+    expect(page.get_by_role("heading", name="Question 1 of")).to_be_visible()

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from apps.exams.models import GRACE_SECONDS, Attempt, AttemptItem, AttemptState
 from apps.exams.tasks import attempts_sweep
-from tests.browser.conftest import login
+from tests.browser.conftest import login, mock_begin
 from tests.browser.test_exam_flow import go_to
 from tests.exams.factories import bank_build
 
@@ -23,8 +23,7 @@ def test_a_deadline_passing_offline_is_swept_and_the_results_show_once_back_onli
     # given: a candidate with an answer saved in a mock whose time is nearly up
     bank_build(exam)
     login(page, "cand", "pw-cand-123")
-    page.goto("/exams/")
-    page.get_by_role("button", name="Start or resume a full mock").click()
+    mock_begin(page)
     attempt = Attempt.objects.get(candidate=candidate)
     answered, unsaved = attempt.items.filter(question__type="single").order_by("position")[:2]
     go_to(page, attempt, answered.position)
