@@ -47,6 +47,7 @@ def test_token_auth_and_the_syllabus(api, exam, candidate):
     body = api.get(f"/api/v1/exams/{exam.code}/").json()
 
     assert body["passing_score"] == 720
+    assert body["case_studies_per_form"] == 1
     assert len(body["domains"]) == 4
     assert sum(len(t["objectives"]) for d in body["domains"] for t in d["tasks"]) == 192
 
