@@ -7,6 +7,10 @@ many eligible ones (every item of the case published) that fit the blueprint: th
 random among those seen least recently, and their items count toward their domain's and task's quotas, so the
 domain counts stay exact. With fewer eligible ones the form carries what fits (possibly none); 0 means never a
 case study. Practice and review sets use the same pieces.
+
+Keys never cross between a running mock and a set that shows them: practice and review sets leave out every
+item family of the candidate's unfinished mocks, and a new mock leaves out those of the candidate's unfinished
+practice and review sets (whatever their feedback setting, since submitting one shows its keys too).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import TypeVar
 
 from django.db.models import QuerySet
 
+from apps.exams.models import AttemptItem, AttemptMode, AttemptState
+from apps.exams.selectors import attempt_families_unfinished
 from apps.questions.models import DELIVERABLE_STATUSES, Question, QuestionStatus
 from apps.syllabus.models import Exam
 
@@ -27,6 +33,9 @@ RECENT_ATTEMPTS = 10
 
 class FormAssemblyError(Exception):
     """The bank cannot supply what the form needs; the message says what is missing."""
+
+
+IN_RUNNING_MOCK = "in your unfinished mock exam; finish it first."
 
 
 def largest_remainder(total: int, weights: dict[K, float]) -> dict[K, int]:
@@ -76,10 +85,21 @@ class _Pool:
 
 def recently_seen_families(*, candidate, exam: Exam) -> Counter:
     """How often each item family appeared in the candidate's recent attempts."""
-    from apps.exams.models import AttemptItem
-
     recent = list(candidate.attempts.filter(exam=exam).values_list("id", flat=True)[:RECENT_ATTEMPTS])
     return Counter(AttemptItem.objects.filter(attempt_id__in=recent).values_list("question__family", flat=True))
+
+
+def _held(unit: Unit, held: dict) -> bool:
+    return any(question.family in held for question in unit.questions)
+
+
+def _sets_named(holders: set[tuple[int, str]]) -> tuple[str, str]:
+    """How a message names the unfinished sets (attempt id, mode) that hold items, and refers back to them."""
+    kinds = " and ".join(sorted({mode for _, mode in holders}))  # "practice", "review", "practice and review"
+    if len(holders) == 1:
+        return f"{kinds} set", "that set"
+    count = "" if " and " in kinds else f"{len(holders)} "
+    return f"{count}{kinds} sets", "those sets"
 
 
 def _units(questions: QuerySet[Question] | list[Question], seen: Counter, rng: random.Random) -> list[Unit]:
@@ -194,13 +214,18 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedI
     remaining quota is filled with standalone items spread over its tasks.
     """
     seen = recently_seen_families(candidate=candidate, exam=exam)
+    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.PRACTICE, AttemptMode.REVIEW])
     questions = list(_deliverable(exam))
     published = [q for q in questions if q.status == QuestionStatus.PUBLISHED]
     pretest = [q for q in questions if q.status == QuestionStatus.PRETEST and q.case_study_id is None]
 
     domains = {domain.id: domain for domain in exam.domains.prefetch_related("tasks")}
     domain_quota = largest_remainder(exam.scored_count, {d.id: float(d.weight) for d in domains.values()})
-    units = _units(published, seen, rng)
+    held_in_domain: dict[int, list[Question]] = defaultdict(list)
+    for question in published:
+        if question.family in held:
+            held_in_domain[question.task.domain_id].append(question)
+    units = [unit for unit in _units(published, seen, rng) if not _held(unit, held)]
     standalone_by_domain: dict[int, list[Unit]] = defaultdict(list)
     for unit in units:
         if not unit.is_case:
@@ -225,13 +250,21 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedI
         picked = _fill(standalone, quota - placed, task_quota)
         got = placed + sum(len(unit.questions) for unit in picked)
         if got < quota:
+            number = domains[domain_id].number
+            held_here = held_in_domain[domain_id]
+            if held_here:
+                sets, those = _sets_named({held[question.family] for question in held_here})
+                raise FormAssemblyError(
+                    f"Domain {number} needs {quota} published items for a full mock; the bank can supply {got} "
+                    f"now, as {len(held_here)} more are in your unfinished {sets}, which would show their keys. "
+                    f"Finish or submit {those} first, then start the mock."
+                )
             raise FormAssemblyError(
-                f"Domain {domains[domain_id].number} needs {quota} published items for a full mock; "
-                f"the bank can supply {got}."
+                f"Domain {number} needs {quota} published items for a full mock; the bank can supply {got}."
             )
         chosen.extend(picked)
 
-    pretest_units = _units(pretest, seen, rng)
+    pretest_units = [unit for unit in _units(pretest, seen, rng) if not _held(unit, held)]
     pretest_quota = largest_remainder(
         min(exam.unscored_count, len(pretest_units)), {d.id: float(d.weight) for d in domains.values()}
     )
@@ -252,14 +285,21 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedI
 def practice_assemble(
     *, exam: Exam, candidate, task_ids: list[int], count: int, rng: random.Random
 ) -> list[PlannedItem]:
-    """A practice set over the chosen tasks: evenly spread, unseen items first, case studies kept together."""
+    """A practice set over the chosen tasks: evenly spread, unseen items first, case studies kept together,
+    nothing from the candidate's unfinished mocks."""
     seen = recently_seen_families(candidate=candidate, exam=exam)
+    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.MOCK])
     questions = [q for q in _deliverable(exam).filter(task_id__in=task_ids) if q.status == QuestionStatus.PUBLISHED]
-    units = _units(questions, seen, rng)
-    available = Counter(q.task_id for q in questions)
-    count = min(count, len(questions))
-    if count == 0:
+    if not questions:
         raise FormAssemblyError("The chosen tasks have no published items yet.")
+    units = [unit for unit in _units(questions, seen, rng) if not _held(unit, held)]
+    free = [question for unit in units for question in unit.questions]
+    if not free:
+        raise FormAssemblyError(
+            f"The chosen tasks have no items left to practise: the remaining items of these tasks are {IN_RUNNING_MOCK}"
+        )
+    available = Counter(q.task_id for q in free)
+    count = min(count, len(free))
     picked = _fill(units, count, _task_quota(count, list(task_ids), available))
     rng.shuffle(picked)
     return [PlannedItem(question, True) for unit in picked for question in unit.questions]
@@ -267,33 +307,30 @@ def practice_assemble(
 
 def review_assemble(*, candidate, exam: Exam, count: int, families: list | None = None) -> list[PlannedItem]:
     """Items the candidate got wrong or flagged in finished attempts, most recent first, as their live version;
-    or, with ``families``, exactly those items (the spaced-repetition queue)."""
-    from apps.exams.models import AttemptItem, AttemptState
-
-    if families is not None:
-        live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
-        picked = [live[family] for family in families if family in live][:count]
-        if not picked:
-            raise FormAssemblyError("No items are due for review.")
-        return [PlannedItem(question, True) for question in picked]
-    rows = (
-        AttemptItem.objects.filter(
-            attempt__candidate=candidate,
-            attempt__exam=exam,
-            attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED],
+    or, with ``families``, exactly those items (the spaced-repetition queue). Items of the candidate's
+    unfinished mocks are left out."""
+    due = families is not None
+    if families is None:
+        rows = (
+            AttemptItem.objects.filter(
+                attempt__candidate=candidate,
+                attempt__exam=exam,
+                attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED],
+            )
+            .exclude(is_correct=True, flagged=False)
+            .order_by("-attempt__started_at", "position")
+            .values_list("question__family", flat=True)
         )
-        .exclude(is_correct=True, flagged=False)
-        .order_by("-attempt__started_at", "position")
-        .values_list("question__family", flat=True)
-    )
-    families: list = []
-    for family in rows:
-        if family not in families:
-            families.append(family)
+        families = list(dict.fromkeys(rows))  # first occurrence, most recent first
     live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
-    picked = [live[family] for family in families if family in live][:count]
-    if not picked:
-        raise FormAssemblyError(
-            "Nothing to review yet: finish an attempt first, and missed or flagged items appear here."
-        )
-    return [PlannedItem(question, True) for question in picked]
+    wanted = [live[family] for family in families if family in live]
+    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.MOCK]) if wanted else {}
+    picked = [question for question in wanted if question.family not in held][:count]
+    if picked:
+        return [PlannedItem(question, True) for question in picked]
+    if wanted:
+        what = "the items due for review" if due else "the items you missed or flagged"
+        raise FormAssemblyError(f"Nothing to review right now: {what} are {IN_RUNNING_MOCK}")
+    if due:
+        raise FormAssemblyError("No items are due for review.")
+    raise FormAssemblyError("Nothing to review yet: finish an attempt first, and missed or flagged items appear here.")
