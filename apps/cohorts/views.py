@@ -29,6 +29,7 @@ from apps.cohorts.services import (
     cohort_join,
     roster_import,
 )
+from apps.exams.assembly import FormAssemblyError
 from apps.syllabus.selectors import exam_default
 
 
@@ -202,7 +203,7 @@ def assignment_begin(request: HttpRequest, assignment_id: int) -> HttpResponse:
     assignment = get_object_or_404(Assignment.objects.filter(cohort__members__user=request.user), pk=assignment_id)
     try:
         attempt = assignment_start(assignment=assignment, user=request.user)
-    except CohortError as exc:
+    except (CohortError, FormAssemblyError) as exc:
         messages.error(request, str(exc))
         return redirect("cohorts:home")
     return redirect("exams:open", attempt.pk)

@@ -29,7 +29,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             key: [str(item) for item in (value if isinstance(value, list) else [value])]
             for key, value in detail.items()
         }
-        message = "Some fields are not valid."
+        message = getattr(exc, "summary", None) or "Some fields are not valid."
     elif isinstance(detail, list):
         message = " ".join(str(item) for item in detail)
     else:

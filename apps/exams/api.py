@@ -34,8 +34,15 @@ from apps.syllabus.selectors import exam_default
 
 
 class ConflictError(ValidationError):
+    """409: the request is well formed, but the state of things refuses it. ``summary`` becomes the error's
+    message (otherwise the generic "Some fields are not valid.")."""
+
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+
+    def __init__(self, detail=None, *, summary: str | None = None) -> None:
+        super().__init__(detail)
+        self.summary = summary
 
 
 class AttemptOutput(serializers.Serializer):
@@ -151,7 +158,7 @@ class AttemptListApi(APIView):
                     feedback=data["feedback"],
                 )
         except FormAssemblyError as exc:
-            raise ConflictError({"mode": [str(exc)]}) from None
+            raise ConflictError({"mode": [str(exc)]}, summary=str(exc)) from None
         return Response(AttemptOutput(attempt).data, status=status.HTTP_201_CREATED)
 
 

@@ -2,7 +2,15 @@
 
 A full mock draws its scored items to the blueprint (domain counts proportional to weights, spread evenly over
 each domain's tasks), adds unscored pretest items, keeps case studies together and prefers items the candidate
-has not seen recently. Practice and review sets use the same pieces.
+has not seen recently. It carries exactly ``exam.case_studies_per_form`` case studies whenever the bank has that
+many eligible ones (every item of the case published) that fit the blueprint: they are placed first, chosen at
+random among those seen least recently, and their items count toward their domain's and task's quotas, so the
+domain counts stay exact. With fewer eligible ones the form carries what fits (possibly none); 0 means never a
+case study. Practice and review sets use the same pieces.
+
+Keys never cross between a running mock and a set that shows them: practice and review sets leave out every
+item family of the candidate's unfinished mocks, and a new mock leaves out those of the candidate's unfinished
+practice and review sets (whatever their feedback setting, since submitting one shows its keys too).
 """
 
 from __future__ import annotations
@@ -14,16 +22,20 @@ from typing import TypeVar
 
 from django.db.models import QuerySet
 
+from apps.exams.models import AttemptItem, AttemptMode, AttemptState
+from apps.exams.selectors import attempt_families_unfinished
 from apps.questions.models import DELIVERABLE_STATUSES, Question, QuestionStatus
 from apps.syllabus.models import Exam
 
 K = TypeVar("K")
 RECENT_ATTEMPTS = 10
-MAX_CASE_STUDIES_PER_FORM = 2
 
 
 class FormAssemblyError(Exception):
     """The bank cannot supply what the form needs; the message says what is missing."""
+
+
+IN_RUNNING_MOCK = "in your unfinished mock exam; finish it first."
 
 
 def largest_remainder(total: int, weights: dict[K, float]) -> dict[K, int]:
@@ -73,10 +85,21 @@ class _Pool:
 
 def recently_seen_families(*, candidate, exam: Exam) -> Counter:
     """How often each item family appeared in the candidate's recent attempts."""
-    from apps.exams.models import AttemptItem
-
     recent = list(candidate.attempts.filter(exam=exam).values_list("id", flat=True)[:RECENT_ATTEMPTS])
     return Counter(AttemptItem.objects.filter(attempt_id__in=recent).values_list("question__family", flat=True))
+
+
+def _held(unit: Unit, held: dict) -> bool:
+    return any(question.family in held for question in unit.questions)
+
+
+def _sets_named(holders: set[tuple[int, str]]) -> tuple[str, str]:
+    """How a message names the unfinished sets (attempt id, mode) that hold items, and refers back to them."""
+    kinds = " and ".join(sorted({mode for _, mode in holders}))  # "practice", "review", "practice and review"
+    if len(holders) == 1:
+        return f"{kinds} set", "that set"
+    count = "" if " and " in kinds else f"{len(holders)} "
+    return f"{count}{kinds} sets", "those sets"
 
 
 def _units(questions: QuerySet[Question] | list[Question], seen: Counter, rng: random.Random) -> list[Unit]:
@@ -97,28 +120,63 @@ def _units(questions: QuerySet[Question] | list[Question], seen: Counter, rng: r
     return units
 
 
-def _fill(units: list[Unit], quota: int, task_quota: dict[int, int], max_cases: int) -> list[Unit]:
+def _fill(units: list[Unit], quota: int, task_quota: dict[int, int]) -> list[Unit]:
     """Greedy fill: take units that fit the remaining task quotas, then relax task quotas to fill the total."""
     chosen: list[Unit] = []
     remaining = dict(task_quota)
     taken = 0
-    cases = 0
     for strict in (True, False):
         for unit in units:
             if unit in chosen or taken + len(unit.questions) > quota:
-                continue
-            if unit.is_case and cases >= max_cases:
                 continue
             if strict and any(remaining.get(task, 0) < n for task, n in unit.tasks.items()):
                 continue
             chosen.append(unit)
             taken += len(unit.questions)
-            cases += unit.is_case
             for task, n in unit.tasks.items():
                 remaining[task] = remaining.get(task, 0) - n
             if taken == quota:
                 return chosen
     return chosen
+
+
+def _complete_cases(exam: Exam) -> set[int]:
+    """Case studies whose every item (family) has a published version: only those go on a mock whole."""
+    families: dict[int, dict] = defaultdict(dict)
+    rows = (
+        Question.objects.filter(task__domain__exam=exam, case_study__isnull=False)
+        .exclude(status=QuestionStatus.RETIRED)
+        .values_list("case_study_id", "family", "status")
+    )
+    for case_id, family, status in rows:
+        published = families[case_id].get(family, False)
+        families[case_id][family] = published or status == QuestionStatus.PUBLISHED
+    return {case_id for case_id, members in families.items() if all(members.values())}
+
+
+def _cases_pick(cases: list[Unit], count: int, domain_quota: dict[int, int], standalone: dict[int, int]) -> list[Unit]:
+    """Up to ``count`` case studies, in the order given (least seen first, random among equals), each taken only
+    if its items fit the room left in their domains and the domain's standalone items can fill the rest."""
+    room = dict(domain_quota)
+    picked: list[Unit] = []
+    for unit in cases:
+        if len(picked) >= count:
+            break
+        need = Counter(question.task.domain_id for question in unit.questions)
+        fits = all(n <= room.get(domain, 0) <= standalone.get(domain, 0) + n for domain, n in need.items())
+        if fits:
+            picked.append(unit)
+            for domain, n in need.items():
+                room[domain] -= n
+    return picked
+
+
+def _less(task_quota: dict[int, int], taken: Counter, total: int) -> dict[int, int]:
+    """Task quotas after ``taken`` items are already placed, trimmed (largest first) to add up to ``total``."""
+    quota = {task: max(0, n - taken[task]) for task, n in task_quota.items()}
+    while sum(quota.values()) > total:
+        quota[max(quota, key=lambda task: quota[task])] -= 1
+    return quota
 
 
 def _deliverable(exam: Exam) -> QuerySet[Question]:
@@ -150,33 +208,63 @@ def _task_quota(domain_quota: int, task_ids: list[int], available: Counter) -> d
 
 def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedItem]:
     """A full mock: ``exam.scored_count`` scored items to the blueprint plus up to ``exam.unscored_count``
-    pretest items, case studies kept together, order shuffled (case-study items stay in their order)."""
+    pretest items, order shuffled with case-study items kept together and in their order.
+
+    ``exam.case_studies_per_form`` case studies are placed first (see the module docstring), then each domain's
+    remaining quota is filled with standalone items spread over its tasks.
+    """
     seen = recently_seen_families(candidate=candidate, exam=exam)
+    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.PRACTICE, AttemptMode.REVIEW])
     questions = list(_deliverable(exam))
     published = [q for q in questions if q.status == QuestionStatus.PUBLISHED]
     pretest = [q for q in questions if q.status == QuestionStatus.PRETEST and q.case_study_id is None]
 
     domains = {domain.id: domain for domain in exam.domains.prefetch_related("tasks")}
     domain_quota = largest_remainder(exam.scored_count, {d.id: float(d.weight) for d in domains.values()})
-    units_by_domain: dict[int, list[Unit]] = defaultdict(list)
-    for unit in _units(published, seen, rng):
-        units_by_domain[unit.domain_id].append(unit)
+    held_in_domain: dict[int, list[Question]] = defaultdict(list)
+    for question in published:
+        if question.family in held:
+            held_in_domain[question.task.domain_id].append(question)
+    units = [unit for unit in _units(published, seen, rng) if not _held(unit, held)]
+    standalone_by_domain: dict[int, list[Unit]] = defaultdict(list)
+    for unit in units:
+        if not unit.is_case:
+            standalone_by_domain[unit.domain_id].append(unit)
+    complete = _complete_cases(exam) if exam.case_studies_per_form else set()
+    eligible = [unit for unit in units if unit.is_case and unit.questions[0].case_study_id in complete]
+    cases = _cases_pick(
+        eligible,
+        exam.case_studies_per_form,
+        domain_quota,
+        {domain_id: sum(len(u.questions) for u in found) for domain_id, found in standalone_by_domain.items()},
+    )
+    in_cases = Counter(question.task_id for unit in cases for question in unit.questions)
 
-    chosen: list[Unit] = []
+    chosen: list[Unit] = list(cases)
     for domain_id, quota in domain_quota.items():
-        units = units_by_domain[domain_id]
-        available = Counter(q.task_id for unit in units for q in unit.questions)
+        standalone = standalone_by_domain[domain_id]
         task_ids = [task.id for task in domains[domain_id].tasks.all()]
-        picked = _fill(units, quota, _task_quota(quota, task_ids, available), MAX_CASE_STUDIES_PER_FORM)
-        got = sum(len(unit.questions) for unit in picked)
+        placed = sum(in_cases[task] for task in task_ids)
+        available = Counter(q.task_id for unit in standalone for q in unit.questions) + in_cases
+        task_quota = _less(_task_quota(quota, task_ids, available), in_cases, quota - placed)
+        picked = _fill(standalone, quota - placed, task_quota)
+        got = placed + sum(len(unit.questions) for unit in picked)
         if got < quota:
+            number = domains[domain_id].number
+            held_here = held_in_domain[domain_id]
+            if held_here:
+                sets, those = _sets_named({held[question.family] for question in held_here})
+                raise FormAssemblyError(
+                    f"Domain {number} needs {quota} published items for a full mock; the bank can supply {got} "
+                    f"now, as {len(held_here)} more are in your unfinished {sets}, which would show their keys. "
+                    f"Finish or submit {those} first, then start the mock."
+                )
             raise FormAssemblyError(
-                f"Domain {domains[domain_id].number} needs {quota} published items for a full mock; "
-                f"the bank can supply {got}."
+                f"Domain {number} needs {quota} published items for a full mock; the bank can supply {got}."
             )
         chosen.extend(picked)
 
-    pretest_units = _units(pretest, seen, rng)
+    pretest_units = [unit for unit in _units(pretest, seen, rng) if not _held(unit, held)]
     pretest_quota = largest_remainder(
         min(exam.unscored_count, len(pretest_units)), {d.id: float(d.weight) for d in domains.values()}
     )
@@ -197,48 +285,52 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedI
 def practice_assemble(
     *, exam: Exam, candidate, task_ids: list[int], count: int, rng: random.Random
 ) -> list[PlannedItem]:
-    """A practice set over the chosen tasks: evenly spread, unseen items first, case studies kept together."""
+    """A practice set over the chosen tasks: evenly spread, unseen items first, case studies kept together,
+    nothing from the candidate's unfinished mocks."""
     seen = recently_seen_families(candidate=candidate, exam=exam)
+    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.MOCK])
     questions = [q for q in _deliverable(exam).filter(task_id__in=task_ids) if q.status == QuestionStatus.PUBLISHED]
-    units = _units(questions, seen, rng)
-    available = Counter(q.task_id for q in questions)
-    count = min(count, len(questions))
-    if count == 0:
+    if not questions:
         raise FormAssemblyError("The chosen tasks have no published items yet.")
-    picked = _fill(units, count, _task_quota(count, list(task_ids), available), max_cases=count)
+    units = [unit for unit in _units(questions, seen, rng) if not _held(unit, held)]
+    free = [question for unit in units for question in unit.questions]
+    if not free:
+        raise FormAssemblyError(
+            f"The chosen tasks have no items left to practise: the remaining items of these tasks are {IN_RUNNING_MOCK}"
+        )
+    available = Counter(q.task_id for q in free)
+    count = min(count, len(free))
+    picked = _fill(units, count, _task_quota(count, list(task_ids), available))
     rng.shuffle(picked)
     return [PlannedItem(question, True) for unit in picked for question in unit.questions]
 
 
 def review_assemble(*, candidate, exam: Exam, count: int, families: list | None = None) -> list[PlannedItem]:
     """Items the candidate got wrong or flagged in finished attempts, most recent first, as their live version;
-    or, with ``families``, exactly those items (the spaced-repetition queue)."""
-    from apps.exams.models import AttemptItem, AttemptState
-
-    if families is not None:
-        live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
-        picked = [live[family] for family in families if family in live][:count]
-        if not picked:
-            raise FormAssemblyError("No items are due for review.")
-        return [PlannedItem(question, True) for question in picked]
-    rows = (
-        AttemptItem.objects.filter(
-            attempt__candidate=candidate,
-            attempt__exam=exam,
-            attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED],
+    or, with ``families``, exactly those items (the spaced-repetition queue). Items of the candidate's
+    unfinished mocks are left out."""
+    due = families is not None
+    if families is None:
+        rows = (
+            AttemptItem.objects.filter(
+                attempt__candidate=candidate,
+                attempt__exam=exam,
+                attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED],
+            )
+            .exclude(is_correct=True, flagged=False)
+            .order_by("-attempt__started_at", "position")
+            .values_list("question__family", flat=True)
         )
-        .exclude(is_correct=True, flagged=False)
-        .order_by("-attempt__started_at", "position")
-        .values_list("question__family", flat=True)
-    )
-    families: list = []
-    for family in rows:
-        if family not in families:
-            families.append(family)
+        families = list(dict.fromkeys(rows))  # first occurrence, most recent first
     live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
-    picked = [live[family] for family in families if family in live][:count]
-    if not picked:
-        raise FormAssemblyError(
-            "Nothing to review yet: finish an attempt first, and missed or flagged items appear here."
-        )
-    return [PlannedItem(question, True) for question in picked]
+    wanted = [live[family] for family in families if family in live]
+    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.MOCK]) if wanted else {}
+    picked = [question for question in wanted if question.family not in held][:count]
+    if picked:
+        return [PlannedItem(question, True) for question in picked]
+    if wanted:
+        what = "the items due for review" if due else "the items you missed or flagged"
+        raise FormAssemblyError(f"Nothing to review right now: {what} are {IN_RUNNING_MOCK}")
+    if due:
+        raise FormAssemblyError("No items are due for review.")
+    raise FormAssemblyError("Nothing to review yet: finish an attempt first, and missed or flagged items appear here.")

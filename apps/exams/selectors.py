@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -16,6 +18,16 @@ from apps.questions.selectors import question_for_delivery
 
 def attempts_of(*, candidate) -> QuerySet[Attempt]:
     return Attempt.objects.filter(candidate=candidate)
+
+
+def attempt_families_unfinished(*, candidate, modes: Iterable[str]) -> dict[UUID, tuple[int, str]]:
+    """The item families in the candidate's unfinished attempts (in progress, paused ones too) of these modes,
+    each with the id and mode of an attempt holding it; one query. Assembly keeps them apart: a practice or
+    review set shows keys, so it must not share an item with a running mock."""
+    rows = AttemptItem.objects.filter(
+        attempt__candidate=candidate, attempt__state=AttemptState.IN_PROGRESS, attempt__mode__in=list(modes)
+    ).values_list("question__family", "attempt_id", "attempt__mode")
+    return {family: (attempt_id, mode) for family, attempt_id, mode in rows}
 
 
 def attempt_for_candidate(*, candidate, attempt_id: int) -> Attempt:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
@@ -120,9 +121,18 @@ def _create(
     return attempt
 
 
+def _starts_serialise(candidate) -> None:
+    """Lock the candidate's row until the transaction ends, so their attempts start one at a time: each start
+    reads the items of the others to keep keys apart, and two starts at once would each miss the other's."""
+    list(get_user_model().objects.select_for_update().filter(pk=candidate.pk).values_list("pk", flat=True))
+
+
 @transaction.atomic
 def attempt_start_mock(*, candidate, exam: Exam, seed: int | None = None, now: datetime | None = None) -> Attempt:
-    """Start a full mock exam, or return the one already in progress (a timer cannot be reset by restarting)."""
+    """Start a full mock exam, or return the one already in progress (a timer cannot be reset by restarting).
+
+    The form leaves out the items of the candidate's unfinished practice and review sets (see assembly)."""
+    _starts_serialise(candidate)
     existing = (
         Attempt.objects.select_for_update()
         .filter(candidate=candidate, exam=exam, mode=AttemptMode.MOCK, state=AttemptState.IN_PROGRESS)
@@ -155,7 +165,9 @@ def attempt_start_practice(
     seed: int | None = None,
     now: datetime | None = None,
 ) -> Attempt:
-    """A practice set over chosen tasks; timed sets run at the real exam's pace per question."""
+    """A practice set over chosen tasks; timed sets run at the real exam's pace per question. It leaves out the
+    items of the candidate's unfinished mocks, and raises FormAssemblyError when nothing else is left."""
+    _starts_serialise(candidate)
     rng = random.Random(seed)
     planned = practice_assemble(exam=exam, candidate=candidate, task_ids=task_ids, count=count, rng=rng)
     duration = round(len(planned) * exam.seconds_per_question) if timed else None
@@ -176,7 +188,9 @@ def attempt_start_practice(
 def attempt_start_review(
     *, candidate, exam: Exam, count: int = 20, seed: int | None = None, families: list | None = None
 ) -> Attempt:
-    """A set of items to learn from, with feedback after each: missed or flagged ones, or those due for review."""
+    """A set of items to learn from, with feedback after each: missed or flagged ones, or those due for review,
+    leaving out the items of the candidate's unfinished mocks."""
+    _starts_serialise(candidate)
     rng = random.Random(seed)
     planned = review_assemble(candidate=candidate, exam=exam, count=count, families=families)
     return _create(

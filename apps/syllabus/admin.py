@@ -20,7 +20,15 @@ class ObjectiveInline(admin.TabularInline):
 
 @admin.register(Exam)
 class ExamAdmin(admin.ModelAdmin):
-    list_display = ["code", "title", "minutes", "question_count", "passing_score", "is_active"]
+    list_display = [
+        "code",
+        "title",
+        "minutes",
+        "question_count",
+        "case_studies_per_form",
+        "passing_score",
+        "is_active",
+    ]
     inlines = [DomainInline]
 
 

@@ -35,6 +35,7 @@ class ExamOutput(serializers.Serializer):
     scale_min = serializers.IntegerField()
     scale_max = serializers.IntegerField()
     passing_score = serializers.IntegerField()
+    case_studies_per_form = serializers.IntegerField()
 
 
 class ExamDetailOutput(ExamOutput):

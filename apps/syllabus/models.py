@@ -18,6 +18,10 @@ class Exam(models.Model):
     scale_min = models.PositiveSmallIntegerField(default=100)
     scale_max = models.PositiveSmallIntegerField(default=1000)
     passing_score = models.PositiveSmallIntegerField(default=720)
+    case_studies_per_form = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Case studies on every full mock while the bank has eligible ones; 0 means never a case study.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -19,7 +19,9 @@ EXAM_FIELDS = {
     "scale_min": "scale_min",
     "scale_max": "scale_max",
     "passing_score": "passing_score",
+    "case_studies_per_form": "case_studies_per_form",
 }
+TEXT_KEYS = {"title", "description"}
 
 
 class SyllabusFileError(ValueError):
@@ -43,6 +45,12 @@ def syllabus_load(*, path: Path) -> SyllabusLoadResult:
     try:
         data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         exam_data = data["exam"]
+        for key in sorted(EXAM_FIELDS.keys() - TEXT_KEYS):
+            value = exam_data.get(key, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 32767:
+                raise SyllabusFileError(
+                    f"{path.name}: exam.{key} must be a whole number from 0 to 32767, not {value!r}."
+                )
         exam, _ = Exam.objects.update_or_create(
             code=exam_data["code"],
             defaults={model: exam_data[key] for key, model in EXAM_FIELDS.items() if key in exam_data},
@@ -63,6 +71,6 @@ def syllabus_load(*, path: Path) -> SyllabusLoadResult:
                 for order, statement in enumerate(task_data["objectives"], start=1):
                     Objective.objects.update_or_create(task=task, order=order, defaults={"statement": statement})
                     counts[2] += 1
-    except (KeyError, TypeError, yaml.YAMLError) as exc:
+    except (AttributeError, KeyError, TypeError, yaml.YAMLError) as exc:
         raise SyllabusFileError(f"{path.name}: not a valid syllabus file ({exc!r}).") from exc
     return SyllabusLoadResult(exam, *counts)

@@ -7,7 +7,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.exams.models import Attempt
+from apps.exams.services import attempt_start_practice, attempt_submit
 from apps.questions.models import Question
+from apps.syllabus.models import Task
+from tests.exams.factories import bank_build
 from tests.questions.factories import QuestionFactory
 
 
@@ -47,6 +50,7 @@ def test_token_auth_and_the_syllabus(api, exam, candidate):
     body = api.get(f"/api/v1/exams/{exam.code}/").json()
 
     assert body["passing_score"] == 720
+    assert body["case_studies_per_form"] == 1
     assert len(body["domains"]) == 4
     assert sum(len(t["objectives"]) for d in body["domains"] for t in d["tasks"]) == 192
 
@@ -109,6 +113,60 @@ def test_attempt_api_never_shows_keys_before_submission(api, exam, candidate, dj
     closed = api.post(f"/api/v1/attempts/{attempt['id']}/items/1/answer/", {"choices": [2]}, format="json")
     assert closed.status_code == 409
     assert "submitted" in closed.json()["error"]["fields"]["attempt"][0]
+
+
+def families(attempt_id: int) -> set:
+    return set(Attempt.objects.get(pk=attempt_id).items.values_list("question__family", flat=True))
+
+
+def test_practice_sets_never_share_items_with_the_running_mock(api, bank, candidate):
+    api.force_authenticate(candidate)
+    mock = api.post("/api/v1/attempts/", {"mode": "mock"}, format="json").json()
+    practice = {"mode": "practice", "tasks": ["1.1", "1.2"], "count": 12, "feedback": "immediate", "timed": False}
+
+    started = api.post("/api/v1/attempts/", practice, format="json")
+
+    assert started.status_code == 201
+    assert started.json()["item_count"] > 0
+    assert not families(started.json()["id"]) & families(mock["id"])
+
+    api.post(f"/api/v1/attempts/{started.json()['id']}/submit/")
+    Question.objects.filter(task__code__in=["1.1", "1.2"]).exclude(family__in=families(mock["id"])).update(
+        status="retired"
+    )
+    refused = api.post("/api/v1/attempts/", practice, format="json")
+
+    assert refused.status_code == 409
+    message = (
+        "The chosen tasks have no items left to practise: the remaining items of these tasks are in your "
+        "unfinished mock exam; finish it first."
+    )
+    assert refused.json()["error"] == {"code": "conflict", "message": message, "fields": {"mode": [message]}}
+
+
+def test_a_mock_is_refused_while_an_unfinished_practice_set_holds_its_items(api, exam, candidate):
+    bank_build(exam, per_task=6)
+    practice = attempt_start_practice(
+        candidate=candidate,
+        exam=exam,
+        task_ids=[Task.objects.get(code="1.1").pk],
+        count=6,
+        timed=False,
+        feedback="immediate",
+    )
+    api.force_authenticate(candidate)
+
+    refused = api.post("/api/v1/attempts/", {"mode": "mock"}, format="json")
+
+    assert refused.status_code == 409
+    assert refused.json()["error"]["message"].endswith(
+        "6 more are in your unfinished practice set, which would show their keys. Finish or submit that set "
+        "first, then start the mock."
+    )
+    attempt_submit(attempt=practice)
+    started = api.post("/api/v1/attempts/", {"mode": "mock"}, format="json")
+    assert started.status_code == 201
+    assert started.json()["item_count"] == 65
 
 
 def test_other_candidates_attempts_are_not_found(api, exam, candidate, django_user_model):

@@ -134,7 +134,6 @@ def server_remaining(attempt) -> float:
     return (attempt.deadline - timezone.now()).total_seconds()
 
 
-
 def mock_begin(page) -> None:
     """From the exams page through the instructions to question 1 of a new full mock."""
     from playwright.sync_api import expect

@@ -18,9 +18,17 @@ from apps.cohorts.models import (
     Organisation,
     Role,
 )
-from apps.cohorts.services import cohort_create, cohort_join, cohort_stats_on_scored, roster_import
+from apps.cohorts.services import (
+    assignment_create,
+    cohort_create,
+    cohort_join,
+    cohort_stats_on_scored,
+    roster_import,
+)
 from apps.exams.models import Attempt
-from apps.exams.services import attempt_submit
+from apps.exams.services import attempt_start_mock, attempt_submit
+from apps.questions.models import Question
+from apps.syllabus.models import Task
 
 
 @pytest.fixture
@@ -66,6 +74,32 @@ def test_lead_creates_invites_assigns_and_sees_the_result(
     assert "1/1" in body  # the assignment is completed by its one member
     assert MemberStat.objects.get(cohort=cohort, user=candidate).attempts == 1
     assert ObjectiveStat.objects.filter(cohort=cohort).exists()
+
+
+def test_a_practice_assignment_the_running_mock_blocks_says_why(client, bank, lead, cohort, candidate):
+    cohort_join(user=candidate, code=cohort.join_code)
+    task = Task.objects.get(code="1.1")
+    assignment = assignment_create(
+        cohort=cohort,
+        by=lead,
+        kind="practice",
+        title="Drill",
+        due_at=timezone.now() + timedelta(days=3),
+        task_ids=[task.pk],
+        size=5,
+    )
+    mock = attempt_start_mock(candidate=candidate, exam=bank, seed=1)
+    in_mock = mock.items.values_list("question__family", flat=True)
+    Question.objects.filter(task=task).exclude(family__in=in_mock).update(status="retired")
+    client.force_login(candidate)
+
+    response = client.post(reverse("cohorts:assignment-start", args=[assignment.pk]), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("cohorts:home")
+    assert "the remaining items of these tasks are in your unfinished mock exam; finish it first." in (
+        response.content.decode()
+    )
+    assert Attempt.objects.filter(candidate=candidate).count() == 1
 
 
 def test_aggregates_count_an_attempt_once(bank, cohort, candidate, django_capture_on_commit_callbacks):

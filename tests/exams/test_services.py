@@ -1,9 +1,12 @@
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections, transaction
 from django.http import QueryDict
 from django.utils import timezone
 
+from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import Accommodation, Attempt, AttemptItem, AttemptState, SubmittedBy
 from apps.exams.services import (
     AttemptClosedError,
@@ -13,11 +16,14 @@ from apps.exams.services import (
     attempt_resume,
     attempt_start_mock,
     attempt_start_practice,
+    attempt_start_review,
     attempt_submit,
     attempts_sweep,
 )
+from apps.questions.models import Question
 from apps.scoring.models import AttemptResult
 from apps.syllabus.models import Task
+from tests.exams.factories import bank_build
 
 
 def first_choice(item: AttemptItem) -> QueryDict:
@@ -38,6 +44,14 @@ def first_choice(item: AttemptItem) -> QueryDict:
 @pytest.fixture
 def mock(bank, candidate):
     return attempt_start_mock(candidate=candidate, exam=bank, seed=7)
+
+
+def families(attempt: Attempt, **only) -> set:
+    return set(attempt.items.filter(**only).values_list("question__family", flat=True))
+
+
+def task_ids(*codes: str) -> list[int]:
+    return list(Task.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
 def test_mock_has_65_items_and_a_130_minute_deadline(mock):
@@ -74,16 +88,16 @@ def test_saves_are_scoped_to_the_candidate(mock):
 
 
 def test_saving_is_idempotent_and_records_server_time(mock):
-    item = mock.items.select_related("question").get(position=1)
+    item = mock.items.select_related("question").filter(question__type="single").order_by("position").first()
     data = first_choice(item)
 
-    first = attempt_answer_save(attempt_id=mock.pk, position=1, data=data, seq=5)
-    again = attempt_answer_save(attempt_id=mock.pk, position=1, data=data, seq=5)
+    first = attempt_answer_save(attempt_id=mock.pk, position=item.position, data=data, seq=5)
+    again = attempt_answer_save(attempt_id=mock.pk, position=item.position, data=data, seq=5)
 
     assert first.applied
     assert not again.applied
     item.refresh_from_db()
-    assert item.answer == {"choices": [item.presentation["choices"][0]]} or item.question.type != "single"
+    assert item.answer == {"choices": [item.presentation["choices"][0]]}
     assert item.answer_seq == first.seq == 5
     assert item.answered_at == first.saved_at
 
@@ -210,3 +224,161 @@ def test_staff_set_extra_time_on_the_user_page(admin_client, candidate):
 
     assert response.status_code == 302
     assert Accommodation.objects.get(user=candidate).extra_minutes == 30
+
+
+# Keys never cross between a running mock and a set that shows them.
+
+
+@pytest.mark.parametrize("feedback", ["immediate", "end"])
+def test_a_practice_set_leaves_out_the_items_of_the_running_mock(mock, bank, candidate, feedback):
+    tasks = task_ids("1.1", "1.2")
+    free = Question.objects.filter(task__in=tasks, status="published").exclude(family__in=families(mock)).count()
+
+    practice = attempt_start_practice(
+        candidate=candidate, exam=bank, task_ids=tasks, count=12, timed=False, feedback=feedback
+    )
+
+    assert 0 < practice.item_count == free < 12
+    assert not families(practice) & families(mock)
+
+
+def test_a_practice_set_is_refused_while_the_running_mock_holds_every_item_of_its_tasks(mock, bank, candidate):
+    tasks = task_ids("1.1")
+    Question.objects.filter(task__in=tasks).exclude(family__in=families(mock)).update(status="retired")
+
+    with pytest.raises(FormAssemblyError) as refused:
+        attempt_start_practice(candidate=candidate, exam=bank, task_ids=tasks, count=5, timed=False, feedback="end")
+
+    assert str(refused.value) == (
+        "The chosen tasks have no items left to practise: the remaining items of these tasks are in your "
+        "unfinished mock exam; finish it first."
+    )
+    assert Attempt.objects.filter(candidate=candidate).count() == 1
+    attempt_submit(attempt=mock)
+    after = attempt_start_practice(candidate=candidate, exam=bank, task_ids=tasks, count=5, timed=False, feedback="end")
+    assert after.item_count > 0
+
+
+def test_a_review_set_leaves_out_the_items_of_the_running_mock(bank, candidate):
+    # given: a finished mock, all missed, then a second mock that repeats some of its items
+    first = attempt_start_mock(candidate=candidate, exam=bank, seed=1)
+    attempt_submit(attempt=first)
+    running = attempt_start_mock(candidate=candidate, exam=bank, seed=2)
+    assert families(first) & families(running)
+
+    # when
+    review = attempt_start_review(candidate=candidate, exam=bank, count=65)
+
+    # then
+    assert review.item_count == len(families(first, question__status="published") - families(running)) > 0
+    assert not families(review) & families(running)
+
+
+def test_a_review_set_is_refused_when_the_running_mock_holds_every_missed_item(bank, candidate):
+    first = attempt_start_mock(candidate=candidate, exam=bank, seed=1)
+    attempt_submit(attempt=first)
+    running = attempt_start_mock(candidate=candidate, exam=bank, seed=2)
+    Question.objects.filter(status="published").exclude(family__in=families(running)).update(status="retired")
+
+    with pytest.raises(FormAssemblyError) as refused:
+        attempt_start_review(candidate=candidate, exam=bank)
+
+    assert str(refused.value) == (
+        "Nothing to review right now: the items you missed or flagged are in your unfinished mock exam; "
+        "finish it first."
+    )
+
+
+def test_the_due_set_leaves_out_the_items_of_the_running_mock(mock, bank, candidate):
+    in_mock = list(families(mock, scored=True))[:3]
+    elsewhere = list(
+        Question.objects.filter(status="published").exclude(family__in=families(mock)).values_list("family", flat=True)
+    )[:2]
+
+    review = attempt_start_review(candidate=candidate, exam=bank, families=in_mock + elsewhere, count=5)
+
+    assert families(review) == set(elsewhere)
+    with pytest.raises(
+        FormAssemblyError,
+        match=r"^Nothing to review right now: the items due for review are in your unfinished mock exam; finish",
+    ):
+        attempt_start_review(candidate=candidate, exam=bank, families=in_mock, count=3)
+
+
+@pytest.mark.parametrize("feedback", ["immediate", "end"])
+def test_a_mock_leaves_out_the_items_of_unfinished_practice_sets(exam, candidate, feedback):
+    # domain 1 has 18 items for its 14 places: the practice set's 4 must be the ones the mock goes without
+    bank_build(exam, per_task=6)
+    practice = attempt_start_practice(
+        candidate=candidate, exam=exam, task_ids=task_ids("1.1", "1.2"), count=4, timed=False, feedback=feedback
+    )
+    attempt_pause(attempt=practice)  # paused is still unfinished
+
+    mock = attempt_start_mock(candidate=candidate, exam=exam, seed=5)
+
+    assert not families(mock) & families(practice)
+    assert mock.items.filter(scored=True, question__task__domain__number=1).count() == 14
+
+
+def test_a_mock_is_refused_while_unfinished_practice_sets_hold_the_items_it_needs(exam, candidate):
+    bank_build(exam, per_task=6)
+    practice = attempt_start_practice(
+        candidate=candidate, exam=exam, task_ids=task_ids("1.1"), count=6, timed=False, feedback="immediate"
+    )
+
+    with pytest.raises(FormAssemblyError) as refused:
+        attempt_start_mock(candidate=candidate, exam=exam, seed=5)
+
+    assert str(refused.value) == (
+        "Domain 1 needs 14 published items for a full mock; the bank can supply 12 now, as 6 more are in your "
+        "unfinished practice set, which would show their keys. Finish or submit that set first, then start the mock."
+    )
+    attempt_submit(attempt=practice)
+    assert attempt_start_mock(candidate=candidate, exam=exam, seed=5).item_count == 65
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_mock_started_during_a_practice_start_waits_and_leaves_its_items_out(exam, candidate):
+    bank_build(exam, per_task=6)
+    started, release = threading.Event(), threading.Event()
+    practice: list[Attempt] = []
+
+    def start_practice_and_hold() -> None:
+        try:
+            with transaction.atomic():
+                practice.append(
+                    attempt_start_practice(
+                        candidate=candidate,
+                        exam=exam,
+                        task_ids=task_ids("1.1", "1.2"),
+                        count=4,
+                        timed=False,
+                        feedback="immediate",
+                    )
+                )
+                started.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    mocks: list[Attempt] = []
+
+    def start_mock() -> None:
+        try:
+            mocks.append(attempt_start_mock(candidate=candidate, exam=exam, seed=5))
+        finally:
+            connections.close_all()
+
+    holder, starter = threading.Thread(target=start_practice_and_hold), threading.Thread(target=start_mock)
+    holder.start()
+    try:
+        assert started.wait(10)
+        starter.start()
+        starter.join(1)
+        assert starter.is_alive()  # waits for the practice start to commit
+    finally:
+        release.set()
+        holder.join()
+        starter.join(10)
+
+    assert not families(mocks[0]) & families(practice[0])

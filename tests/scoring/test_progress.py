@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.exams.models import Attempt, AttemptMode
+from apps.exams.services import attempt_start_mock
+from apps.questions.models import Question
 from apps.scoring.models import ReviewCard, StudyRule
 from apps.scoring.progress import progress_for, score_band
 from tests.scoring.factories import scored_mock
@@ -42,6 +44,42 @@ def test_due_items_start_a_review_set(client, bank, candidate, django_capture_on
     assert response.url == reverse("exams:question", args=[review.pk, 1])
     assert review.feedback == "immediate"
     assert 0 < review.item_count <= ReviewCard.objects.count()
+
+
+def test_the_due_set_leaves_out_the_running_mock_and_says_so_when_nothing_else_is_due(
+    client, bank, candidate, django_capture_on_commit_callbacks
+):
+    # given: a scored mock with misses, a new mock running that repeats some, and misses of both kinds due
+    with django_capture_on_commit_callbacks(execute=True):
+        scored_mock(exam=bank, candidate=candidate, ability=0.0, seed=2)
+    running = attempt_start_mock(candidate=candidate, exam=bank, seed=5)
+    in_mock = set(running.items.values_list("question__family", flat=True))
+    published = Question.objects.filter(status="published").values_list("family", flat=True)
+    cards = ReviewCard.objects.filter(family__in=published)
+    due = set(cards.filter(family__in=in_mock).values_list("family", flat=True)[:5])
+    due |= set(cards.exclude(family__in=in_mock).values_list("family", flat=True)[:5])
+    ReviewCard.objects.update(due="2100-01-01T00:00:00Z")
+    ReviewCard.objects.filter(family__in=due).update(due="2000-01-01T00:00:00Z")
+    assert len(due & in_mock) == len(due - in_mock) == 5
+    client.force_login(candidate)
+
+    # when
+    client.post(reverse("scoring:review-due"))
+
+    # then
+    review = Attempt.objects.get(mode=AttemptMode.REVIEW)
+    assert set(review.items.values_list("question__family", flat=True)) == due - in_mock
+
+    # when only items of the running mock are due, the progress page says why there is no set
+    ReviewCard.objects.filter(family__in=due - in_mock).update(due="2100-01-01T00:00:00Z")
+    response = client.post(reverse("scoring:review-due"), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("scoring:progress")
+    assert (
+        "Nothing to review right now: the items due for review are in your unfinished mock exam; finish it first."
+        in response.content.decode()
+    )
+    assert Attempt.objects.filter(mode=AttemptMode.REVIEW).count() == 1
 
 
 def test_rules_notebook_add_edit_delete_export(client, exam, candidate):

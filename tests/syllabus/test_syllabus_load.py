@@ -21,6 +21,7 @@ def test_the_mla_c01_fixture_loads_the_whole_blueprint(db):
         15,
     )
     assert (exam.scale_min, exam.scale_max, exam.passing_score) == (100, 1000, 720)
+    assert exam.case_studies_per_form == 1
     assert list(exam.domains.values_list("number", "weight")) == [(1, 28), (2, 26), (3, 22), (4, 24)]
     assert Task.objects.filter(domain__exam=exam).count() == 12
     assert Objective.objects.filter(task__domain__exam=exam).count() == 192
@@ -71,6 +72,7 @@ domains:
     # then
     assert Exam.objects.count() == 2
     assert result.exam.passing_score == 700
+    assert result.exam.case_studies_per_form == 1  # the default when the file does not say
     assert Domain.objects.filter(exam=result.exam).count() == 1
     assert Objective.objects.filter(task__domain__exam=result.exam).count() == 2
 
@@ -80,6 +82,34 @@ def test_a_broken_syllabus_file_is_refused_and_names_the_file(db, tmp_path: Path
     path.write_text("exam: {code: X-1}\ndomains: [{number: 1}]\n")
 
     with pytest.raises(SyllabusFileError, match=r"broken\.yaml"):
+        syllabus_load(path=path)
+
+    assert Exam.objects.count() == 0
+
+
+SECOND_EXAM = """
+exam: {code: TEST-02, title: Another exam, minutes: 60, questions: 30, scored: 25, unscored: 5,
+       scale_min: 100, scale_max: 1000, passing_score: 700, case_studies_per_form: %s}
+domains:
+  - {number: 1, title: Only domain, weight: 100, tasks: [{code: "1.1", title: Only task, objectives: [Do it.]}]}
+"""
+
+
+def test_an_exam_without_case_studies_says_so_in_its_file(db, tmp_path: Path):
+    path = tmp_path / "c02.yaml"
+    path.write_text(SECOND_EXAM % "0")
+
+    result = syllabus_load(path=path)
+
+    assert result.exam.case_studies_per_form == 0
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "1.5", "true", "100000"])
+def test_a_bad_case_study_count_is_refused_by_name(db, tmp_path: Path, value: str):
+    path = tmp_path / "bad.yaml"
+    path.write_text(SECOND_EXAM % value)
+
+    with pytest.raises(SyllabusFileError, match=r"bad\.yaml: exam\.case_studies_per_form must be a whole number"):
         syllabus_load(path=path)
 
     assert Exam.objects.count() == 0
