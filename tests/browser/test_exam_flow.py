@@ -164,7 +164,7 @@ def test_the_countdown_follows_the_servers_deadline_through_saves(page, bank, ca
 
     # a candidate thinks for a while and changes their mind several times; every change is saved
     for round_ in range(4):
-        page.wait_for_timeout(1_500)
+        page.wait_for_timeout(2_000)
         page.get_by_role("radio").nth(round_ % 4).check()
         saved(page)
         assert abs(timer_seconds(page) - server_remaining(attempt)) <= 2
