@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from apps.accounts import checks  # noqa: F401 - registers the deploy check on the email backend
+        from apps.accounts import (
+            checks,  # noqa: F401 - registers the deploy check on the email backend
+            receivers,  # noqa: F401 - brings the text size into each new session
+        )

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -30,6 +31,7 @@ from apps.cohorts.services import (
     roster_import,
 )
 from apps.exams.assembly import FormAssemblyError
+from apps.exams.selectors import mock_briefing
 from apps.syllabus.selectors import exam_default
 
 
@@ -198,9 +200,19 @@ def assignment_new(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def assignment_begin(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    assignment = get_object_or_404(Assignment.objects.filter(cohort__members__user=request.user), pk=assignment_id)
+    """POST starts (or resumes) the member's attempt. GET, for a mock not started yet, shows the mock's
+    instructions first, whose Begin posts here: the clock starts then, as for any mock."""
+    assignment = get_object_or_404(
+        Assignment.objects.filter(cohort__members__user=request.user).select_related("cohort__exam"), pk=assignment_id
+    )
+    if request.method == "GET":
+        if assignment.kind != Assignment.Kind.MOCK:
+            return redirect("cohorts:home")
+        briefing = mock_briefing(candidate=request.user, exam=assignment.cohort.exam)
+        begin = reverse("cohorts:assignment-start", args=[assignment.pk])
+        return render(request, "exams/instructions.html", {"briefing": briefing, "begin_url": begin})
     try:
         attempt = assignment_start(assignment=assignment, user=request.user)
     except (CohortError, FormAssemblyError) as exc:

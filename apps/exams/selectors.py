@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from apps.exams.models import AnswerState, Attempt, AttemptItem, AttemptMode, AttemptState
+from apps.exams.models import Accommodation, AnswerState, Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.selectors import question_for_delivery
 
 
@@ -155,4 +155,27 @@ def mock_in_progress(*, candidate, exam) -> Attempt | None:
         .filter(exam=exam, mode=AttemptMode.MOCK, state=AttemptState.IN_PROGRESS)
         .select_related("exam")
         .first()
+    )
+
+
+@dataclass
+class MockBriefing:
+    """What the instructions before a full mock say: the format, this candidate's time, a mock already running."""
+
+    exam: object
+    running: Attempt | None
+    running_remaining: int | None
+    extra_minutes: int
+    total_minutes: int
+
+
+def mock_briefing(*, candidate, exam) -> MockBriefing:
+    running = mock_in_progress(candidate=candidate, exam=exam)
+    extra = Accommodation.objects.filter(user=candidate).values_list("extra_minutes", flat=True).first() or 0
+    return MockBriefing(
+        exam=exam,
+        running=running,
+        running_remaining=attempt_remaining_seconds(attempt=running) if running else None,
+        extra_minutes=extra,
+        total_minutes=exam.minutes + extra,
     )

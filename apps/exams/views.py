@@ -27,6 +27,7 @@ from apps.exams.selectors import (
     attempt_remaining_seconds,
     attempt_review_rows,
     candidate_attempts,
+    mock_briefing,
     mock_in_progress,
 )
 from apps.exams.services import (
@@ -108,20 +109,8 @@ def exams_home(request: HttpRequest) -> HttpResponse:
 def mock_instructions(request: HttpRequest) -> HttpResponse:
     """Before a full mock, as before the real exam: the format, the tools and the time. The clock starts only when
     the candidate presses Begin."""
-    exam = _exam_or_404()
-    running = mock_in_progress(candidate=request.user, exam=exam)
-    extra = getattr(getattr(request.user, "accommodation", None), "extra_minutes", 0)
-    return render(
-        request,
-        "exams/instructions.html",
-        {
-            "exam": exam,
-            "running": running,
-            "running_remaining": attempt_remaining_seconds(attempt=running) if running else None,
-            "extra_minutes": extra,
-            "total_minutes": exam.minutes + extra,
-        },
-    )
+    briefing = mock_briefing(candidate=request.user, exam=_exam_or_404())
+    return render(request, "exams/instructions.html", {"briefing": briefing, "begin_url": reverse("exams:mock-start")})
 
 
 @login_required

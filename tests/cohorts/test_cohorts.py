@@ -61,8 +61,15 @@ def test_lead_creates_invites_assigns_and_sees_the_result(
     assert "Assigned to you" in home
     assert "Mock 1" in home
     assignment = cohort.assignments.get()
-    response = client.post(reverse("cohorts:assignment-start", args=[assignment.pk]))
+    start = reverse("cohorts:assignment-start", args=[assignment.pk])
+    assert f'href="{start}"' in home  # a mock opens its instructions first
+    instructions = client.get(start).content.decode()
+    assert "Begin the exam" in instructions
+    assert f'action="{start}"' in instructions
+    assert not Attempt.objects.filter(candidate=candidate).exists()  # the clock starts on Begin
+    response = client.post(start)
     attempt = Attempt.objects.get(candidate=candidate)
+    assert response.url == reverse("exams:open", args=[attempt.pk])
     with django_capture_on_commit_callbacks(execute=True):
         attempt_submit(attempt=attempt)
 

@@ -17,8 +17,8 @@ def build(exam, kind: str, seed: int = 0):
 
 @pytest.mark.django_db
 def test_choice_items_are_complete_with_exactly_the_number_asked_for(exam):
-    single, shown_single = build(exam, "single")
-    multiple, shown = build(exam, "multiple")
+    _, shown_single = build(exam, "single")
+    _, shown = build(exam, "multiple")
     ids = shown["choices"]
     assert shown["pick"] == 2  # "(Choose two.)"
 
