@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from apps.core.api import paginated
 from apps.exams.assembly import FormAssemblyError
-from apps.exams.models import Attempt, AttemptItem, AttemptMode, Feedback
+from apps.exams.models import AnswerState, Attempt, AttemptItem, AttemptMode, Feedback
 from apps.exams.presentation import AnswerFormatError, item_display
 from apps.exams.selectors import (
     attempt_for_candidate,
@@ -81,6 +81,9 @@ class ItemOutput(serializers.Serializer):
 
     position = serializers.IntegerField()
     type = serializers.CharField()
+    state = serializers.ChoiceField(
+        choices=AnswerState.choices, help_text="answered, incomplete (fewer or more parts than asked) or unanswered"
+    )
     case_study = serializers.CharField(allow_null=True)
     stem = serializers.CharField()
     flagged = serializers.BooleanField()
@@ -112,6 +115,8 @@ class SavedOutput(serializers.Serializer):
     saved_at = serializers.DateTimeField()
     seq = serializers.IntegerField()
     applied = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=AnswerState.choices, help_text="of the stored answer, when applied")
+    gap = serializers.CharField(help_text='what an incomplete answer lacks, e.g. "choose two options; one is chosen."')
 
 
 def _own(request, attempt_id: int) -> Attempt:
@@ -180,6 +185,7 @@ class AttemptItemApi(APIView):
                 {
                     "position": item.position,
                     "type": question.type,
+                    "state": item.answer_state,
                     "stem": question.stem,
                     "flagged": item.flagged,
                     "case_study": question.case_study.scenario if question.case_study else None,

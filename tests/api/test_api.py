@@ -103,8 +103,11 @@ def test_attempt_api_never_shows_keys_before_submission(api, exam, candidate, dj
     assert "rationale" not in text
     assert "explanation" not in text
     assert early.status_code == 409
+    assert item.json()["state"] == "unanswered"
     saved = api.post(f"/api/v1/attempts/{attempt['id']}/items/1/answer/", {"choices": [1]}, format="json")
     assert saved.json()["applied"] is True
+    assert (saved.json()["state"], saved.json()["gap"]) == ("answered", "")
+    assert api.get(f"/api/v1/attempts/{attempt['id']}/items/1/").json()["state"] == "answered"
     with django_capture_on_commit_callbacks(execute=True):
         api.post(f"/api/v1/attempts/{attempt['id']}/submit/")
     result = api.get(f"/api/v1/attempts/{attempt['id']}/result/").json()
