@@ -134,6 +134,15 @@ def server_remaining(attempt) -> float:
     return (attempt.deadline - timezone.now()).total_seconds()
 
 
+def assert_countdown_follows_server(page, attempt, tolerance: float = 2) -> None:
+    """The countdown on screen is within ``tolerance`` seconds of the server's remaining time. The server is read
+    just before and just after the screen, so however slow the machine, the true value lies between the two."""
+    before = server_remaining(attempt)
+    shown = timer_seconds(page)
+    after = server_remaining(attempt)
+    assert after - tolerance <= shown <= before + tolerance, (shown, before, after)
+
+
 def mock_begin(page) -> None:
     """From the exams page through the instructions to question 1 of a new full mock."""
     from playwright.sync_api import expect
