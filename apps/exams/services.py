@@ -234,6 +234,7 @@ class SaveResult:
     state: str = AnswerState.UNANSWERED  # of the stored answer, when applied
     gap: str = ""  # what an incomplete answer lacks
     flagged: bool = False
+    deadline: datetime | None = None  # the attempt's, read with the save
 
 
 @dataclass(frozen=True)
@@ -294,15 +295,15 @@ WHERE id = %(item)s AND attempt_id = %(attempt)s AND revealed_at IS NULL {seq_gu
       AND (a.deadline IS NULL OR a.deadline + %(grace)s >= %(now)s)
     FOR SHARE
   )
-RETURNING answer_seq, flagged
+RETURNING answer_seq, flagged, (SELECT d.deadline FROM exams_attempt d WHERE d.id = %(attempt)s)
 """
 
 
 def _save_guarded(
     meta: _ItemMeta, attempt_id: int, answer: dict, *, complete: bool, seq: int | None, now: datetime
-) -> tuple[int, bool] | None:
-    """Write the answer if the attempt still takes it; returns the stored seq and the item's flag, or None when
-    nothing changed."""
+) -> tuple[int, bool, datetime | None] | None:
+    """Write the answer if the attempt still takes it; returns the stored seq, the item's flag and the attempt's
+    deadline (for the countdown, in the same round trip), or None when nothing changed."""
     if connection.vendor == "postgresql":
         sql = _SAVE_SQL.format(
             seq="%(seq)s" if seq is not None else "answer_seq + 1",
@@ -321,7 +322,7 @@ def _save_guarded(
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
-        return (row[0], row[1]) if row else None
+        return (row[0], row[1], row[2]) if row else None
     # Other databases (SQLite under `make run`): the same checks under a transaction, which SQLite serialises.
     with transaction.atomic():
         _lock_open(attempt_id, now=now, grace=True)
@@ -331,7 +332,7 @@ def _save_guarded(
         new_seq = seq if seq is not None else F("answer_seq") + 1
         if not items.update(answer=answer or None, complete=complete, answer_seq=new_seq, answered_at=now):
             return None
-        return AttemptItem.objects.values_list("answer_seq", "flagged").get(pk=meta.item_id)
+        return AttemptItem.objects.values_list("answer_seq", "flagged", "attempt__deadline").get(pk=meta.item_id)
 
 
 def attempt_answer_save(
@@ -361,7 +362,10 @@ def attempt_answer_save(
     if stored is not None:
         state = AnswerState.UNANSWERED if not answer else AnswerState.ANSWERED if complete else AnswerState.INCOMPLETE
         gap = answer_gap(meta.kind, meta.presentation, answer)
-        return SaveResult(saved_at=now, seq=stored[0], applied=True, state=state, gap=gap, flagged=stored[1])
+        seq_stored, flagged, deadline = stored
+        return SaveResult(
+            saved_at=now, seq=seq_stored, applied=True, state=state, gap=gap, flagged=flagged, deadline=deadline
+        )
     # Refused or stale: find out which, with the attempt locked so the answer is definitive.
     with transaction.atomic():
         _lock_open(attempt_id, now=now, grace=True)

@@ -282,7 +282,11 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
         if result.applied:  # the question's state changed: update its marks out of band
             context["cell"] = ItemCell(position, result.state, result.flagged)
         response = render(request, "exams/_save_status.html", context)
-        return _with_clock(response, attempt_id, request.user)
+        if not result.applied:  # a stale save: read the clock on its own
+            return _with_clock(response, attempt_id, request.user)
+        if result.deadline is not None:  # read with the save: the countdown costs no extra query
+            response[REMAINING_HEADER] = str(max(0, int((result.deadline - result.saved_at).total_seconds() * 1000)))
+        return response
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     return redirect(_target_after_post(request, attempt, position))
 
