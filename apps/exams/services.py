@@ -17,7 +17,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.utils import timezone
 
 from apps.core.enqueue import enqueue_on_commit
@@ -329,11 +329,19 @@ def attempt_answer_save(
     return SaveResult(saved_at=now, seq=item.answer_seq, applied=False)
 
 
+def _item_at(attempt: Attempt, position: int) -> AttemptItem:
+    """The attempt's item at ``position``. A position it does not have comes only from a hand-made URL: 404."""
+    item = AttemptItem.objects.select_related("question").filter(attempt_id=attempt.pk, position=position).first()
+    if item is None:
+        raise Http404("No such question in this attempt.")
+    return item
+
+
 @transaction.atomic
 def attempt_flag_set(*, attempt: Attempt, position: int, flagged: bool, now: datetime | None = None) -> AttemptItem:
     _lock_open(attempt.pk, now=now or timezone.now(), grace=True)
     AttemptItem.objects.filter(attempt_id=attempt.pk, position=position).update(flagged=flagged)
-    return AttemptItem.objects.get(attempt_id=attempt.pk, position=position)
+    return _item_at(attempt, position)
 
 
 @transaction.atomic
@@ -342,7 +350,7 @@ def attempt_eliminate_set(
 ) -> AttemptItem:
     """Strike out (or restore) the option shown at display number ``option``."""
     _lock_open(attempt.pk, now=now or timezone.now(), grace=True)
-    item = AttemptItem.objects.select_related("question").get(attempt_id=attempt.pk, position=position)
+    item = _item_at(attempt, position)
     shown = item.presentation.get("choices", [])
     if item.question.type not in (QuestionType.SINGLE, QuestionType.MULTIPLE) or not 1 <= option <= len(shown):
         raise AnswerFormatError("option: not one of the options shown.")
@@ -360,7 +368,7 @@ def attempt_item_reveal(*, attempt: Attempt, position: int, now: datetime | None
     locked = _lock_open(attempt.pk, now=now, grace=True)
     if locked.feedback != Feedback.IMMEDIATE:
         raise AttemptClosedError("Feedback for this set comes at the end.")
-    item = AttemptItem.objects.get(attempt_id=attempt.pk, position=position)
+    item = _item_at(attempt, position)
     if item.revealed_at is None:
         question = questions_with_parts().get(pk=item.question_id)
         item.is_correct = answer_is_correct(question, item.answer)
