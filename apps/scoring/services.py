@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.core.cache import cache
 from django.db import DatabaseError, transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, Value
 from django.utils import timezone
 
 from apps.core.enqueue import enqueue_on_commit
@@ -179,10 +179,10 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
                 tally[key].correct += correct
                 tally[key].total += 1
                 tally[key].target_sum += item_angoff(question)
-        # One statement rather than a 65-branch CASE update.
-        AttemptItem.objects.filter(attempt=attempt).update(
-            is_correct=ExpressionWrapper(Q(pk__in=right), output_field=BooleanField())
-        )
+        # One statement rather than a 65-branch CASE update. With nothing right, Django turns "pk IN ()" into
+        # NULL (neither right nor wrong, so "show wrong" would list nothing): every item is False then.
+        marked = ExpressionWrapper(Q(pk__in=right), output_field=BooleanField()) if right else Value(False)
+        AttemptItem.objects.filter(attempt=attempt).update(is_correct=marked)
         cut = exam_cut_theta(exam=attempt.exam)
         estimate = irt.eap(np.array(responses), np.array(difficulties)) if responses else irt.AbilityEstimate(0, 1)
         scale = irt.Scale(

@@ -1,5 +1,6 @@
-"""The results page: an attempt whose scoring was lost is scored again."""
+"""The results page: every item marked right or wrong, and an attempt whose scoring was lost is scored again."""
 
+import re
 import time
 from datetime import timedelta
 
@@ -7,11 +8,56 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.exams.models import Attempt, AttemptState
-from apps.exams.services import attempt_start_mock
+from apps.exams.models import Attempt, AttemptItem, AttemptState
+from apps.exams.services import attempt_start_mock, attempt_submit
 from apps.scoring.models import AttemptResult
+from apps.scoring.services import attempt_score_compute
+from tests.scoring.factories import answer_for
 
 pytestmark = pytest.mark.django_db
+
+
+def _reviewed_positions(page: str) -> list[int]:
+    return [int(position) for position in re.findall(r'<h3 id="reviewed-(\d+)"', page)]
+
+
+@pytest.mark.parametrize("answers", ["blank", "all wrong"])
+def test_an_attempt_with_nothing_right_has_every_item_marked_wrong(client, bank, candidate, answers):
+    # given: a mock with no answer at all, or every answer wrong
+    attempt = attempt_start_mock(candidate=candidate, exam=bank, seed=5)
+    if answers == "all wrong":
+        items = list(AttemptItem.objects.filter(attempt=attempt).select_related("question"))
+        for item in items:
+            item.answer = answer_for(item.question, right=False)
+        AttemptItem.objects.bulk_update(items, ["answer"])
+    attempt_submit(attempt=attempt)
+
+    # when
+    result = attempt_score_compute(attempt_id=attempt.pk)
+
+    # then: every item is wrong, none left neither right nor wrong
+    assert result.raw_correct == 0
+    marks = list(AttemptItem.objects.filter(attempt=attempt).values_list("is_correct", flat=True))
+    assert len(marks) == attempt.item_count
+    assert set(marks) == {False}
+    # and "Wrong or unanswered" on the results lists every item
+    client.force_login(candidate)
+    page = client.get(reverse("scoring:results", args=[attempt.pk]), {"show": "wrong"}).content.decode()
+    assert _reviewed_positions(page) == list(range(1, attempt.item_count + 1))
+
+
+def test_right_and_wrong_items_are_marked_as_such(bank, candidate):
+    attempt = attempt_start_mock(candidate=candidate, exam=bank, seed=6)
+    items = list(AttemptItem.objects.filter(attempt=attempt).select_related("question").order_by("position"))
+    for item in items:
+        item.answer = answer_for(item.question, right=item.position % 2 == 1)
+    AttemptItem.objects.bulk_update(items, ["answer"])
+    attempt_submit(attempt=attempt)
+
+    attempt_score_compute(attempt_id=attempt.pk)
+
+    marks = dict(AttemptItem.objects.filter(attempt=attempt).values_list("position", "is_correct"))
+    assert marks == {item.position: item.position % 2 == 1 for item in items}
 
 
 def _submitted_without_result(exam, candidate, *, ago: timedelta = timedelta(0)) -> Attempt:
