@@ -149,3 +149,14 @@ def test_with_a_broker_the_results_page_requeues_a_lost_scoring_at_most_once_a_m
         )["HX-Refresh"]
         == "true"
     )
+
+
+def test_without_a_broker_the_api_result_scores_an_attempt_left_unscored(client, bank, candidate):
+    attempt = _submitted_without_result(bank, candidate)
+    client.force_login(candidate)
+
+    result = client.get(reverse("api-attempt-result", args=[attempt.pk]))
+
+    assert result.status_code == 200
+    assert len(result.json()["items"]) == attempt.item_count
+    assert AttemptResult.objects.filter(attempt=attempt).count() == 1
