@@ -6,6 +6,8 @@ from apps.core import views as core_views
 admin.site.site_header = "MLA-C01 practice: authoring"
 admin.site.site_title = "MLA-C01 authoring"
 
+handler404 = core_views.not_found
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

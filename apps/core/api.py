@@ -1,4 +1,4 @@
-"""Shared REST pieces: one error format for every API response, and the permission classes."""
+"""Shared REST pieces: one error format for every API response, the JSON parser, and the permission classes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, parsers, permissions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -37,6 +37,17 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     code = getattr(exc, "default_code", "error")
     response.data = {"error": {"code": code, "message": message, "fields": fields}}
     return response
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing JSON nested deeper than Python's decoder goes (it raises RecursionError,
+    around a thousand levels) with the same 400 as any other malformed JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the JSON is nested too deeply.") from None
 
 
 class IsInstructor(permissions.BasePermission):

@@ -21,9 +21,10 @@ def enqueue_on_commit(task: Task, *args: Any, on_outage: Callable[[OperationalEr
     """Send ``task(*args)`` once the current transaction commits.
 
     The committed work stands even when the broker is unreachable: the failure is not raised. Without
-    ``on_outage`` it is logged, so only leave it out for tasks that a periodic task re-sends from the database
-    (scoring: ``attempts_requeue_unscored``); otherwise ``on_outage`` is called with the error (to do the work
-    here instead, say).
+    ``on_outage`` it is logged, so only leave it out for tasks that are re-sent from the database (scoring:
+    ``attempts_requeue_unscored`` and the results page); otherwise ``on_outage`` is called with the error (to do
+    the work here instead, say). Without a broker the task runs here, after commit; for tasks without
+    ``on_outage`` its failure is logged too, since the request itself succeeded and the work is re-sent.
     """
 
     def send() -> None:
@@ -34,5 +35,10 @@ def enqueue_on_commit(task: Task, *args: Any, on_outage: Callable[[OperationalEr
                 on_outage(exc)
                 return
             logger.warning("broker unreachable, %s%r not sent; its periodic re-send will: %s", task.name, args, exc)
+        except Exception:
+            if on_outage is not None or not task.app.conf.task_always_eager:
+                raise
+            # Run in-process (no broker) and failed, e.g. SQLite busy past its timeout: the same as a lost message.
+            logger.exception("%s%r failed in-process; it is re-sent from the database", task.name, args)
 
     transaction.on_commit(send)

@@ -1,5 +1,7 @@
 from csp.constants import UNSAFE_INLINE
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import patch_cache_control
 
 
 class RejectNulBytesMiddleware:
@@ -40,3 +42,28 @@ class AdminStylesMiddleware:
         if request.path.startswith("/admin/"):
             response._csp_update = {"style-src": [UNSAFE_INLINE]}  # type: ignore[attr-defined]
         return response
+
+
+class PrivateNoStoreMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in user and on every API response.
+
+    Results pages carry answer keys, dashboards and CSV exports carry other people's scores: neither a shared
+    cache nor the browser's back button may keep them. API clients authenticate per request (tokens), so the
+    whole API is covered whoever asks. Anonymous pages keep their own caching, and static files never get here
+    (WhiteNoise answers them first).
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/") or self._signed_in(request):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    @staticmethod
+    def _signed_in(request: HttpRequest) -> bool:
+        # Without a session cookie no one is signed in; looking at request.user would load an empty session
+        # and add "Vary: Cookie" to anonymous responses that do not depend on it.
+        return settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated

@@ -2,7 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.http import require_http_methods
+from rest_framework.exceptions import NotFound
 
 from apps.core.health import celery_check, database_check, redis_check
 from apps.questions.models import Question, QuestionStatus
@@ -37,3 +39,12 @@ def ping(request: HttpRequest) -> HttpResponse:
     """An authenticated no-op: lets a client check its session and connection, and is the baseline the
     benchmarks compare real views with (same middleware stack, no work)."""
     return HttpResponse(status=204)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL that matches nothing (an id too large for the database, say): in the API's error format
+    under /api/, Django's page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        error = {"code": NotFound.default_code, "message": str(NotFound.default_detail), "fields": {}}
+        return JsonResponse({"error": error}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -375,11 +375,17 @@ def attempt_answer_save(
     return SaveResult(saved_at=now, seq=item.answer_seq, applied=False)
 
 
+def _item_at(attempt: Attempt, position: int) -> AttemptItem:
+    """The attempt's item at ``position``; AttemptItem.DoesNotExist (a 404 for the views) for a position it does
+    not have, which only a hand-made URL asks for."""
+    return AttemptItem.objects.select_related("question").get(attempt_id=attempt.pk, position=position)
+
+
 @transaction.atomic
 def attempt_flag_set(*, attempt: Attempt, position: int, flagged: bool, now: datetime | None = None) -> AttemptItem:
     _lock_open(attempt.pk, now=now or timezone.now(), grace=True)
     AttemptItem.objects.filter(attempt_id=attempt.pk, position=position).update(flagged=flagged)
-    return AttemptItem.objects.get(attempt_id=attempt.pk, position=position)
+    return _item_at(attempt, position)
 
 
 @transaction.atomic
@@ -388,7 +394,7 @@ def attempt_eliminate_set(
 ) -> AttemptItem:
     """Strike out (or restore) the option shown at display number ``option``."""
     _lock_open(attempt.pk, now=now or timezone.now(), grace=True)
-    item = AttemptItem.objects.select_related("question").get(attempt_id=attempt.pk, position=position)
+    item = _item_at(attempt, position)
     shown = item.presentation.get("choices", [])
     if item.question.type not in (QuestionType.SINGLE, QuestionType.MULTIPLE) or not 1 <= option <= len(shown):
         raise AnswerFormatError("option: not one of the options shown.")
@@ -417,7 +423,7 @@ def attempt_item_reveal(*, attempt: Attempt, position: int, now: datetime | None
     locked = _lock_open(attempt.pk, now=now, grace=True)
     if locked.feedback != Feedback.IMMEDIATE:
         raise AttemptClosedError("Feedback for this set comes at the end.")
-    item = AttemptItem.objects.get(attempt_id=attempt.pk, position=position)
+    item = _item_at(attempt, position)
     if item.revealed_at is None:
         question = questions_with_parts().get(pk=item.question_id)
         item.is_correct = answer_is_correct(question, item.answer)

@@ -559,12 +559,12 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
                 name="questions_question_coverage",
             ),
             path(
-                "<int:pk>/preview/",
+                "<id:pk>/preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name="questions_question_preview",
             ),
             path(
-                "<int:pk>/new-version/",
+                "<id:pk>/new-version/",
                 self.admin_site.admin_view(self.new_version_view),
                 name="questions_question_new_version",
             ),

@@ -14,6 +14,7 @@ from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.models import Choice, Question, QuestionType
 from apps.scoring import irt, statistics
 from apps.scoring.models import AttemptResult, ExamReliability, ItemParameter, ItemStatistic
+from apps.scoring.services import UNSCORED_AFTER
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def items_calibrate(*, exam: Exam, min_responses: int = MIN_CALIBRATION_RESPONSE
     return stored
 
 
-def attempts_unscored(*, older_than: timedelta = timedelta(seconds=60), now=None) -> list[int]:
+def attempts_unscored(*, older_than: timedelta = UNSCORED_AFTER, now=None) -> list[int]:
     """Submitted attempts still without a result after ``older_than``: their scoring message was lost."""
     now = now or timezone.now()
     return list(

@@ -7,6 +7,7 @@ from apps.exams.api import ConflictError, _own
 from apps.exams.models import AttemptState
 from apps.scoring.models import AttemptResult
 from apps.scoring.selectors import attempt_reviewed_items
+from apps.scoring.services import attempt_score_recover
 
 
 class BreakdownOutput(serializers.Serializer):
@@ -62,7 +63,7 @@ class AttemptResultApi(APIView):
     @extend_schema(responses=ResultOutput, summary="The score report, with keys, once the attempt is scored")
     def get(self, request, attempt_id: int):
         attempt = _own(request, attempt_id)
-        result = AttemptResult.objects.filter(attempt=attempt).first()
+        result = AttemptResult.objects.filter(attempt=attempt).first() or attempt_score_recover(attempt=attempt)
         if result is None:
             message = (
                 "Still in progress." if attempt.state == AttemptState.IN_PROGRESS else "Scoring; try again shortly."

@@ -7,12 +7,15 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
+from django.db import DatabaseError, transaction
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, Value
+from django.utils import timezone
 
+from apps.core.enqueue import enqueue_on_commit
 from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import questions_with_parts
@@ -23,6 +26,9 @@ from apps.scoring.signals import attempt_scored
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)
+# A submitted attempt still without a result after this has lost its scoring (a lost message, a failed run).
+UNSCORED_AFTER = timedelta(seconds=60)
+REQUEUE_EVERY = timedelta(seconds=60)
 
 
 def item_difficulty(question: Question, calibrated: dict[int, float] | None = None) -> float:
@@ -173,10 +179,10 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
                 tally[key].correct += correct
                 tally[key].total += 1
                 tally[key].target_sum += item_angoff(question)
-        # One statement rather than a 65-branch CASE update.
-        AttemptItem.objects.filter(attempt=attempt).update(
-            is_correct=ExpressionWrapper(Q(pk__in=right), output_field=BooleanField())
-        )
+        # One statement rather than a 65-branch CASE update. With nothing right, Django turns "pk IN ()" into
+        # NULL (neither right nor wrong, so "show wrong" would list nothing): every item is False then.
+        marked = ExpressionWrapper(Q(pk__in=right), output_field=BooleanField()) if right else Value(False)
+        AttemptItem.objects.filter(attempt=attempt).update(is_correct=marked)
         cut = exam_cut_theta(exam=attempt.exam)
         estimate = irt.eap(np.array(responses), np.array(difficulties)) if responses else irt.AbilityEstimate(0, 1)
         scale = irt.Scale(
@@ -212,3 +218,33 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         )
     logger.info("attempt scored", extra={"attempt": attempt_id, "scaled": scaled})
     return result
+
+
+def attempt_score_recover(
+    *, attempt: Attempt, now: datetime | None = None, requeue_every: timedelta = REQUEUE_EVERY
+) -> AttemptResult | None:
+    """Score again a submitted attempt that has no result yet, for the results page that waits for it.
+
+    Without a broker (tasks run in-process) it is scored here and now, and its result returned: the run after
+    submit may have failed (SQLite busy past its timeout). With a broker, scoring is re-queued once the attempt
+    has waited over ``UNSCORED_AFTER``, at most once per ``requeue_every`` for each attempt however many pages
+    poll, and None returned. ``attempt_score_compute`` claims the attempt, so a duplicate costs nothing.
+    """
+    if attempt.state != AttemptState.SUBMITTED:
+        return None
+    from apps.scoring.tasks import attempt_score  # the tasks module builds on this one
+
+    if attempt_score.app.conf.task_always_eager:
+        try:
+            return attempt_score_compute(attempt_id=attempt.pk)
+        except DatabaseError:
+            logger.warning(
+                "attempt scoring failed, retried on the next poll", extra={"attempt": attempt.pk}, exc_info=True
+            )
+            return None
+    now = now or timezone.now()
+    waited = attempt.submitted_at is None or now - attempt.submitted_at > UNSCORED_AFTER
+    if waited and cache.add(f"scoring:requeue:{attempt.pk}", 1, timeout=requeue_every.total_seconds()):
+        logger.info("attempt scoring re-queued", extra={"attempt": attempt.pk})
+        enqueue_on_commit(attempt_score, attempt.pk)
+    return None

@@ -5,8 +5,8 @@ from apps.scoring import views
 app_name = "scoring"
 
 urlpatterns = [
-    path("results/<int:attempt_id>/", views.attempt_results, name="results"),
-    path("results/<int:attempt_id>/q/<int:position>/report/", views.question_report, name="report"),
+    path("results/<id:attempt_id>/", views.attempt_results, name="results"),
+    path("results/<id:attempt_id>/q/<position:position>/report/", views.question_report, name="report"),
     path("progress/", views.progress, name="progress"),
     path("progress/rules/", views.rule_save, name="rule-save"),
     path("progress/rules.md", views.rules_markdown, name="rules-markdown"),

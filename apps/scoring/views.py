@@ -22,6 +22,7 @@ from apps.scoring.progress import (
     study_rules_markdown,
 )
 from apps.scoring.selectors import REVIEW_FILTERS, attempt_reviewed_items, weak_task_codes
+from apps.scoring.services import attempt_score_recover
 from apps.syllabus.models import Task
 from apps.syllabus.selectors import exam_default
 
@@ -35,7 +36,7 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt.refresh_from_db()
     if attempt.state == AttemptState.IN_PROGRESS:
         return redirect("exams:open", attempt.pk)
-    result = AttemptResult.objects.filter(attempt=attempt).first()
+    result = AttemptResult.objects.filter(attempt=attempt).first() or attempt_score_recover(attempt=attempt)
     if result is None:
         if request.htmx:
             return HttpResponse(status=204)  # still scoring: htmx keeps polling

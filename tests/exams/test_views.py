@@ -193,10 +193,15 @@ def test_practice_with_immediate_feedback_reveals_only_after_checking(candidate_
     assert item.question.explanation.split(".")[0] in after
 
 
-def test_results_pending_page_polls_until_scored(candidate_client, mock):
-    Attempt.objects.filter(pk=mock.pk).update(state=AttemptState.SUBMITTED)
+def test_results_pending_page_polls_until_scored(candidate_client, mock, settings):
+    from django.utils import timezone
 
-    page = candidate_client.get(reverse("scoring:results", args=[mock.pk])).content.decode()
+    from tests.conftest import celery_broker
+
+    # just submitted, its scoring queued for a worker (without a broker the page would score it there and then)
+    Attempt.objects.filter(pk=mock.pk).update(state=AttemptState.SUBMITTED, submitted_at=timezone.now())
+    with celery_broker(settings.CELERY_BROKER_URL):
+        page = candidate_client.get(reverse("scoring:results", args=[mock.pk])).content.decode()
 
     assert "Scoring your attempt" in page
     assert 'hx-trigger="every 2s"' in page
