@@ -152,3 +152,11 @@ def mock_begin(page) -> None:
     expect(page.get_by_role("heading", name="Full mock exam: before you begin")).to_be_visible()
     page.get_by_role("button", name="Begin the exam").click()
     expect(page.get_by_role("heading", name="Question 1 of")).to_be_visible()
+
+
+def go_to(page, attempt, position: int) -> None:
+    """Open a question of the attempt by its address, as a bookmark or the browser's history would."""
+    from playwright.sync_api import expect
+
+    page.goto(f"/exams/a/{attempt.pk}/q/{position}/")
+    expect(page.get_by_role("heading", name=f"Question {position} of", exact=False)).to_be_visible()

@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from apps.exams.models import GRACE_SECONDS, Attempt, AttemptItem, AttemptState
 from apps.exams.tasks import attempts_sweep
-from tests.browser.conftest import login, mock_begin
-from tests.browser.test_exam_flow import go_to
+from tests.browser.conftest import go_to, login, mock_begin
 from tests.exams.factories import bank_build
 
 pytestmark = [pytest.mark.faults, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
