@@ -38,9 +38,10 @@ class AttemptAdmin(admin.ModelAdmin):
     list_filter = ["mode", "state", "submitted_by"]
     search_fields = ["candidate__username"]
     inlines = [AttemptItemInline]
+    exclude = ["scratchpad"]  # the candidate's private notes: not for staff either
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Attempt._meta.fields]
+        return [field.name for field in Attempt._meta.fields if field.name not in self.exclude]
 
     def has_add_permission(self, request):
         return False

@@ -51,6 +51,13 @@ class AnswerState(models.TextChoices):
     UNANSWERED = "unanswered", "Unanswered"
 
 
+def answer_state(answer: dict | None, complete: bool) -> str:
+    """``answered``, ``incomplete`` or ``unanswered``, as the question grid and the review screen show it."""
+    if not answer:
+        return AnswerState.UNANSWERED
+    return AnswerState.ANSWERED if complete else AnswerState.INCOMPLETE
+
+
 class SubmittedBy(models.TextChoices):
     CANDIDATE = "candidate", "Candidate"
     DEADLINE = "deadline", "Time ran out"
@@ -154,7 +161,4 @@ class AttemptItem(models.Model):
 
     @property
     def answer_state(self) -> str:
-        """``answered``, ``incomplete`` or ``unanswered``, as the navigator and the review screen show it."""
-        if not self.answer:
-            return AnswerState.UNANSWERED
-        return AnswerState.ANSWERED if self.complete else AnswerState.INCOMPLETE
+        return answer_state(self.answer, self.complete)

@@ -283,11 +283,11 @@ def item_review(question: Question, presentation: dict[str, Any], answer: dict[s
         picked = set(answer.get("choices") or [])
         shown = [cid for cid in presentation.get("choices", []) if cid in by_id]
         shown += [cid for cid in by_id if cid not in shown]  # options added after the attempt: never, but safe
-        options = [
-            ReviewedOption(option_letter(n), choice.text, cid in picked, choice.is_correct, choice.rationale)
-            for n, cid in enumerate(shown, start=1)
-            if (choice := by_id[cid])
-        ]
+        for number, cid in enumerate(shown, start=1):
+            choice = by_id[cid]
+            options.append(
+                ReviewedOption(option_letter(number), choice.text, cid in picked, choice.is_correct, choice.rationale)
+            )
     elif kind == QuestionType.ORDERING:
         given = answer.get("positions") or {}
         steps = [

@@ -12,7 +12,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from apps.exams.models import Accommodation, AnswerState, Attempt, AttemptItem, AttemptMode, AttemptState
+from apps.exams.models import (
+    Accommodation,
+    AnswerState,
+    Attempt,
+    AttemptItem,
+    AttemptMode,
+    AttemptState,
+    answer_state,
+)
 from apps.questions.selectors import question_for_delivery
 
 
@@ -54,10 +62,6 @@ class ItemCell:
     state: str  # AnswerState
     flagged: bool
 
-    @property
-    def label(self) -> str:
-        return AnswerState(self.state).label + (", flagged for review" if self.flagged else "")
-
 
 @dataclass
 class Progress:
@@ -90,12 +94,7 @@ def attempt_progress(*, attempt: Attempt) -> Progress:
         .values_list("position", "answer", "complete", "flagged")
     )
     cells = [
-        ItemCell(
-            position,
-            AnswerState.UNANSWERED if not answer else AnswerState.ANSWERED if complete else AnswerState.INCOMPLETE,
-            flagged,
-        )
-        for position, answer, complete, flagged in rows
+        ItemCell(position, answer_state(answer, complete), flagged) for position, answer, complete, flagged in rows
     ]
     states = Counter(cell.state for cell in cells)
     return Progress(
@@ -107,19 +106,17 @@ def attempt_progress(*, attempt: Attempt) -> Progress:
     )
 
 
-def attempt_remaining_seconds(*, attempt: Attempt, now: datetime | None = None) -> int | None:
-    if attempt.deadline is None:
-        return None
-    reference = attempt.paused_at or now or timezone.now()
-    return max(0, int((attempt.deadline - reference).total_seconds()))
-
-
 def attempt_remaining_ms(*, attempt: Attempt, now: datetime | None = None) -> int | None:
-    """Milliseconds to the deadline, for the live countdown to follow the server's clock exactly."""
+    """Milliseconds to the deadline (stopped while paused), for the live countdown to follow the server's clock."""
     if attempt.deadline is None:
         return None
     reference = attempt.paused_at or now or timezone.now()
     return max(0, int((attempt.deadline - reference).total_seconds() * 1000))
+
+
+def attempt_remaining_seconds(*, attempt: Attempt, now: datetime | None = None) -> int | None:
+    remaining = attempt_remaining_ms(attempt=attempt, now=now)
+    return None if remaining is None else remaining // 1000
 
 
 REVIEW_FILTERS: dict[str, tuple[str, Q]] = {

@@ -34,6 +34,7 @@ from apps.exams.models import (
     AttemptState,
     Feedback,
     SubmittedBy,
+    answer_state,
 )
 from apps.exams.presentation import (
     AnswerFormatError,
@@ -360,7 +361,7 @@ def attempt_answer_save(
     complete = answer_is_complete(meta.kind, meta.presentation, answer)
     stored = _save_guarded(meta, attempt_id, answer, complete=complete, seq=seq, now=now)
     if stored is not None:
-        state = AnswerState.UNANSWERED if not answer else AnswerState.ANSWERED if complete else AnswerState.INCOMPLETE
+        state = answer_state(answer, complete)
         gap = answer_gap(meta.kind, meta.presentation, answer)
         seq_stored, flagged, deadline = stored
         return SaveResult(

@@ -411,7 +411,8 @@ def attempt_scratchpad(request: HttpRequest, attempt_id: int) -> HttpResponse:
     except (AttemptClosedError, AnswerFormatError) as exc:
         reason = getattr(exc, "reason", str(exc))
         if request.htmx:
-            return render(request, "exams/_scratchpad.html#scratchpad-status", {"error": reason}, status=409)
+            status = 409 if isinstance(exc, AttemptClosedError) else 400
+            return render(request, "exams/_scratchpad.html#scratchpad-status", {"error": reason}, status=status)
         messages.error(request, f"The scratch pad was not saved: {reason}")
         return redirect(back)
     if request.htmx:

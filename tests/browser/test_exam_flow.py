@@ -19,15 +19,8 @@ from tests.browser.conftest import (
     mock_begin,
     page_defects,
 )
-from tests.exams.factories import bank_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def bank(exam):
-    bank_build(exam)
-    return exam
 
 
 def question_heading(page, position: int, total: int = 65):

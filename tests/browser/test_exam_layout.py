@@ -15,15 +15,8 @@ from tests.browser.conftest import (
     mock_begin,
     page_defects,
 )
-from tests.exams.factories import bank_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def bank(exam):
-    bank_build(exam)
-    return exam
 
 
 def in_view(page, locator) -> bool:

@@ -18,15 +18,8 @@ from tests.browser.conftest import (
     page_defects,
     server_remaining,
 )
-from tests.exams.factories import bank_build
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def bank(exam):
-    bank_build(exam)
-    return exam
 
 
 def question_heading(page, position: int, total: int):

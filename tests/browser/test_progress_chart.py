@@ -8,18 +8,11 @@ from django.utils import timezone
 
 from apps.exams.models import Attempt
 from tests.browser.conftest import axe_violations, login
-from tests.exams.factories import bank_build
 from tests.scoring.factories import scored_mock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 VIEWPORTS = [(1280, 800), (390, 844)]
-
-
-@pytest.fixture
-def bank(exam):
-    bank_build(exam)
-    return exam
 
 
 @pytest.mark.parametrize("abilities", [[0.6], [0.35, 0.5, 0.7, 0.55, 0.9]], ids=["one-result", "several-results"])

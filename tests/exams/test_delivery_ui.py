@@ -4,25 +4,13 @@ the scratch pad, the text size and the exit, as a browser with or without JavaSc
 import re
 from datetime import timedelta
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Preference
 from apps.exams.models import Attempt, AttemptItem, AttemptMode
-from apps.exams.services import attempt_item_reveal, attempt_start_mock, attempt_start_practice, attempt_submit
+from apps.exams.services import attempt_item_reveal, attempt_start_practice, attempt_submit
 from apps.syllabus.models import Task
-
-
-@pytest.fixture
-def mock(bank, candidate):
-    return attempt_start_mock(candidate=candidate, exam=bank, seed=3)
-
-
-@pytest.fixture
-def candidate_client(client, candidate):
-    client.force_login(candidate)
-    return client
 
 
 def question_url(attempt, position):
@@ -167,7 +155,7 @@ def test_the_scratch_pad_is_kept_while_the_attempt_runs_and_erased_after(
     assert "Notes saved" in saved.content.decode()
     assert "eliminate B; SageMaker Clarify?" in candidate_client.get(question_url(mock, 2)).content.decode()
     too_long = candidate_client.post(url, {"scratchpad": "x" * 20_001}, headers={"HX-Request": "true"})
-    assert too_long.status_code == 409
+    assert too_long.status_code == 400
     assert "at most 20,000 characters" in too_long.content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -2,24 +2,12 @@
 
 import re
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from apps.exams.models import Attempt, AttemptItem, AttemptState
-from apps.exams.services import attempt_start_mock, attempt_start_practice, attempt_submit
+from apps.exams.services import attempt_start_practice, attempt_submit
 from apps.syllabus.models import Task
-
-
-@pytest.fixture
-def mock(bank, candidate):
-    return attempt_start_mock(candidate=candidate, exam=bank, seed=3)
-
-
-@pytest.fixture
-def candidate_client(client, candidate):
-    client.force_login(candidate)
-    return client
 
 
 def question_url(attempt, position):
