@@ -28,14 +28,15 @@ migrate: install
 load: migrate
 	$(BIN)/python manage.py load_syllabus
 	$(BIN)/python manage.py load_bank
+	$(BIN)/python manage.py carry_over --to MLA-C02
 	@echo "Demo accounts:"
 	@$(BIN)/python manage.py setup_demo
 
 run: load
 	@echo ""
-	@echo "  MLA-C01 practice is starting at http://$(HOST):$(PORT)/"
+	@echo "  MLA practice is starting at http://$(HOST):$(PORT)/ (MLA-C02 by default; MLA-C01 while it retires)"
 	@echo "  Log in at http://$(HOST):$(PORT)/accounts/login/ with an account above:"
-	@echo "    candidate   takes mock exams and drills"
+	@echo "    candidate   takes mock exams and drills (choose the exam version at /exams/)"
 	@echo "    instructor  authors questions at http://$(HOST):$(PORT)/admin/"
 	@echo "                (bank coverage: http://$(HOST):$(PORT)/admin/questions/question/coverage/)"
 	@echo "    lead        sees cohort dashboards"

@@ -57,6 +57,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
     b = np.array([irt.DIFFICULTY_PRIOR.get(q.difficulty, 0.0) for q in questions])
     angoff = np.array([item_angoff(q) for q in questions])
     question_pk = np.array([q.pk for q in questions])
+    task_pk = {q.pk: q.task_id for q in questions}
     quota = largest_remainder(exam.scored_count, {d.number: float(d.weight) for d in exam.domains.all()})
 
     rng = np.random.default_rng(seed)
@@ -119,7 +120,9 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
                         "{}",
                     )
                 )
-        columns = "attempt_id, position, question_id, scored, presentation, answer, answer_seq, flagged, eliminated"
+        columns = (
+            "attempt_id, position, question_id, task_id, scored, presentation, answer, answer_seq, flagged, eliminated"
+        )
         # A writer thread sends while this one formats: PostgreSQL's index upkeep is the slow half.
         writer = QueuedLibpqWriter(cursor.cursor)
         with cursor.copy(f"COPY exams_attemptitem ({columns}, is_correct) FROM STDIN", writer=writer) as copy:
@@ -128,7 +131,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
                 attempt_id = ids[i]
                 copy.write(
                     "".join(
-                        f"{attempt_id}\t{position}\t{pk}\t{fixed}{'t' if right else 'f'}\n"
+                        f"{attempt_id}\t{position}\t{pk}\t{task_pk[pk]}\t{fixed}{'t' if right else 'f'}\n"
                         for position, (pk, right) in enumerate(
                             zip(question_pk[forms[i]].tolist(), x[i].tolist(), strict=True), start=1
                         )

@@ -200,7 +200,7 @@ PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/h")
 # Email: any django-environ EMAIL_URL (smtp+tls://user:password@host:587); by default emails are printed on the
 # console, which is where `make run` shows activation and reset links.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MLA-C01 practice <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MLA practice <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10  # seconds; a mail server that hangs must not hold a worker (or a request, see accounts) for long
 # django-ratelimit: over the limit, a 429 page; with the cache unreachable, requests pass (axes still guards
@@ -237,7 +237,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.core.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "MLA-C01 practice API",
+    "TITLE": "MLA practice API",
     "DESCRIPTION": "Syllabus, questions (instructors), attempts (candidates) and cohort analytics (leads). "
     'Errors are {"error": {"code", "message", "fields"}}.',
     "VERSION": "1",

@@ -3,8 +3,8 @@ from django.urls import include, path
 
 from apps.core import views as core_views
 
-admin.site.site_header = "MLA-C01 practice: authoring"
-admin.site.site_title = "MLA-C01 authoring"
+admin.site.site_header = "MLA practice: authoring"
+admin.site.site_title = "MLA authoring"
 
 handler404 = core_views.not_found
 

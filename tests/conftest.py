@@ -8,15 +8,25 @@ from django.contrib.auth import get_user_model
 
 from apps.core.roles import INSTRUCTORS, TEAM_LEADS, roles_ensure
 from apps.syllabus.models import Exam
-from apps.syllabus.services import syllabus_load
+from apps.syllabus.services import syllabus_load, syllabus_map_load
 
 SYLLABUS = Path(settings.BASE_DIR) / "fixtures" / "syllabus" / "mla-c01.yaml"
+SYLLABUS_C02 = SYLLABUS.with_name("mla-c02.yaml")
+MAP_C01_C02 = SYLLABUS.with_name("mla-c01-to-c02.yaml")
 
 
 @pytest.fixture
 def exam(db) -> Exam:
     """The real MLA-C01 blueprint, loaded from the shipped fixture."""
     return syllabus_load(path=SYLLABUS).exam
+
+
+@pytest.fixture
+def exam_c02(exam) -> Exam:
+    """The real MLA-C02 blueprint next to MLA-C01, with the shipped map from C01's objectives to C02's skills."""
+    c02 = syllabus_load(path=SYLLABUS_C02).exam
+    syllabus_map_load(path=MAP_C01_C02)
+    return c02
 
 
 @pytest.fixture
@@ -45,6 +55,17 @@ def bank(exam):
 
     bank_build(exam)
     return exam
+
+
+@pytest.fixture
+def bank_c02(exam, exam_c02):
+    """A C01 bank large enough for C02 forms (8 published items per task), carried over to MLA-C02."""
+    from apps.questions.placements import bank_carry_over
+    from tests.exams.factories import bank_build
+
+    bank_build(exam, per_task=8)
+    bank_carry_over(target=exam_c02)
+    return exam_c02
 
 
 @pytest.fixture

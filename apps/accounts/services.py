@@ -172,3 +172,10 @@ def preference_text_size(*, user, session) -> str:
         size = Preference.objects.filter(user=user).values_list("text_size", flat=True).first() or TextSize.NORMAL
         session[TEXT_SIZE_SESSION_KEY] = size
     return size
+
+
+def preference_exam_set(*, user, exam) -> None:
+    """Practise for this exam version from now on: mocks, practice, review and progress all follow it."""
+    from apps.accounts.models import Preference
+
+    Preference.objects.update_or_create(user=user, defaults={"exam": exam})

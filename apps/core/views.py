@@ -6,20 +6,28 @@ from django.views import defaults
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import NotFound
 
+from apps.accounts.selectors import exam_chosen
 from apps.core.health import celery_check, database_check, redis_check
-from apps.questions.models import Question, QuestionStatus
+from apps.questions.models import QuestionStatus
+from apps.questions.selectors import questions_of_exam
 from apps.syllabus.models import Task
-from apps.syllabus.selectors import exam_default
+from apps.syllabus.selectors import exam_default, exam_versions
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    exam = exam_default()
+    """The versions offered, and the blueprint of the one the visitor practises for (the current one for
+    newcomers)."""
+    exam = exam_chosen(user=request.user) if request.user.is_authenticated else exam_default()
     domains = []
     published = 0
     if exam is not None:
         domains = exam.domains.prefetch_related(Prefetch("tasks", queryset=Task.objects.order_by("code")))
-        published = Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED).count()
-    return render(request, "core/home.html", {"exam": exam, "domains": domains, "published": published})
+        published = questions_of_exam(exam=exam).filter(status=QuestionStatus.PUBLISHED).count()
+    return render(
+        request,
+        "core/home.html",
+        {"exam": exam, "domains": domains, "published": published, "versions": exam_versions()},
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

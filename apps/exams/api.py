@@ -11,6 +11,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.accounts.selectors import exam_chosen
 from apps.core.api import paginated
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import AnswerState, Attempt, AttemptItem, AttemptMode, Feedback
@@ -29,8 +30,8 @@ from apps.exams.services import (
     attempt_start_practice,
     attempt_submit,
 )
-from apps.syllabus.models import Task
-from apps.syllabus.selectors import exam_default
+from apps.syllabus.models import Exam, Task
+from apps.syllabus.selectors import exam_versions
 
 
 class ConflictError(ValidationError):
@@ -47,6 +48,7 @@ class ConflictError(ValidationError):
 
 class AttemptOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
+    exam = serializers.CharField(source="exam.code", help_text="the exam version the attempt was taken on")
     mode = serializers.CharField()
     state = serializers.CharField()
     feedback = serializers.CharField()
@@ -60,8 +62,24 @@ class AttemptOutput(serializers.Serializer):
         return attempt_remaining_seconds(attempt=obj)
 
 
+def _version_field(queryset, help_text: str) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=queryset, required=False, help_text=help_text, style={"base_template": "input.html"}
+    )
+
+
+class AttemptListQuery(serializers.Serializer):
+    exam = _version_field(Exam.objects.all(), "only attempts on this exam version, e.g. MLA-C02")
+
+
 class StartInput(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=[AttemptMode.MOCK, AttemptMode.PRACTICE])
+    exam = _version_field(
+        exam_versions(), "the exam version, e.g. MLA-C02 (default: the one you practise for, else the current one)"
+    )
+    mode = serializers.ChoiceField(
+        choices=[AttemptMode.MOCK, AttemptMode.BETA, AttemptMode.PRACTICE],
+        help_text="beta: the version's beta form, where it has one (MLA-C02: 85 questions in 170 minutes)",
+    )
     tasks = serializers.ListField(
         child=serializers.CharField(max_length=10), required=False, default=list, max_length=20
     )
@@ -128,26 +146,35 @@ def _own(request, attempt_id: int) -> Attempt:
 
 class AttemptListApi(APIView):
     @extend_schema(
-        responses=paginated(AttemptOutput, "AttemptPage"), summary="Your attempts", operation_id="v1_attempts_list"
+        parameters=[AttemptListQuery],
+        responses=paginated(AttemptOutput, "AttemptPage"),
+        summary="Your attempts",
+        operation_id="v1_attempts_list",
     )
     def get(self, request):
+        query = AttemptListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        attempts = attempts_of(candidate=request.user).select_related("exam").order_by("-started_at")
+        if "exam" in query.validated_data:
+            attempts = attempts.filter(exam=query.validated_data["exam"])
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            attempts_of(candidate=request.user).order_by("-started_at"), request, view=self
-        )
+        page = paginator.paginate_queryset(attempts, request, view=self)
         return paginator.get_paginated_response(AttemptOutput(page, many=True).data)
 
-    @extend_schema(request=StartInput, responses={201: AttemptOutput}, summary="Start a full mock or a practice set")
+    @extend_schema(
+        request=StartInput, responses={201: AttemptOutput}, summary="Start a full mock, the beta form or a practice set"
+    )
     def post(self, request):
         serializer = StartInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        exam = exam_default()
+        exam = data.get("exam") or exam_chosen(user=request.user)
         if exam is None:
             raise NotFound("No exam is loaded.")
         try:
-            if data["mode"] == AttemptMode.MOCK:
-                attempt = attempt_start_mock(candidate=request.user, exam=exam)
+            if data["mode"] in (AttemptMode.MOCK, AttemptMode.BETA):
+                beta = data["mode"] == AttemptMode.BETA
+                attempt = attempt_start_mock(candidate=request.user, exam=exam, beta=beta)
             else:
                 tasks = list(
                     Task.objects.filter(domain__exam=exam, code__in=data["tasks"]).values_list("pk", flat=True)

@@ -8,6 +8,9 @@ random among those seen least recently, and their items count toward their domai
 domain counts stay exact. With fewer eligible ones the form carries what fits (possibly none); 0 means never a
 case study. Practice and review sets use the same pieces.
 
+Forms of an exam version draw the items written for it and those placed in it (carried over from the version it
+replaces), of the item types its blueprint lists, each counted under its task in that version.
+
 Keys never cross between a running mock and a set that shows them: practice and review sets leave out every
 item family of the candidate's unfinished mocks, and a new mock leaves out those of the candidate's unfinished
 practice and review sets (whatever their feedback setting, since submitting one shows its keys too).
@@ -20,11 +23,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from django.db.models import QuerySet
-
-from apps.exams.models import AttemptItem, AttemptMode, AttemptState
+from apps.exams.models import FULL_EXAM_MODES, AttemptItem, AttemptMode, AttemptState
 from apps.exams.selectors import attempt_families_unfinished
 from apps.questions.models import DELIVERABLE_STATUSES, Question, QuestionStatus
+from apps.questions.selectors import questions_placed
 from apps.syllabus.models import Exam
 
 K = TypeVar("K")
@@ -102,7 +104,7 @@ def _sets_named(holders: set[tuple[int, str]]) -> tuple[str, str]:
     return f"{count}{kinds} sets", "those sets"
 
 
-def _units(questions: QuerySet[Question] | list[Question], seen: Counter, rng: random.Random) -> list[Unit]:
+def _units(questions: list[Question], seen: Counter, rng: random.Random) -> list[Unit]:
     cases: dict[int, list[Question]] = defaultdict(list)
     units: list[Unit] = []
     for question in questions:
@@ -179,13 +181,10 @@ def _less(task_quota: dict[int, int], taken: Counter, total: int) -> dict[int, i
     return quota
 
 
-def _deliverable(exam: Exam) -> QuerySet[Question]:
-    return (
-        Question.objects.filter(task__domain__exam=exam, status__in=DELIVERABLE_STATUSES)
-        .select_related("task__domain")
-        .only("id", "family", "status", "task_id", "task__domain_id", "case_study_id", "case_order")
-        .order_by("id")
-    )
+def _deliverable(exam: Exam, *, published_only: bool = False, task_ids=None, families=None) -> list[Question]:
+    """The items the version can deliver, each with its task in this version (its own or a placement's)."""
+    statuses = [QuestionStatus.PUBLISHED] if published_only else DELIVERABLE_STATUSES
+    return questions_placed(exam=exam, statuses=statuses, task_ids=task_ids, families=families)
 
 
 def _task_quota(domain_quota: int, task_ids: list[int], available: Counter) -> dict[int, int]:
@@ -206,9 +205,9 @@ def _task_quota(domain_quota: int, task_ids: list[int], available: Counter) -> d
     return quota
 
 
-def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedItem]:
-    """A full mock: ``exam.scored_count`` scored items to the blueprint plus up to ``exam.unscored_count``
-    pretest items, order shuffled with case-study items kept together and in their order.
+def form_assemble(*, exam: Exam, candidate, rng: random.Random, scored_count: int | None = None) -> list[PlannedItem]:
+    """A full mock: ``exam.scored_count`` scored items (or ``scored_count``, for a beta form) to the blueprint
+    plus up to ``exam.unscored_count`` pretest items, order shuffled with case-study items kept together.
 
     ``exam.case_studies_per_form`` case studies are placed first (see the module docstring), then each domain's
     remaining quota is filled with standalone items spread over its tasks.
@@ -220,7 +219,8 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random) -> list[PlannedI
     pretest = [q for q in questions if q.status == QuestionStatus.PRETEST and q.case_study_id is None]
 
     domains = {domain.id: domain for domain in exam.domains.prefetch_related("tasks")}
-    domain_quota = largest_remainder(exam.scored_count, {d.id: float(d.weight) for d in domains.values()})
+    scored_count = exam.scored_count if scored_count is None else scored_count
+    domain_quota = largest_remainder(scored_count, {d.id: float(d.weight) for d in domains.values()})
     held_in_domain: dict[int, list[Question]] = defaultdict(list)
     for question in published:
         if question.family in held:
@@ -288,8 +288,8 @@ def practice_assemble(
     """A practice set over the chosen tasks: evenly spread, unseen items first, case studies kept together,
     nothing from the candidate's unfinished mocks."""
     seen = recently_seen_families(candidate=candidate, exam=exam)
-    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.MOCK])
-    questions = [q for q in _deliverable(exam).filter(task_id__in=task_ids) if q.status == QuestionStatus.PUBLISHED]
+    held = attempt_families_unfinished(candidate=candidate, modes=FULL_EXAM_MODES)
+    questions = _deliverable(exam, published_only=True, task_ids=task_ids)
     if not questions:
         raise FormAssemblyError("The chosen tasks have no published items yet.")
     units = [unit for unit in _units(questions, seen, rng) if not _held(unit, held)]
@@ -322,9 +322,9 @@ def review_assemble(*, candidate, exam: Exam, count: int, families: list | None 
             .values_list("question__family", flat=True)
         )
         families = list(dict.fromkeys(rows))  # first occurrence, most recent first
-    live = {q.family: q for q in _deliverable(exam).filter(family__in=families, status=QuestionStatus.PUBLISHED)}
+    live = {q.family: q for q in _deliverable(exam, published_only=True, families=families)}
     wanted = [live[family] for family in families if family in live]
-    held = attempt_families_unfinished(candidate=candidate, modes=[AttemptMode.MOCK]) if wanted else {}
+    held = attempt_families_unfinished(candidate=candidate, modes=FULL_EXAM_MODES) if wanted else {}
     picked = [question for question in wanted if question.family not in held][:count]
     if picked:
         return [PlannedItem(question, True) for question in picked]

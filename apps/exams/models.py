@@ -29,8 +29,13 @@ class Accommodation(models.Model):
 
 class AttemptMode(models.TextChoices):
     MOCK = "mock", "Full mock exam"
+    BETA = "beta", "Beta form"  # the version's beta exam (e.g. 85 questions in 170 minutes): no pass line
     PRACTICE = "practice", "Practice set"
     REVIEW = "review", "Review missed"
+
+
+# Attempts that run like the real exam: one at a time per version, no pause, keys only after submission.
+FULL_EXAM_MODES = (AttemptMode.MOCK, AttemptMode.BETA)
 
 
 class AttemptState(models.TextChoices):
@@ -116,6 +121,10 @@ class Attempt(models.Model):
     def is_open(self) -> bool:
         return self.state == AttemptState.IN_PROGRESS
 
+    @property
+    def is_full_exam(self) -> bool:
+        return self.mode in FULL_EXAM_MODES
+
 
 class AttemptItem(models.Model):
     """One delivered item: the exact question version, its shuffled presentation and the latest saved answer.
@@ -128,6 +137,13 @@ class AttemptItem(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField()
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="attempt_items")
+    task = models.ForeignKey(
+        "syllabus.Task",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The item's task in the attempt's exam version: results stay tied to the version taken.",
+    )
     scored = models.BooleanField(default=True, help_text="False for unscored pretest items.")
     presentation = models.JSONField(default=dict)
     answer = models.JSONField(null=True, blank=True)

@@ -138,18 +138,18 @@ def attempt_review_rows(*, attempt: Attempt, show: str) -> QuerySet[AttemptItem]
 
 
 def candidate_attempts(*, candidate, limit: int = 20) -> QuerySet[Attempt]:
-    return attempts_of(candidate=candidate).select_related("result").order_by("-started_at")[:limit]
+    return attempts_of(candidate=candidate).select_related("result", "exam").order_by("-started_at")[:limit]
 
 
 def attempt_is_reviewable(attempt: Attempt) -> bool:
     return attempt.state in (AttemptState.SUBMITTED, AttemptState.SCORED)
 
 
-def mock_in_progress(*, candidate, exam) -> Attempt | None:
-    """The candidate's running full mock of this exam, if any (there is at most one)."""
+def mock_in_progress(*, candidate, exam, beta: bool = False) -> Attempt | None:
+    """The candidate's running full mock (or beta form) of this version, if any (there is at most one)."""
     return (
         attempts_of(candidate=candidate)
-        .filter(exam=exam, mode=AttemptMode.MOCK, state=AttemptState.IN_PROGRESS)
+        .filter(exam=exam, mode=AttemptMode.BETA if beta else AttemptMode.MOCK, state=AttemptState.IN_PROGRESS)
         .select_related("exam")
         .first()
     )
@@ -157,22 +157,36 @@ def mock_in_progress(*, candidate, exam) -> Attempt | None:
 
 @dataclass
 class MockBriefing:
-    """What the instructions before a full mock say: the format, this candidate's time, a mock already running."""
+    """What the instructions before a full mock (or a beta form) say: the format, this candidate's time, a mock
+    already running."""
 
     exam: object
+    beta: bool
+    questions: int
+    scored: int
+    unscored: int
+    minutes: int
     running: Attempt | None
     running_remaining: int | None
     extra_minutes: int
     total_minutes: int
 
 
-def mock_briefing(*, candidate, exam) -> MockBriefing:
-    running = mock_in_progress(candidate=candidate, exam=exam)
+def mock_briefing(*, candidate, exam, beta: bool = False) -> MockBriefing:
+    running = mock_in_progress(candidate=candidate, exam=exam, beta=beta)
+    questions = exam.beta_question_count if beta else exam.question_count
+    minutes = exam.beta_minutes if beta else exam.minutes
     extra = Accommodation.objects.filter(user=candidate).values_list("extra_minutes", flat=True).first() or 0
+    extra = round(extra * minutes / exam.minutes)  # as the attempt scales it
     return MockBriefing(
         exam=exam,
+        beta=beta,
+        questions=questions,
+        scored=questions - exam.unscored_count,
+        unscored=exam.unscored_count,
+        minutes=minutes,
         running=running,
         running_remaining=attempt_remaining_seconds(attempt=running) if running else None,
         extra_minutes=extra,
-        total_minutes=exam.minutes + extra,
+        total_minutes=minutes + extra,
     )

@@ -22,8 +22,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from apps.core.enqueue import enqueue_on_commit
-from apps.exams.assembly import PlannedItem, form_assemble, practice_assemble, review_assemble
+from apps.exams.assembly import FormAssemblyError, PlannedItem, form_assemble, practice_assemble, review_assemble
 from apps.exams.models import (
+    FULL_EXAM_MODES,
     GRACE_SECONDS,
     SCRATCHPAD_MAX_CHARS,
     Accommodation,
@@ -114,6 +115,7 @@ def _create(
             attempt=attempt,
             position=position,
             question_id=item.question.pk,
+            task_id=item.question.task_id,  # its task in this version: results stay tied to the version taken
             scored=item.scored,
             presentation=presentation_build(with_parts[item.question.pk], rng),
         )
@@ -129,27 +131,35 @@ def _starts_serialise(candidate) -> None:
 
 
 @transaction.atomic
-def attempt_start_mock(*, candidate, exam: Exam, seed: int | None = None, now: datetime | None = None) -> Attempt:
+def attempt_start_mock(
+    *, candidate, exam: Exam, beta: bool = False, seed: int | None = None, now: datetime | None = None
+) -> Attempt:
     """Start a full mock exam, or return the one already in progress (a timer cannot be reset by restarting).
 
-    The form leaves out the items of the candidate's unfinished practice and review sets (see assembly)."""
+    With ``beta``, the version's beta form instead (e.g. 85 questions in 170 minutes): the same blueprint with
+    more scored items, and no pass line. The form leaves out the items of the candidate's unfinished practice
+    and review sets (see assembly)."""
     _starts_serialise(candidate)
+    mode = AttemptMode.BETA if beta else AttemptMode.MOCK
+    if beta and not exam.has_beta:
+        raise FormAssemblyError(f"{exam.code} has no beta form.")
     existing = (
         Attempt.objects.select_for_update()
-        .filter(candidate=candidate, exam=exam, mode=AttemptMode.MOCK, state=AttemptState.IN_PROGRESS)
+        .filter(candidate=candidate, exam=exam, mode=mode, state=AttemptState.IN_PROGRESS)
         .first()
     )
     if existing is not None:
         return existing
     rng = random.Random(seed)
-    planned = form_assemble(exam=exam, candidate=candidate, rng=rng)
+    scored = exam.beta_question_count - exam.unscored_count if beta else exam.scored_count
+    planned = form_assemble(exam=exam, candidate=candidate, rng=rng, scored_count=scored)
     return _create(
         candidate=candidate,
         exam=exam,
-        mode=AttemptMode.MOCK,
+        mode=mode,
         planned=planned,
         rng=rng,
-        duration_seconds=exam.minutes * 60,
+        duration_seconds=(exam.beta_minutes if beta else exam.minutes) * 60,
         now=now,
     )
 
@@ -473,7 +483,7 @@ def attempt_pause(*, attempt: Attempt, now: datetime | None = None) -> Attempt:
     """Pause a practice set; a timed set's clock stops until it is resumed. Mock exams cannot be paused."""
     now = now or timezone.now()
     locked = _lock_open(attempt.pk, now=now, grace=False)
-    if locked.mode == AttemptMode.MOCK:
+    if locked.mode in FULL_EXAM_MODES:
         raise AttemptClosedError("A mock exam runs like the real one and cannot be paused.")
     locked.paused_at = now
     locked.next_check_at = None

@@ -6,6 +6,7 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.exams_home, name="home"),
+    path("version/", views.exam_version_choose, name="version"),
     path("mock/", views.mock_instructions, name="mock"),
     path("mock/start/", views.mock_start, name="mock-start"),
     path("practice/", views.practice_new, name="practice"),

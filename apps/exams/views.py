@@ -13,9 +13,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.accounts.selectors import exam_chosen
+from apps.accounts.services import preference_exam_set
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.forms import PracticeForm
-from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, Feedback
+from apps.exams.models import Attempt, AttemptItem, AttemptState, Feedback
 from apps.exams.presentation import AnswerFormatError, answer_gap, item_display, item_review
 from apps.exams.selectors import (
     REVIEW_FILTERS,
@@ -47,14 +49,15 @@ from apps.exams.services import (
     attempt_submit,
 )
 from apps.syllabus.models import Exam, Task
-from apps.syllabus.selectors import exam_default
+from apps.syllabus.selectors import exam_by_code, exam_versions
 
 NAV = {"next": 1, "prev": -1}
 REMAINING_HEADER = "X-Exam-Remaining-Ms"
 
 
-def _exam_or_404() -> Exam:
-    exam = exam_default()
+def _exam_or_404(request: HttpRequest) -> Exam:
+    """The exam version the candidate practises for (their choice, else the current one)."""
+    exam = exam_chosen(user=request.user)
     if exam is None:
         raise Http404("No exam is loaded.")
     return exam
@@ -91,7 +94,7 @@ def _exam_context(attempt: Attempt, **extra) -> dict:
 @login_required
 @require_GET
 def exams_home(request: HttpRequest) -> HttpResponse:
-    exam = _exam_or_404()
+    exam = _exam_or_404(request)
     return render(
         request,
         "exams/home.html",
@@ -99,25 +102,46 @@ def exams_home(request: HttpRequest) -> HttpResponse:
             "exam": exam,
             "attempts": candidate_attempts(candidate=request.user),
             "running_mock": mock_in_progress(candidate=request.user, exam=exam),
+            "running_beta": mock_in_progress(candidate=request.user, exam=exam, beta=True),
             "form": PracticeForm(exam=exam),
+            "versions": exam_versions(),
         },
     )
 
 
 @login_required
+@require_POST
+def exam_version_choose(request: HttpRequest) -> HttpResponse:
+    """Practise for another exam version; the page the candidate came from shows it at once."""
+    exam = exam_by_code(request.POST.get("exam", ""))
+    if exam is None or exam not in exam_versions():
+        messages.error(request, "Choose one of the exam versions offered.")
+    else:
+        preference_exam_set(user=request.user, exam=exam)
+        messages.info(request, f"You now practise for {exam.code}.")
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = reverse("exams:home")
+    return redirect(back)
+
+
+@login_required
 @require_GET
 def mock_instructions(request: HttpRequest) -> HttpResponse:
-    """Before a full mock, as before the real exam: the format, the tools and the time. The clock starts only when
-    the candidate presses Begin."""
-    briefing = mock_briefing(candidate=request.user, exam=_exam_or_404())
+    """Before a full mock (or the version's beta form, ``?form=beta``), as before the real exam: the format, the
+    tools and the time. The clock starts only when the candidate presses Begin."""
+    exam = _exam_or_404(request)
+    beta = request.GET.get("form") == "beta" and exam.has_beta
+    briefing = mock_briefing(candidate=request.user, exam=exam, beta=beta)
     return render(request, "exams/instructions.html", {"briefing": briefing, "begin_url": reverse("exams:mock-start")})
 
 
 @login_required
 @require_POST
 def mock_start(request: HttpRequest) -> HttpResponse:
+    beta = request.POST.get("form") == "beta"
     try:
-        attempt = attempt_start_mock(candidate=request.user, exam=_exam_or_404())
+        attempt = attempt_start_mock(candidate=request.user, exam=_exam_or_404(request), beta=beta)
     except FormAssemblyError as exc:
         messages.error(request, f"A full mock cannot be built yet: {exc}")
         return redirect("exams:home")
@@ -127,8 +151,8 @@ def mock_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def practice_new(request: HttpRequest) -> HttpResponse:
-    exam = _exam_or_404()
-    form = PracticeForm(request.POST or None, exam=exam, initial=_practice_initial(request))
+    exam = _exam_or_404(request)
+    form = PracticeForm(request.POST or None, exam=exam, initial=_practice_initial(request, exam))
     if request.method == "POST" and form.is_valid():
         try:
             attempt = attempt_start_practice(
@@ -146,18 +170,19 @@ def practice_new(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/practice_new.html", {"exam": exam, "form": form})
 
 
-def _practice_initial(request: HttpRequest) -> dict:
+def _practice_initial(request: HttpRequest, exam: Exam) -> dict:
+    """Tasks named in the address (results' "drill my weak tasks"): task codes carry across versions."""
     codes = [code for code in request.GET.getlist("task") if code]
     if not codes:
         return {}
-    return {"tasks": list(Task.objects.filter(code__in=codes).values_list("pk", flat=True))}
+    return {"tasks": list(Task.objects.filter(domain__exam=exam, code__in=codes).values_list("pk", flat=True))}
 
 
 @login_required
 @require_POST
 def review_start(request: HttpRequest) -> HttpResponse:
     try:
-        attempt = attempt_start_review(candidate=request.user, exam=_exam_or_404())
+        attempt = attempt_start_review(candidate=request.user, exam=_exam_or_404(request))
     except FormAssemblyError as exc:
         messages.info(request, str(exc))
         return redirect("exams:home")
@@ -394,7 +419,7 @@ def attempt_exit(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
     if (closed := _closed_redirect(request, attempt)) is not None:
         return closed
-    return render(request, "exams/exit.html", _exam_context(attempt, is_mock=attempt.mode == AttemptMode.MOCK))
+    return render(request, "exams/exit.html", _exam_context(attempt, is_mock=attempt.is_full_exam))
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -11,9 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.api import IsInstructor, paginated
-from apps.questions.models import Question, QuestionStatus, QuestionType
+from apps.questions.models import Placement, Question, QuestionStatus, QuestionType
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft
-from apps.questions.selectors import questions_with_parts
+from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.questions.services import (
     QuestionInvalidError,
     question_create,
@@ -21,6 +22,7 @@ from apps.questions.services import (
     question_set_status,
     question_update,
 )
+from apps.syllabus.models import Exam
 from apps.syllabus.selectors import exam_default
 
 
@@ -41,7 +43,14 @@ class PairSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=4000)
 
 
+def _exam_field(help_text: str) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=Exam.objects.filter(is_active=True), required=False, help_text=help_text
+    )
+
+
 class QuestionInput(serializers.Serializer):
+    exam = _exam_field("the exam version the item is written for, e.g. MLA-C02 (default: the current one)")
     ref = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     type = serializers.ChoiceField(choices=QuestionType.choices)
     status = serializers.ChoiceField(
@@ -76,6 +85,15 @@ class QuestionInput(serializers.Serializer):
         )
 
 
+class PlacementOutput(serializers.Serializer):
+    exam = serializers.CharField(source="exam.code")
+    task = serializers.CharField(source="task.code")
+    objectives = serializers.SerializerMethodField()
+
+    def get_objectives(self, obj: Placement) -> list[str]:
+        return [objective.code for objective in obj.objectives.all()]
+
+
 class QuestionOutput(serializers.Serializer):
     id = serializers.IntegerField(source="pk")
     family = serializers.UUIDField()
@@ -83,7 +101,13 @@ class QuestionOutput(serializers.Serializer):
     ref = serializers.CharField()
     type = serializers.CharField()
     status = serializers.CharField()
+    exam = serializers.CharField(
+        source="task.domain.exam.code", allow_null=True, help_text="the version it is written for"
+    )
     task = serializers.CharField(source="task.code")
+    placements = PlacementOutput(
+        many=True, help_text="the other exam versions it serves (carried over), with its task and skills there"
+    )
     objectives = serializers.SerializerMethodField()
     stem = serializers.CharField()
     explanation = serializers.CharField()
@@ -118,11 +142,27 @@ def _invalid(exc: QuestionInvalidError) -> ValidationError:
     return ValidationError(fields)
 
 
-def _exam():
-    exam = exam_default()
+def _exam(serializer: QuestionInput, question: Question | None = None) -> Exam:
+    """The version an item is written for: the one named, else an existing item's own, else the current one."""
+    exam = serializer.validated_data.get("exam")
+    if exam is None and question is not None and question.task_id:
+        exam = question.task.domain.exam
+    exam = exam or exam_default()
     if exam is None:
         raise ValidationError({"exam": ["No exam is loaded."]})
     return exam
+
+
+def _with_placements(queryset=None):
+    return (
+        questions_with_parts(queryset)
+        .select_related("task__domain__exam")
+        .prefetch_related(
+            Prefetch(
+                "placements", queryset=Placement.objects.select_related("exam", "task").prefetch_related("objectives")
+            )
+        )
+    )
 
 
 class QuestionListApi(APIView):
@@ -130,6 +170,9 @@ class QuestionListApi(APIView):
 
     @extend_schema(
         parameters=[
+            OpenApiParameter(
+                "exam", str, description="versions an exam version can use: written for it or placed in it"
+            ),
             OpenApiParameter("task", str),
             OpenApiParameter("status", str),
             OpenApiParameter("type", str),
@@ -139,7 +182,13 @@ class QuestionListApi(APIView):
         operation_id="v1_questions_list",
     )
     def get(self, request):
-        queryset = questions_with_parts().order_by("pk")
+        queryset = _with_placements().order_by("pk")
+        code = request.query_params.get("exam")
+        if code:
+            exam = Exam.objects.filter(code=code[:20]).first()
+            if exam is None:
+                raise ValidationError({"exam": [f"No exam version {code[:20]!r}."]})
+            queryset = queryset.filter(pk__in=questions_of_exam(exam=exam).values("pk"))
         for name, lookup in (("task", "task__code"), ("status", "status"), ("type", "type")):
             value = request.query_params.get(name)
             if value:
@@ -154,11 +203,14 @@ class QuestionListApi(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             question = question_create(
-                draft=serializer.to_draft(), exam=_exam(), author=request.user, ref=serializer.validated_data["ref"]
+                draft=serializer.to_draft(),
+                exam=_exam(serializer),
+                author=request.user,
+                ref=serializer.validated_data["ref"],
             )
         except QuestionInvalidError as exc:
             raise _invalid(exc) from None
-        return Response(QuestionOutput(questions_with_parts().get(pk=question.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(QuestionOutput(_with_placements().get(pk=question.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class QuestionDetailApi(APIView):
@@ -166,7 +218,7 @@ class QuestionDetailApi(APIView):
 
     @extend_schema(responses=QuestionOutput, summary="One question version, with its key")
     def get(self, request, pk: int):
-        return Response(QuestionOutput(get_object_or_404(questions_with_parts(), pk=pk)).data)
+        return Response(QuestionOutput(get_object_or_404(_with_placements(), pk=pk)).data)
 
     @extend_schema(
         request=QuestionInput,
@@ -180,11 +232,11 @@ class QuestionDetailApi(APIView):
         created = question.is_locked
         try:
             target = question_new_version(question=question, author=request.user) if created else question
-            target = question_update(question=target, draft=serializer.to_draft(), exam=_exam())
+            target = question_update(question=target, draft=serializer.to_draft(), exam=_exam(serializer, question))
         except QuestionInvalidError as exc:
             raise _invalid(exc) from None
         return Response(
-            QuestionOutput(questions_with_parts().get(pk=target.pk)).data,
+            QuestionOutput(_with_placements().get(pk=target.pk)).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -211,4 +263,4 @@ class QuestionStatusApi(APIView):
             question_set_status(question=question, status=serializer.validated_data["status"])
         except QuestionInvalidError as exc:
             raise _invalid(exc) from None
-        return Response(QuestionOutput(questions_with_parts().get(pk=pk)).data)
+        return Response(QuestionOutput(_with_placements().get(pk=pk)).data)

@@ -14,19 +14,15 @@ from django.conf import settings
 from django.db import models
 
 from apps.core.models import TimeStampedModel
-from apps.questions import rules
-from apps.syllabus.models import Objective, Task
+from apps.syllabus.models import ItemType, Objective, Task
 
 
 class ImmutableQuestionError(Exception):
     """Raised when code tries to change the content of a published, pretest or retired version."""
 
 
-class QuestionType(models.TextChoices):
-    SINGLE = rules.SINGLE, "Single answer"
-    MULTIPLE = rules.MULTIPLE, "Multiple response"
-    ORDERING = rules.ORDERING, "Ordering"
-    MATCHING = rules.MATCHING, "Matching"
+# The kinds of item; an exam version's blueprint lists those its forms use (Exam.item_types).
+QuestionType = ItemType
 
 
 class QuestionStatus(models.TextChoices):
@@ -219,6 +215,26 @@ class MatchPair(_QuestionPart):
 
     def __str__(self) -> str:
         return f"{self.prompt[:30]} -> {self.response[:30]}"
+
+
+class Placement(models.Model):
+    """Where an item serves an exam version other than the one it was written for: its task and skills there.
+
+    An item's own task (``Question.task``) places it in its home version; a placement adds another version,
+    e.g. a C01 item carried over to MLA-C02. Forms of a version draw the items placed in it either way.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="placements")
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.CASCADE, related_name="placements")
+    task = models.ForeignKey(Task, on_delete=models.PROTECT, related_name="placements")
+    objectives = models.ManyToManyField(Objective, related_name="placements")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["question", "exam"], name="placement_one_per_exam")]
+
+    def __str__(self) -> str:
+        return f"{self.question} in {self.exam_id}: {self.task}"
 
 
 class QuestionImport(TimeStampedModel):

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from apps.questions.models import Choice, MatchPair, OrderingStep, Question, QuestionStatus, QuestionType
+from apps.questions.models import (
+    Choice,
+    MatchPair,
+    OrderingStep,
+    Placement,
+    Question,
+    QuestionStatus,
+    QuestionType,
+)
 from apps.syllabus.models import Exam, Objective
 
 
@@ -22,6 +31,46 @@ def questions_with_parts(queryset: QuerySet[Question] | None = None, *, objectiv
     if objectives:
         prefetches.append(Prefetch("objectives", queryset=Objective.objects.select_related("task")))
     return queryset.select_related("task__domain", "case_study").prefetch_related(*prefetches)
+
+
+def questions_of_exam(*, exam: Exam) -> QuerySet[Question]:
+    """Every version an exam version can use: written for it (its task is one of the version's) or placed in it,
+    and of an item type its forms take."""
+    return Question.objects.filter(
+        Q(task__domain__exam=exam) | Q(pk__in=Placement.objects.filter(exam=exam).values("question_id")),
+        type__in=exam.item_types,
+    )
+
+
+# What form assembly reads of each item: enough to place it, never its content.
+PLACED_FIELDS = ("id", "family", "status", "type", "task_id", "task__domain_id", "case_study_id", "case_order")
+
+
+def questions_placed(
+    *,
+    exam: Exam,
+    statuses: Iterable[str],
+    task_ids: Iterable[int] | None = None,
+    families: Iterable | None = None,
+) -> list[Question]:
+    """The versions an exam version can deliver, each with its task *in that version*: its own task when written
+    for it, its placement's task when carried over. These instances are a view for assembling forms (their task
+    may differ from the stored one): read them, never save them."""
+    home = Question.objects.filter(task__domain__exam=exam, status__in=list(statuses), type__in=exam.item_types)
+    placed = Placement.objects.filter(
+        exam=exam, question__status__in=list(statuses), question__type__in=exam.item_types
+    )
+    if task_ids is not None:
+        home, placed = home.filter(task_id__in=list(task_ids)), placed.filter(task_id__in=list(task_ids))
+    if families is not None:
+        home, placed = home.filter(family__in=list(families)), placed.filter(question__family__in=list(families))
+    questions = list(home.select_related("task__domain").only(*PLACED_FIELDS))
+    fields = ["task_id", "task__domain_id", *(f"question__{name}" for name in PLACED_FIELDS if "__" not in name)]
+    for placement in placed.select_related("question", "task__domain").only(*fields):
+        question = placement.question
+        question.task = placement.task
+        questions.append(question)
+    return sorted(questions, key=lambda question: question.pk)
 
 
 def question_for_delivery(*, question_id: int, kind: str) -> Question:

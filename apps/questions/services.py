@@ -21,6 +21,7 @@ from apps.questions.models import (
     QuestionReport,
     QuestionStatus,
 )
+from apps.questions.placements import placements_follow
 from apps.questions.rules import (
     ChoiceDraft,
     PairDraft,
@@ -30,7 +31,7 @@ from apps.questions.rules import (
     code_key,
     validate_question,
 )
-from apps.syllabus.models import Exam, Objective, Task
+from apps.syllabus.models import Exam, ItemType, Objective, Task
 
 # Allowed status moves. Publishing (or pretest) freezes the version; retired versions can be reinstated.
 TRANSITIONS: dict[str, set[str]] = {
@@ -98,6 +99,9 @@ def question_validate(
     found = validate_question(draft)
     lenient = allow_gaps and draft.status == QuestionStatus.DRAFT
     errors = [error for error in found if not (lenient and error.completeness)]
+    if not exam.takes(draft.type):
+        allowed = " and ".join(ItemType(kind).label.lower() for kind in exam.item_types)
+        errors.append(RuleError("type", f"{exam.code} forms use only {allowed} items."))
     gaps = [error for error in found if lenient and error.completeness]
     if not draft.task:
         if lenient:
@@ -217,6 +221,7 @@ def question_update(*, question: Question, draft: QuestionDraft, exam: Exam, all
     _write_parts(question, draft)
     if draft.status != question.status:
         question_set_status(question=question, status=draft.status)
+    placements_follow(question=question)
     return question
 
 
@@ -234,7 +239,7 @@ def question_new_version(*, question: Question, author=None) -> Question:
     latest = family.aggregate(latest=Max("version"))["latest"] or 0
     draft = question_to_draft(question)
     draft.status = QuestionStatus.DRAFT
-    return question_create(
+    new = question_create(
         draft=draft,
         exam=question.task.domain.exam,
         author=author or question.author,
@@ -244,6 +249,8 @@ def question_new_version(*, question: Question, author=None) -> Question:
         family=question.family,
         version=latest + 1,
     )
+    placements_follow(question=new, source=question)
+    return new
 
 
 @transaction.atomic

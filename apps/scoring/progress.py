@@ -9,12 +9,14 @@ from datetime import datetime
 
 import numpy as np
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import dateformat, timezone
 from fsrs import Card, Rating, Scheduler
 
 from apps.core import charts
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
-from apps.questions.models import Question
+from apps.questions.models import Question, QuestionStatus
+from apps.questions.selectors import questions_of_exam
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult, ItemParameter, ReviewCard, StudyRule
 from apps.scoring.services import classify, exam_cut_theta, item_angoff
@@ -84,10 +86,16 @@ def _review_cards_upsert(candidate_id: int, changed: dict) -> None:
     )
 
 
-def review_due_families(*, candidate, now: datetime | None = None, limit: int = 50) -> list:
-    now = now or timezone.now()
+def review_cards_due(*, candidate, exam: Exam, now: datetime | None = None) -> QuerySet[ReviewCard]:
+    """Cards due now for items this exam version can deliver (a card follows the item, whichever version the
+    candidate met it in; one that only the other version uses waits for that version)."""
+    live = questions_of_exam(exam=exam).filter(status=QuestionStatus.PUBLISHED).values("family")
+    return ReviewCard.objects.filter(candidate=candidate, due__lte=now or timezone.now(), family__in=live)
+
+
+def review_due_families(*, candidate, exam: Exam, now: datetime | None = None, limit: int = 50) -> list:
     return list(
-        ReviewCard.objects.filter(candidate=candidate, due__lte=now)
+        review_cards_due(candidate=candidate, exam=exam, now=now)
         .order_by("due")
         .values_list("family", flat=True)[:limit]
     )
@@ -222,23 +230,32 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
         .select_related("attempt")
         .order_by("attempt__started_at")
     ]
+    tasks = list(Task.objects.filter(domain__exam=exam).order_by("code"))
     rows = list(
         AttemptItem.objects.filter(attempt__in=finished, scored=True).values_list(
-            "question_id", "question__task_id", "is_correct"
+            "question_id", "task_id", "is_correct"
         )
     )
-    questions = Question.objects.in_bulk({row[0] for row in rows})
+    # Mastery carries across versions: evidence on a task of the version this one replaces counts for the task
+    # that continues it. Readiness does not: it is an estimate on this version's own scale and cut.
+    carried = {task.continues_id: task.pk for task in tasks if task.continues_id}
+    earlier = list(
+        AttemptItem.objects.filter(
+            attempt__candidate=candidate, attempt__state=AttemptState.SCORED, scored=True, task_id__in=list(carried)
+        ).values_list("question_id", "task_id", "is_correct")
+    )
+    questions = Question.objects.in_bulk({row[0] for row in rows + earlier})
     calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
     tally: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     responses, difficulties = [], []
-    for question_id, task_id, correct in rows:
+    for question_id, _task_id, correct in rows:
         question = questions[question_id]
-        tally[task_id][0] += bool(correct)
-        tally[task_id][1] += 1
-        tally[task_id][2] += item_angoff(question)
         responses.append(1 if correct else 0)
         difficulties.append(calibrated.get(question_id, irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)))
-    tasks = list(Task.objects.filter(domain__exam=exam).order_by("code"))
+    for question_id, task_id, correct in rows + [(q, carried[t], c) for q, t, c in earlier]:
+        tally[task_id][0] += bool(correct)
+        tally[task_id][1] += 1
+        tally[task_id][2] += item_angoff(questions[question_id])
     mastery = []
     for task in tasks:
         correct, total, target_sum = tally.get(task.pk, [0, 0, 0.0])
@@ -269,9 +286,9 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
             len(responses),
         )
     rules: dict[str, list[StudyRule]] = defaultdict(list)
-    for rule in StudyRule.objects.filter(candidate=candidate).select_related("task"):
+    for rule in StudyRule.objects.filter(candidate=candidate, task__domain__exam=exam).select_related("task"):
         rules[rule.task.code].append(rule)
-    due = ReviewCard.objects.filter(candidate=candidate, due__lte=timezone.now()).count()
+    due = review_cards_due(candidate=candidate, exam=exam).count()
     chart = score_history_chart(history=history, exam=exam) if history else None
     return Progress(history, mastery, readiness, due, dict(rules), tasks, chart)
 
@@ -279,9 +296,7 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
 def missed_task_codes(*, attempt: Attempt) -> list[str]:
     """Tasks in which the attempt missed at least one item: where the candidate should write rules."""
     return sorted(
-        set(
-            AttemptItem.objects.filter(attempt=attempt, is_correct=False).values_list("question__task__code", flat=True)
-        ),
+        set(AttemptItem.objects.filter(attempt=attempt, is_correct=False).values_list("task__code", flat=True)),
         key=lambda code: [int(part) for part in code.split(".")],
     )
 

@@ -18,12 +18,12 @@ from django.utils import timezone
 from apps.core.enqueue import enqueue_on_commit
 from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.questions.models import Question, QuestionStatus
-from apps.questions.selectors import questions_with_parts
+from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.scoring import irt
 from apps.scoring.marking import answer_is_correct
 from apps.scoring.models import AttemptResult, Classification, ItemParameter
 from apps.scoring.signals import attempt_scored
-from apps.syllabus.models import Exam
+from apps.syllabus.models import Exam, Task
 
 logger = logging.getLogger(__name__)
 # A submitted attempt still without a result after this has lost its scoring (a lost message, a failed run).
@@ -63,12 +63,27 @@ _CALIBRATED_LOCAL: dict[int, tuple[dict[int, float], float]] = {}
 _CUT_LOCAL: dict[int, tuple[float, float]] = {}
 
 
+_TASKS_LOCAL: dict[int, tuple[dict[int, Task], float]] = {}
+
+
+def exam_tasks(*, exam: Exam) -> dict[int, Task]:
+    """The version's tasks by id, with their domains, kept a minute in each worker (syllabi change rarely)."""
+    local = _TASKS_LOCAL.get(exam.pk)
+    if local is not None and time.monotonic() - local[1] < CUT_LOCAL_SECONDS:
+        return local[0]
+    tasks = Task.objects.filter(domain__exam=exam).select_related("domain").in_bulk()
+    _TASKS_LOCAL[exam.pk] = (tasks, time.monotonic())
+    return tasks
+
+
 def calibrated_difficulties(*, exam: Exam) -> dict[int, float]:
     """Calibrated b per question id, read once a minute per worker (calibration runs daily)."""
     local = _CALIBRATED_LOCAL.get(exam.pk)
     if local is not None and time.monotonic() - local[1] < CUT_LOCAL_SECONDS:
         return local[0]
-    values = dict(ItemParameter.objects.filter(question__task__domain__exam=exam).values_list("question_id", "b"))
+    values = dict(
+        ItemParameter.objects.filter(question__in=questions_of_exam(exam=exam)).values_list("question_id", "b")
+    )
     _CALIBRATED_LOCAL[exam.pk] = (values, time.monotonic())
     return values
 
@@ -88,7 +103,7 @@ def exam_cut_theta(*, exam: Exam) -> float:
 
 
 def _exam_cut_theta(exam: Exam) -> float:
-    published = Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED)
+    published = questions_of_exam(exam=exam).filter(status=QuestionStatus.PUBLISHED)
     version = published.aggregate(n=Count("id"), changed=Max("updated_at"), calibrated=Max("irt__calibrated_at"))
     stamps = [version["changed"], version["calibrated"]]
     key = f"scoring:cut:{exam.pk}:{version['n']}:" + ":".join(str(s.timestamp()) if s else "0" for s in stamps)
@@ -156,13 +171,16 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             return None
         if attempt.state == AttemptState.SCORED:  # set together with the result, in this same transaction
             return AttemptResult.objects.filter(attempt=attempt).first()
-        items = list(AttemptItem.objects.filter(attempt=attempt).values_list("pk", "question_id", "answer", "scored"))
-        questions = frozen_questions([question_id for _, question_id, _, _ in items])
+        items = list(
+            AttemptItem.objects.filter(attempt=attempt).values_list("pk", "question_id", "task_id", "answer", "scored")
+        )
+        questions = frozen_questions([question_id for _, question_id, _, _, _ in items])
         calibrated = calibrated_difficulties(exam=attempt.exam)
+        blueprint = exam_tasks(exam=attempt.exam)
         responses, difficulties, right, outcomes = [], [], [], []
         domains: dict[tuple, Tally] = defaultdict(Tally)
         tasks: dict[tuple, Tally] = defaultdict(Tally)
-        for pk, question_id, answer, scored in items:
+        for pk, question_id, task_id, answer, scored in items:
             question = questions[question_id]
             correct = answer_is_correct(question, answer)
             if correct:
@@ -172,9 +190,10 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
                 continue
             responses.append(1 if correct else 0)
             difficulties.append(item_difficulty(question, calibrated))
+            task = blueprint[task_id]  # the item's task in the attempt's version
             for tally, key in (
-                (domains, (question.task.domain.number, question.task.domain.title)),
-                (tasks, (question.task.code, question.task.title)),
+                (domains, (task.domain.number, task.domain.title)),
+                (tasks, (task.code, task.title)),
             ):
                 tally[key].correct += correct
                 tally[key].total += 1

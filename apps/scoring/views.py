@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.accounts.selectors import exam_chosen
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import AttemptState
 from apps.exams.selectors import attempt_for_candidate
@@ -24,7 +25,7 @@ from apps.scoring.progress import (
 from apps.scoring.selectors import REVIEW_FILTERS, attempt_reviewed_items, weak_task_codes
 from apps.scoring.services import attempt_score_recover
 from apps.syllabus.models import Task
-from apps.syllabus.selectors import exam_default
+from apps.syllabus.selectors import exam_versions
 
 
 @login_required
@@ -65,7 +66,7 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def progress(request: HttpRequest) -> HttpResponse:
-    exam = exam_default()
+    exam = exam_chosen(user=request.user)
     if exam is None:
         raise Http404("No exam is loaded.")
     from apps.cohorts.selectors import cohorts_of_member, member_percentile  # cohorts builds on scoring
@@ -78,14 +79,19 @@ def progress(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "scoring/progress.html",
-        {"exam": exam, "progress": progress_for(candidate=request.user, exam=exam), "ranks": ranks},
+        {
+            "exam": exam,
+            "progress": progress_for(candidate=request.user, exam=exam),
+            "ranks": ranks,
+            "versions": exam_versions(),
+        },
     )
 
 
 @login_required
 @require_POST
 def rule_save(request: HttpRequest) -> HttpResponse:
-    exam = exam_default()
+    exam = exam_chosen(user=request.user)
     task = Task.objects.filter(domain__exam=exam, code=request.POST.get("task", "")).first()
     rule_id = request.POST.get("rule", "")
     if task is None:
@@ -111,7 +117,7 @@ def rule_save(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def rules_markdown(request: HttpRequest) -> HttpResponse:
-    exam = exam_default()
+    exam = exam_chosen(user=request.user)
     if exam is None:
         raise Http404("No exam is loaded.")
     response = HttpResponse(study_rules_markdown(candidate=request.user, exam=exam), content_type="text/markdown")
@@ -122,8 +128,10 @@ def rules_markdown(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def review_due_start(request: HttpRequest) -> HttpResponse:
-    exam = exam_default()
-    families = review_due_families(candidate=request.user)
+    exam = exam_chosen(user=request.user)
+    if exam is None:
+        raise Http404("No exam is loaded.")
+    families = review_due_families(candidate=request.user, exam=exam)
     try:
         attempt = attempt_start_review(candidate=request.user, exam=exam, families=families, count=len(families) or 1)
     except FormAssemblyError as exc:

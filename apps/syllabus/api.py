@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.syllabus.models import Exam
+from apps.syllabus.selectors import exam_versions
 
 
 class ObjectiveOutput(serializers.Serializer):
@@ -15,6 +16,11 @@ class ObjectiveOutput(serializers.Serializer):
 class TaskOutput(serializers.Serializer):
     code = serializers.CharField()
     title = serializers.CharField()
+    continues = serializers.CharField(
+        source="continues.code",
+        allow_null=True,
+        help_text="the task of the version this one replaces that it continues",
+    )
     objectives = ObjectiveOutput(many=True, source="objectives.all")
 
 
@@ -36,6 +42,18 @@ class ExamOutput(serializers.Serializer):
     scale_max = serializers.IntegerField()
     passing_score = serializers.IntegerField()
     case_studies_per_form = serializers.IntegerField()
+    item_types = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField(help_text="current, retiring or retired")
+    status_note = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    available_from = serializers.DateField(allow_null=True)
+    replaces = serializers.CharField(source="replaces.code", allow_null=True)
+    beta = serializers.SerializerMethodField(help_text="the version's beta form, where it has one")
+
+    def get_beta(self, obj: Exam) -> dict | None:
+        if not obj.has_beta:
+            return None
+        return {"code": obj.beta_code, "questions": obj.beta_question_count, "minutes": obj.beta_minutes}
 
 
 class ExamDetailOutput(ExamOutput):
@@ -43,15 +61,23 @@ class ExamDetailOutput(ExamOutput):
 
 
 class ExamListApi(APIView):
-    @extend_schema(responses=ExamOutput(many=True), summary="List exams", operation_id="v1_exams_list")
+    @extend_schema(
+        responses=ExamOutput(many=True),
+        summary="The exam versions offered, the current one first",
+        operation_id="v1_exams_list",
+    )
     def get(self, request):
-        return Response(ExamOutput(Exam.objects.filter(is_active=True), many=True).data)
+        return Response(ExamOutput(exam_versions().select_related("replaces"), many=True).data)
 
 
 class ExamDetailApi(APIView):
     @extend_schema(responses=ExamDetailOutput, summary="An exam's blueprint: domains, tasks and objectives")
     def get(self, request, code: str):
         exam = get_object_or_404(
-            Exam.objects.prefetch_related("domains__tasks__objectives__task"), code=code, is_active=True
+            Exam.objects.select_related("replaces").prefetch_related(
+                "domains__tasks__objectives__task", "domains__tasks__continues"
+            ),
+            code=code,
+            is_active=True,
         )
         return Response(ExamDetailOutput(exam).data)

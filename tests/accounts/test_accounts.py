@@ -50,7 +50,7 @@ def test_a_newcomer_signs_up_activates_from_the_email_and_logs_in(client, captur
     user = get_user_model().objects.get(username="ada")
     assert not user.is_active
     assert [message.to for message in mailoutbox] == [["ada@example.com"]]
-    assert mailoutbox[0].subject == "Activate your MLA-C01 practice account"
+    assert mailoutbox[0].subject == "Activate your MLA practice account"
     assert client.post(reverse("login"), {"username": "ada", "password": PASSWORD}).status_code == 200  # not yet
 
     # when: they open the link (a mail scanner fetching it activates nothing) and press the button
@@ -196,7 +196,7 @@ def test_people_added_from_a_roster_are_invited_to_choose_a_password(client, cap
     assert "1 new people were emailed a link to choose their password" in response.text
     assert "1 new accounts have no email address" in response.text
     assert [message.to for message in mailoutbox] == [["lin@example.com"]]
-    assert mailoutbox[0].subject == "Acme added you to Spring on MLA-C01 practice"
+    assert mailoutbox[0].subject == "Acme added you to Spring on MLA practice"
     assert "Your username is: lin" in mailoutbox[0].body
 
     # when: Lin follows the link and chooses a password

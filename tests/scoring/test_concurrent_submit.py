@@ -98,8 +98,10 @@ from tests.exams.factories import bank_build
 
 call_command("migrate", verbosity=0)
 call_command("load_syllabus", verbosity=0)
-bank_build(Exam.objects.get())
-get_user_model().objects.create_user("cand", password="pw-cand-123")
+from apps.accounts.services import preference_exam_set
+c01 = Exam.objects.get(code="MLA-C01")
+bank_build(c01)
+preference_exam_set(user=get_user_model().objects.create_user("cand", password="pw-cand-123"), exam=c01)
 """
 
 

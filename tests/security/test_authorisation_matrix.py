@@ -105,6 +105,7 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "scoring:review-due": ("POST", "", {"anonymous": 302, "default": 302}),
     "exams:review-start": ("POST", "", {"anonymous": 302, "default": 302}),
     "exams:mock-start": ("POST", "", {"anonymous": 302, "default": 302}),
+    "exams:version": ("POST", "", {"anonymous": 302, "default": 302}),
     "exams:pause": ("POST", "attempt", {"anonymous": 302, "candidate": 302, "default": 404}),
     "exams:resume": ("POST", "attempt", {"anonymous": 302, "candidate": 302, "default": 404}),
     "api-attempt-submit": ("POST", "attempt", {"anonymous": 403, "candidate": 200, "default": 404}),

@@ -694,7 +694,7 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
     """
     losses: list[Problem] = []
     blocks: list[list[str]] = [
-        ["// MLA-C01 practice-exam questions in GIFT. '// mla:' lines carry metadata that Moodle ignores."]
+        ["// MLA practice-exam questions in GIFT. '// mla:' lines carry metadata that Moodle ignores."]
     ]
     by_ref = {case.ref: case for case in cases}
     written: set[str] = set()
