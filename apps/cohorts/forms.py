@@ -1,11 +1,28 @@
 from django import forms
 
 from apps.cohorts.models import Assignment
-from apps.syllabus.models import Task
+from apps.syllabus.models import Exam, Task
+from apps.syllabus.selectors import exam_default, exam_versions
 
 
 class CohortForm(forms.Form):
     name = forms.CharField(max_length=200, label="Cohort name")
+    exam = forms.ModelChoiceField(
+        queryset=Exam.objects.none(),
+        to_field_name="code",
+        empty_label=None,
+        required=False,  # left out: the current version
+        label="Exam version",
+        help_text="The cohort's mocks, assignments and dashboard are on this version.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["exam"].queryset = exam_versions()
+        self.fields["exam"].label_from_instance = lambda exam: f"{exam.code} ({exam.get_status_display().lower()})"
+        current = exam_default()
+        if current is not None:
+            self.fields["exam"].initial = current.code
 
 
 class JoinForm(forms.Form):

@@ -32,7 +32,12 @@ def in_a_cohort(*, user_id: int, exam_id: int) -> bool:
 def cohorts_led_by(*, user) -> QuerySet[Cohort]:
     """Cohorts the user leads, or all cohorts of organisations they administer."""
     admin_of = Membership.objects.filter(user=user, role=Role.ADMIN).values("organisation_id")
-    return Cohort.objects.filter(Q(leads=user) | Q(organisation_id__in=admin_of)).distinct().order_by("name")
+    return (
+        Cohort.objects.filter(Q(leads=user) | Q(organisation_id__in=admin_of))
+        .distinct()
+        .select_related("exam")
+        .order_by("name")
+    )
 
 
 def cohort_for_lead(*, user, cohort_id: int) -> Cohort:
@@ -43,7 +48,7 @@ def cohort_for_lead(*, user, cohort_id: int) -> Cohort:
 
 
 def cohorts_of_member(*, user) -> QuerySet[Cohort]:
-    return Cohort.objects.filter(members__user=user).order_by("name")
+    return Cohort.objects.filter(members__user=user).select_related("exam", "organisation").order_by("name")
 
 
 def can_create_cohorts(user) -> bool:

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -32,6 +33,7 @@ from apps.cohorts.models import (
 )
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.exams.services import attempt_start_mock, attempt_start_practice
+from apps.questions.selectors import item_skills
 from apps.scoring.models import AttemptResult
 from apps.syllabus.models import Exam, Task
 
@@ -333,11 +335,8 @@ def cohort_stats_on_scored(*, attempt_id: int) -> int:
         )
     )
     objectives: dict[int, list[int]] = {}
-    for question_id, objective_id in AttemptItem.objects.filter(attempt=attempt, scored=True).values_list(
-        "question_id", "question__objectives"
-    ):
-        if objective_id is not None:
-            objectives.setdefault(objective_id, []).append(question_id)
+    for question_id, objective_id in item_skills(exam_id=attempt.exam_id, question_ids=[row[0] for row in rows]):
+        objectives.setdefault(objective_id, []).append(question_id)
     correct_by_question = {question_id: bool(correct) for question_id, _, correct in rows}
     for cohort in cohorts:
         with transaction.atomic():
@@ -414,16 +413,23 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
         ]
     )
     items = AttemptItem.objects.filter(attempt__in=attempts, scored=True)
-    objective_rows = items.values("question__objectives").annotate(
-        correct=Count("id", filter=Q(is_correct=True)), total=Count("id")
+    # An item's skills in the cohort's version: its own when written for it, its placement's when carried over.
+    tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    tally = {"correct": Count("id", filter=Q(is_correct=True)), "total": Count("id")}
+    home = items.filter(question__task__domain__exam=cohort.exam).values_list("question__objectives").annotate(**tally)
+    placed = (
+        items.filter(question__placements__exam=cohort.exam)
+        .values_list("question__placements__objectives")
+        .annotate(**tally)
     )
+    for objective_id, correct, total in [*home, *placed]:
+        if objective_id is not None:
+            tallies[objective_id][0] += correct
+            tallies[objective_id][1] += total
     ObjectiveStat.objects.bulk_create(
         [
-            ObjectiveStat(
-                cohort=cohort, objective_id=row["question__objectives"], correct=row["correct"], total=row["total"]
-            )
-            for row in objective_rows
-            if row["question__objectives"] is not None
+            ObjectiveStat(cohort=cohort, objective_id=objective_id, correct=correct, total=total)
+            for objective_id, (correct, total) in tallies.items()
         ]
     )
     item_rows = items.values("question__family").annotate(

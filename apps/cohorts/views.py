@@ -60,11 +60,16 @@ def cohort_new(request: HttpRequest) -> HttpResponse:
     if membership is None:
         raise Http404("You do not lead teams in any organisation.")
     if not form.is_valid():
-        messages.error(request, "Give the cohort a name.")
+        messages.error(
+            request, "Give the cohort a name." if "name" in form.errors else "Choose an exam version offered."
+        )
         return redirect("cohorts:home")
     try:
         cohort = cohort_create(
-            organisation=membership.organisation, exam=exam_default(), name=form.cleaned_data["name"], by=request.user
+            organisation=membership.organisation,
+            exam=form.cleaned_data["exam"] or exam_default(),
+            name=form.cleaned_data["name"],
+            by=request.user,
         )
     except CohortError as exc:
         messages.error(request, str(exc))

@@ -42,6 +42,14 @@ def questions_of_exam(*, exam: Exam) -> QuerySet[Question]:
     )
 
 
+def item_skills(*, exam_id: int, question_ids: list[int]) -> list[tuple[int, int]]:
+    """(question id, skill id) for each skill of these items in an exam version: an item's own objectives where it
+    was written for the version, its placement's where it was carried over. Two queries."""
+    home = Question.objects.filter(pk__in=question_ids, task__domain__exam_id=exam_id, objectives__isnull=False)
+    placed = Placement.objects.filter(exam_id=exam_id, question_id__in=question_ids, objectives__isnull=False)
+    return [*home.values_list("pk", "objectives"), *placed.values_list("question_id", "objectives")]
+
+
 # What form assembly reads of each item: enough to place it, never its content.
 PLACED_FIELDS = ("id", "family", "status", "type", "task_id", "task__domain_id", "case_study_id", "case_order")
 

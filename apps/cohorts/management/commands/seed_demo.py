@@ -20,14 +20,19 @@ from apps.core.db import tables_analyze
 from apps.exams.assembly import largest_remainder
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, SubmittedBy
 from apps.questions.models import Question, QuestionStatus
+from apps.questions.selectors import questions_placed
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult
 from apps.scoring.services import Tally, breakdown_report, exam_cut_theta, item_angoff
-from apps.syllabus.models import Exam
+from apps.syllabus.models import Exam, Task
+from apps.syllabus.selectors import exam_by_code, exam_default
 
 
 class Command(BaseCommand):
-    help = "Create a synthetic cohort: --members people taking --attempts scored mock exams in all."
+    help = (
+        "Create a synthetic cohort on one exam version (--exam, default the current one): --members people taking "
+        "--attempts scored mock exams in all."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, default=1000)
@@ -35,27 +40,28 @@ class Command(BaseCommand):
         parser.add_argument("--cohort", default="Demo cohort")
         parser.add_argument("--lead", default="lead")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--exam", default="", help="exam version code, e.g. MLA-C01 (default: the current one)")
 
-    def handle(self, *args, members: int, attempts: int, cohort: str, lead: str, seed: int, **options):
+    def handle(self, *args, members: int, attempts: int, cohort: str, lead: str, seed: int, exam: str, **options):
         if not 1 <= members <= 100_000 or not 0 <= attempts <= 1_000_000:
             raise CommandError("--members must be 1-100000 and --attempts 0-1000000.")
-        exam = Exam.objects.filter(code="MLA-C01").first()
-        if exam is None:
-            raise CommandError("Load the syllabus and the bank first (make run does).")
+        version = exam_by_code(exam) if exam else exam_default()
+        if version is None:
+            raise CommandError(
+                f"Exam version {exam} is not loaded."
+                if exam
+                else "Load the syllabus and the bank first (make run does)."
+            )
         lead_user = get_user_model().objects.filter(username=lead).first()
         if lead_user is None:
             raise CommandError(f"No user {lead!r}; run setup_demo first or pass --lead.")
-        questions = list(
-            Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED).select_related(
-                "task__domain"
-            )
-        )
-        if len(questions) < exam.scored_count:
-            raise CommandError("The bank is too small for mock exams.")
+        questions = _published(version)
+        if len(questions) < version.scored_count:
+            raise CommandError(f"The {version.code} bank is too small for mock exams; run carry_over or load_bank.")
         rng = np.random.default_rng(seed)
         with transaction.atomic():
-            group = self._cohort(exam, cohort, lead_user, members, seed)
-            count = self._attempts(exam, group, questions, attempts, rng)
+            group = self._cohort(version, cohort, lead_user, members, seed)
+            count = self._attempts(version, group, questions, attempts, rng)
             cohort_stats_rebuild(cohort=group)
         tables_analyze("auth", "exams", "scoring", "cohorts")
         self.stdout.write(f"{group.name}: {members} members, {count} scored mock exams.")
@@ -130,6 +136,7 @@ class Command(BaseCommand):
                         attempt=attempt,
                         position=p,
                         question_id=questions[i].pk,
+                        task_id=questions[i].task_id,
                         scored=True,
                         presentation={},
                         is_correct=bool(right),
@@ -161,6 +168,19 @@ class Command(BaseCommand):
             created += len(attempt_rows)
             self.stdout.write(f"  {created} of {total} attempts")
         return created
+
+
+def _published(exam: Exam) -> list[Question]:
+    """The version's published items with what the simulation reads, each under its task in that version."""
+    tasks = Task.objects.filter(domain__exam=exam).select_related("domain").in_bulk()
+    placed = questions_placed(exam=exam, statuses=[QuestionStatus.PUBLISHED])
+    full = Question.objects.in_bulk([question.pk for question in placed])
+    questions = []
+    for question in placed:
+        loaded = full[question.pk]
+        loaded.task = tasks[question.task_id]  # a view for the simulation; never saved
+        questions.append(loaded)
+    return questions
 
 
 def _breakdown(questions: list[Question], form, x, level: str) -> list[dict]:
