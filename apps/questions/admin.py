@@ -28,6 +28,7 @@ from apps.questions.models import (
     QuestionStatus,
     QuestionType,
 )
+from apps.questions.placements import bank_carry_over
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, validate_question
 from apps.questions.selectors import bank_coverage, question_versions, questions_with_parts
 from apps.questions.services import (
@@ -39,18 +40,18 @@ from apps.questions.services import (
     question_to_draft,
     questions_map_task,
 )
-from apps.syllabus.models import Objective, Task
-from apps.syllabus.selectors import exam_default
+from apps.syllabus.models import Exam, Objective, Task
+from apps.syllabus.selectors import exam_versions
 
 
 class ObjectiveChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Objective) -> str:
-        return f"{obj.code} {obj.statement}"
+        return f"{obj.task.domain.exam.code} {obj.code} {obj.statement}"  # codes repeat across exam versions
 
 
 class QuestionForm(forms.ModelForm):
     objectives = ObjectiveChoiceField(
-        queryset=Objective.objects.select_related("task"),
+        queryset=Objective.objects.select_related("task__domain__exam"),
         widget=forms.SelectMultiple(attrs={"size": 12}),
         help_text="One or more objectives of the item's task.",
     )
@@ -80,9 +81,22 @@ class QuestionForm(forms.ModelForm):
             "explanation": forms.Textarea(attrs={"rows": 4}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "task" in self.fields:
+            self.fields["task"].queryset = Task.objects.select_related("domain__exam").order_by(
+                "domain__exam__code", "domain__number", "code"
+            )
+            self.fields["task"].label_from_instance = lambda task: f"{task.domain.exam.code} {task.code} {task.title}"
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         task = cleaned.get("task")
+        kind = cleaned.get("type") or self.instance.type
+        if task and kind and not task.domain.exam.takes(kind):
+            exam = task.domain.exam
+            allowed = " and ".join(label.lower() for value, label in QuestionType.choices if exam.takes(value))
+            self.add_error("task", f"{exam.code} forms use only {allowed} items; choose a task of another version.")
         for objective in cleaned.get("objectives") or []:
             if task and objective.task_id != task.id:
                 self.add_error("objectives", f"Objective {objective.code} is not part of task {task.code}.")
@@ -373,6 +387,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         "mark_pretest",
         "retire",
         "promote_calibrated",
+        "carry_over",
         "refresh_statistics",
     ]
     readonly_fields = ["family", "version", "status", "author", "published_at"]
@@ -382,9 +397,12 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
 
     @admin.action(description="Map selected drafts to a task", permissions=["change"])
     def map_task(self, request, queryset):
-        exam = exam_default()
-        tasks = Task.objects.filter(domain__exam=exam).order_by("domain__number", "code")
-        chosen = tasks.filter(code=request.POST.get("task", "")).first()
+        versions = [version.pk for version in exam_versions()]  # the current version first
+        tasks = sorted(
+            Task.objects.filter(domain__exam__in=versions).select_related("domain__exam"),
+            key=lambda task: (versions.index(task.domain.exam_id), task.domain.number, task.code),
+        )
+        chosen = next((task for task in tasks if str(task.pk) == request.POST.get("task")), None)
         if chosen is None:
             return TemplateResponse(
                 request,
@@ -402,7 +420,8 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         if mapped:
             self.message_user(
                 request,
-                f"{mapped} item(s) mapped to {chosen.code}; pick their objectives before review.",
+                f"{mapped} item(s) mapped to {chosen.domain.exam.code} task {chosen.code}; pick their objectives "
+                "before review.",
                 messages.SUCCESS,
             )
         for message in refused:
@@ -441,6 +460,29 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
             question_set_status(question=question, status=QuestionStatus.PUBLISHED)
             promoted += 1
         self.message_user(request, f"{promoted} pretest item(s) promoted to published.")
+
+    @admin.action(
+        description="Carry selected items over to the exam version that replaces theirs", permissions=["change"]
+    )
+    def carry_over(self, request, queryset):
+        """The admin face of ``manage.py carry_over``: place the selected items in the later version (MLA-C01
+        items in MLA-C02) under the task and skills that continue theirs, and say which stay behind and why."""
+        later = Exam.objects.filter(replaces__domains__tasks__questions__in=queryset).distinct()
+        if not later:
+            self.message_user(request, "No exam version replaces the selected items' version.", messages.WARNING)
+            return
+        for target in later:
+            report = bank_carry_over(target=target, questions=queryset, with_coverage=False)
+            self.message_user(
+                request,
+                f"{target.code}: {report.placed} placed, {report.updated} updated, {report.unchanged} already there"
+                + (f", {report.withdrawn} withdrawn" if report.withdrawn else "")
+                + ".",
+                messages.SUCCESS,
+            )
+            for reason, items in report.left.items():
+                shown = ", ".join(items[:10]) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+                self.message_user(request, f"{len(items)} stay behind ({reason}): {shown}.", messages.WARNING)
 
     @admin.action(description="Recompute item statistics and calibration now (runs in the background)")
     def refresh_statistics(self, request, queryset):
@@ -574,11 +616,14 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     def coverage_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        exam = exam_default()
+        versions = list(exam_versions())
+        code = request.GET.get("exam", "")
+        exam = next((version for version in versions if version.code == code), versions[0] if versions else None)
         context = {
             **self.admin_site.each_context(request),
-            "title": "Bank coverage against the blueprint",
+            "title": f"Bank coverage against the {exam.code} blueprint" if exam else "Bank coverage",
             "coverage": bank_coverage(exam=exam) if exam else None,
+            "versions": versions,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/questions/question/coverage.html", context)

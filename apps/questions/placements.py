@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from apps.questions.models import Placement, Question, QuestionStatus
+from apps.questions.selectors import skill_published_counts
 from apps.syllabus.models import Exam, Objective, Task
 
 
@@ -148,17 +149,7 @@ def placements_follow(*, question: Question, source: Question | None = None) -> 
 
 def skill_coverage(*, exam: Exam) -> list[SkillCoverage]:
     """Published items per skill of the version, counting items written for it and items placed in it."""
-    counts: Counter[int] = Counter()
-    home = Objective.objects.filter(
-        task__domain__exam=exam, questions__status=QuestionStatus.PUBLISHED, questions__type__in=exam.item_types
-    ).values_list("pk", flat=True)
-    placed = Objective.objects.filter(
-        placements__exam=exam,
-        placements__question__status=QuestionStatus.PUBLISHED,
-        placements__question__type__in=exam.item_types,
-    ).values_list("pk", flat=True)
-    counts.update(home)
-    counts.update(placed)
+    counts = skill_published_counts(exam=exam)
     return [
         SkillCoverage(objective.code, objective.statement, counts[objective.pk])
         for objective in Objective.objects.filter(task__domain__exam=exam).select_related("task")

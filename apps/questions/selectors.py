@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from apps.questions.models import (
     Choice,
@@ -142,23 +142,36 @@ class Coverage:
         return sum(len(domain.tasks) for domain in self.domains)
 
 
+def skill_published_counts(*, exam: Exam) -> Counter[int]:
+    """Published items per skill (objective id) of a version: items written for it and items placed in it, of the
+    types its forms take. Two queries."""
+    counts: Counter[int] = Counter()
+    counts.update(
+        Objective.objects.filter(
+            task__domain__exam=exam, questions__status=QuestionStatus.PUBLISHED, questions__type__in=exam.item_types
+        ).values_list("pk", flat=True)
+    )
+    counts.update(
+        Objective.objects.filter(
+            placements__exam=exam,
+            placements__question__status=QuestionStatus.PUBLISHED,
+            placements__question__type__in=exam.item_types,
+        ).values_list("pk", flat=True)
+    )
+    return counts
+
+
 def bank_coverage(*, exam: Exam) -> Coverage:
     """Published items per domain and task against the blueprint, and the objectives with no published item.
 
-    Four queries whatever the bank's size.
+    Items count under their task in this version: their own, or their placement's when carried over from the
+    version it replaces. A handful of queries whatever the bank's size.
     """
-    counts = Counter()
-    for row in (
-        Question.objects.filter(task__domain__exam=exam, status__in=[QuestionStatus.PUBLISHED, QuestionStatus.PRETEST])
-        .values("task_id", "type", "status")
-        .annotate(n=Count("id"))
-    ):
-        counts[(row["task_id"], row["type"], row["status"])] += row["n"]
-    covered = set(
-        Objective.objects.filter(task__domain__exam=exam, questions__status=QuestionStatus.PUBLISHED)
-        .values_list("id", flat=True)
-        .distinct()
+    counts = Counter(
+        (question.task_id, question.type, question.status)
+        for question in questions_placed(exam=exam, statuses=[QuestionStatus.PUBLISHED, QuestionStatus.PRETEST])
     )
+    covered = skill_published_counts(exam=exam)
     objectives = list(Objective.objects.filter(task__domain__exam=exam).select_related("task__domain"))
     domains: dict[int, DomainCoverage] = {}
     tasks: dict[int, TaskCoverage] = {}
@@ -169,7 +182,7 @@ def bank_coverage(*, exam: Exam) -> Coverage:
             domains[domain.id] = DomainCoverage(domain.number, domain.title, domain.weight)
         if task.id not in tasks:
             coverage = TaskCoverage(task.code, task.title, domain.weight / max(tasks_per_domain[domain.id], 1))
-            for kind in QuestionType.values:
+            for kind in exam.item_types:
                 coverage.by_type[kind] = counts[(task.id, kind, QuestionStatus.PUBLISHED)]
                 coverage.pretest += counts[(task.id, kind, QuestionStatus.PRETEST)]
             coverage.published = sum(coverage.by_type.values())
@@ -189,5 +202,5 @@ def bank_coverage(*, exam: Exam) -> Coverage:
         pretest=sum(task.pretest for task in tasks.values()),
         objectives=len(objectives),
         objectives_uncovered=sum(len(task.objectives_uncovered) for task in tasks.values()),
-        types=list(QuestionType.choices),
+        types=[(kind, label) for kind, label in QuestionType.choices if exam.takes(kind)],
     )

@@ -24,7 +24,7 @@ from apps.questions.interchange.importing import (
 )
 from apps.questions.models import QuestionImport, QuestionStatus
 from apps.syllabus.models import Task
-from apps.syllabus.selectors import exam_default
+from apps.syllabus.selectors import exam_by_code, exam_default, exam_versions
 
 STATUS_LABELS = {
     QuestionStatus.DRAFT: "Draft (recommended: review before publishing)",
@@ -36,18 +36,26 @@ STATUS_LABELS = {
 
 
 def _task_choices() -> list[tuple[str, str]]:
+    """Task codes with the current version's titles: the twelve codes are the same in every version."""
     tasks = Task.objects.filter(domain__exam=exam_default()).order_by("domain__number", "code")
     return [("", "None: leave items without a task unmapped"), *((t.code, f"{t.code} {t.title}") for t in tasks)]
+
+
+def _exam_choices(*, blank: str | None = None) -> list[tuple[str, str]]:
+    versions = [(v.code, f"{v.code} ({v.get_status_display().lower()})") for v in exam_versions()]
+    return [("", blank), *versions] if blank else versions
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="GIFT, Moodle XML, Aiken, QTI 2.x (item or zip package) or native JSON.")
     format = forms.ChoiceField(choices=IMPORT_CHOICES, initial="auto")
     status = forms.ChoiceField(choices=[(s, STATUS_LABELS[s]) for s in IMPORT_STATUSES], initial="draft")
+    exam = forms.ChoiceField(choices=(), label="Exam version", help_text="The version the items are written for.")
     task = forms.ChoiceField(choices=(), required=False, help_text="For items whose file names no task.")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["exam"].choices = _exam_choices()
         self.fields["task"].choices = _task_choices()
 
 
@@ -56,11 +64,13 @@ class ExportForm(forms.Form):
     status = forms.MultipleChoiceField(
         choices=QuestionStatus.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    exam = forms.ChoiceField(choices=(), required=False, label="Exam version")
     task = forms.MultipleChoiceField(choices=(), required=False)
     all_versions = forms.BooleanField(required=False, label="Every version, not only the latest")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["exam"].choices = _exam_choices(blank="Any: every item in the bank")
         self.fields["task"].choices = _task_choices()[1:]
 
 
@@ -93,7 +103,7 @@ class InterchangeAdminMixin:
             job = question_import_stage(
                 data=upload.read(),
                 filename=upload.name,
-                exam=exam_default(),
+                exam=exam_by_code(form.cleaned_data["exam"]),
                 user=request.user,
                 fmt=form.cleaned_data["format"],
                 status=form.cleaned_data["status"],
@@ -152,7 +162,10 @@ class InterchangeAdminMixin:
         if request.GET and form.is_valid():
             data = form.cleaned_data
             queryset = questions_for_export(
-                statuses=data["status"], tasks=data["task"], all_versions=data["all_versions"]
+                statuses=data["status"],
+                tasks=data["task"],
+                all_versions=data["all_versions"],
+                exam=exam_by_code(data["exam"]) if data["exam"] else None,
             )
             result = questions_export(queryset=queryset, fmt=data["format"])
             if "download" in request.GET:

@@ -7,8 +7,9 @@ from django.db.models import Max, OuterRef, QuerySet, Subquery
 from apps.questions.interchange.base import Case, ExportResult, Item
 from apps.questions.interchange.formats import FORMATS, module
 from apps.questions.models import Question
-from apps.questions.selectors import questions_with_parts
+from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.questions.services import question_to_draft
+from apps.syllabus.models import Exam
 
 
 def question_items(queryset: QuerySet[Question]) -> tuple[list[Item], list[Case]]:
@@ -36,11 +37,16 @@ def question_items(queryset: QuerySet[Question]) -> tuple[list[Item], list[Case]
 
 
 def questions_for_export(
-    *, statuses: list[str] | None = None, tasks: list[str] | None = None, all_versions: bool = False
+    *,
+    statuses: list[str] | None = None,
+    tasks: list[str] | None = None,
+    all_versions: bool = False,
+    exam: Exam | None = None,
 ) -> QuerySet[Question]:
     """The versions an export covers: by default the latest version of each item among those selected
-    (with ``statuses=["published"]`` that is the live version, not a newer draft)."""
-    queryset = Question.objects.all()
+    (with ``statuses=["published"]`` that is the live version, not a newer draft). With ``exam``, only the items
+    that exam version can use: written for it or carried over to it."""
+    queryset = Question.objects.all() if exam is None else questions_of_exam(exam=exam)
     if statuses:
         queryset = queryset.filter(status__in=statuses)
     if tasks:
@@ -56,4 +62,7 @@ def questions_export(*, queryset: QuerySet[Question], fmt: str) -> ExportResult:
     if fmt not in FORMATS or not FORMATS[fmt].can_export:
         raise ValueError(f"cannot export to {fmt!r}")
     items, cases = question_items(queryset)
+    if fmt == "native":  # the one format that records the exam version; say it only when the items share one
+        codes = set(queryset.values_list("task__domain__exam__code", flat=True).distinct())
+        return module(fmt).export(items, cases, exam=codes.pop() if len(codes) == 1 else None)
     return module(fmt).export(items, cases)

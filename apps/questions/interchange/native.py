@@ -362,7 +362,7 @@ def _item_document(item: Item) -> dict[str, Any]:
     return {key: value for key, value in document.items() if value not in (None, "")}
 
 
-def export(items: list[Item], cases: list[Case], *, exam: str = "MLA-C01") -> ExportResult:
+def export(items: list[Item], cases: list[Case], *, exam: str | None = None) -> ExportResult:
     """Every field of every item, case studies with their items in order: nothing is lost."""
     by_case: dict[str, list[Item]] = {}
     loose = []
@@ -374,7 +374,7 @@ def export(items: list[Item], cases: list[Case], *, exam: str = "MLA-C01") -> Ex
     document = {
         "format": "mla-bank",
         "format_version": FORMAT_VERSION,
-        "exam": exam,
+        **({"exam": exam} if exam else {}),
         "items": [_item_document(item) for item in loose],
         "case_studies": [
             {

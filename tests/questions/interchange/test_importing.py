@@ -6,6 +6,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+
+from apps.syllabus.models import Task
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -227,7 +229,8 @@ def test_admin_upload_previews_then_imports_on_confirm(exam, instructor_client):
 
     upload = SimpleUploadedFile("bank.json", NATIVE, content_type="application/json")
     response = instructor_client.post(
-        reverse("admin:questions_question_import"), {"file": upload, "format": "auto", "status": "keep", "task": ""}
+        reverse("admin:questions_question_import"),
+        {"file": upload, "format": "auto", "status": "keep", "exam": "MLA-C01", "task": ""},
     )
     job = QuestionImport.objects.get()
     assert response.status_code == 302
@@ -335,7 +338,8 @@ def test_instructors_map_unmapped_drafts_to_a_task_in_bulk(exam, instructor_clie
     confirm = instructor_client.post(changelist, {"action": "map_task", "_selected_action": ids})
     assert "Choose the task for these 3 item(s)" in confirm.content.decode()
 
-    instructor_client.post(changelist, {"action": "map_task", "_selected_action": ids, "task": "2.1"})
+    task = Task.objects.get(domain__exam=exam, code="2.1")
+    instructor_client.post(changelist, {"action": "map_task", "_selected_action": ids, "task": str(task.pk)})
 
     assert set(Question.objects.values_list("task__code", flat=True)) == {"2.1"}
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.questions.interchange.exporting import questions_export, questions_for_export
 from apps.questions.interchange.formats import EXPORT_CHOICES
+from apps.syllabus.models import Exam
 
 
 class Command(BaseCommand):
@@ -15,11 +16,17 @@ class Command(BaseCommand):
         parser.add_argument("--status", action="append", help="Only these statuses (repeatable).")
         parser.add_argument("--task", action="append", help="Only these task codes (repeatable).")
         parser.add_argument(
+            "--exam", default="", help="Only items this exam version uses (written for it or carried over)."
+        )
+        parser.add_argument(
             "--all-versions", action="store_true", help="Every version, not only the latest of each item."
         )
 
-    def handle(self, *args, fmt: str, output: Path | None, status, task, all_versions: bool, **options):
-        queryset = questions_for_export(statuses=status, tasks=task, all_versions=all_versions)
+    def handle(self, *args, fmt: str, output: Path | None, status, task, all_versions: bool, exam: str, **options):
+        version = Exam.objects.filter(code=exam).first() if exam else None
+        if exam and version is None:
+            raise CommandError(f"Exam version {exam} is not loaded.")
+        queryset = questions_for_export(statuses=status, tasks=task, all_versions=all_versions, exam=version)
         result = questions_export(queryset=queryset, fmt=fmt)
         path = output or Path(result.filename)
         try:

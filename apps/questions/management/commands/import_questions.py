@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.questions.interchange.formats import IMPORT_CHOICES
 from apps.questions.interchange.importing import IMPORT_STATUSES, questions_import
 from apps.syllabus.models import Exam
+from apps.syllabus.selectors import exam_default
 
 
 class Command(BaseCommand):
@@ -25,12 +26,14 @@ class Command(BaseCommand):
             help="Status of imported items (default draft); 'keep' keeps a native file's statuses.",
         )
         parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
-        parser.add_argument("--exam", default="MLA-C01")
+        parser.add_argument(
+            "--exam", default="", help="Exam version the items are written for (default: the current one)."
+        )
 
     def handle(self, *args, file: Path, fmt: str, task: str, status: str, dry_run: bool, exam: str, **options):
-        exam_obj = Exam.objects.filter(code=exam).first()
+        exam_obj = Exam.objects.filter(code=exam).first() if exam else exam_default()
         if exam_obj is None:
-            raise CommandError(f"Exam {exam} is not loaded; run load_syllabus first.")
+            raise CommandError(f"Exam version {exam or '(current)'} is not loaded; run load_syllabus first.")
         try:
             size = file.stat().st_size
             if size > settings.IMPORT_MAX_BYTES:
