@@ -6,8 +6,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-
-from apps.syllabus.models import Task
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -16,6 +14,7 @@ from apps.questions.interchange.exporting import question_items, questions_expor
 from apps.questions.interchange.importing import questions_import
 from apps.questions.models import CaseStudy, Question, QuestionImport
 from apps.questions.rules import code_key
+from apps.syllabus.models import Task
 
 SAMPLES = Path(__file__).parent / "samples"
 NATIVE = (SAMPLES / "native" / "bank.json").read_bytes()
