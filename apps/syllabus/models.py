@@ -7,6 +7,7 @@ each of the earlier version's skills (``Objective``) names the skill that contin
 removed it. Nothing here is specific to one version: a new version is a syllabus file and a map file.
 """
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -93,7 +94,11 @@ class Exam(models.Model):
         return self.status == ExamStatus.CURRENT
 
     def takes(self, item_type: str) -> bool:
-        return item_type in (self.item_types or ItemType.values)
+        return item_type in self.item_types
+
+    def clean(self) -> None:
+        if not isinstance(self.item_types, list) or not self.item_types or set(self.item_types) - set(ItemType.values):
+            raise ValidationError({"item_types": f"List some of {', '.join(ItemType.values)}."})
 
     @property
     def language_list(self) -> str:
