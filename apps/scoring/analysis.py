@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.models import Choice, Question, QuestionType
+from apps.questions.selectors import questions_of_exam
 from apps.scoring import irt, statistics
 from apps.scoring.models import AttemptResult, ExamReliability, ItemParameter, ItemStatistic
 from apps.scoring.services import UNSCORED_AFTER
@@ -41,8 +42,15 @@ def item_statistics_compute(*, exam: Exam) -> int:
     Returns the number of items analysed.
     """
     attempt_ids = _first_mock_attempts(exam)
+    # An item carried over to a later version is one item whichever version delivered it: its statistics pool the
+    # first mocks of every version, so those computed for one version never overwrite another's. Reliability is
+    # the version's own.
+    pooled = set(attempt_ids)
+    for other in Exam.objects.exclude(pk=exam.pk):
+        pooled.update(_first_mock_attempts(other))
+    usable = set(questions_of_exam(exam=exam).values_list("pk", flat=True))
     rows = list(
-        AttemptItem.objects.filter(attempt_id__in=attempt_ids).values_list(
+        AttemptItem.objects.filter(attempt_id__in=pooled).values_list(
             "attempt_id", "question_id", "is_correct", "answer", "scored"
         )
     )
@@ -54,7 +62,8 @@ def item_statistics_compute(*, exam: Exam) -> int:
             scored_per_attempt[attempt_id] += 1
     by_question: dict[int, list[tuple[int, int, dict | None, bool]]] = defaultdict(list)
     for attempt_id, question_id, correct, answer, scored in rows:
-        by_question[question_id].append((attempt_id, int(bool(correct)), answer, scored))
+        if question_id in usable:
+            by_question[question_id].append((attempt_id, int(bool(correct)), answer, scored))
 
     choices: dict[int, list[Choice]] = defaultdict(list)
     for choice in Choice.objects.filter(question_id__in=by_question).order_by("order", "pk"):
