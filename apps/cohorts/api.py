@@ -26,6 +26,7 @@ class WeekOutput(serializers.Serializer):
 
 class AnalyticsOutput(serializers.Serializer):
     cohort = serializers.CharField()
+    exam = serializers.CharField(help_text="the cohort's exam version: every figure counts its attempts only")
     member_count = serializers.IntegerField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
@@ -63,6 +64,7 @@ class CohortAnalyticsApi(APIView):
             AnalyticsOutput(
                 {
                     "cohort": cohort.name,
+                    "exam": cohort.exam.code,
                     "member_count": data.member_count,
                     "page": data.page,
                     "pages": data.pages,

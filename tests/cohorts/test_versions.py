@@ -61,5 +61,27 @@ def test_the_dashboard_counts_only_the_cohorts_version(
     body = client.get(reverse("cohorts:dashboard", args=[cohort.pk])).content.decode()
     assert '<strong id="cohort-exam">MLA-C02</strong>' in body
     assert f"<td>{c02.result.scaled_score}</td>" in body
+    api = client.get(f"/api/v1/cohorts/{cohort.pk}/analytics/").json()
+    assert api["exam"] == "MLA-C02"
+    assert [m["attempts"] for m in api["members"]] == [1]
     csv = client.get(reverse("cohorts:export", args=[cohort.pk, "objectives"])).content.decode()
     assert "1.1.5" in csv or "1.3.7" in csv  # C02 skill codes
+
+
+def test_seed_demo_seeds_either_version(bank_c02, exam, lead):
+    from django.core.management import CommandError, call_command
+
+    from apps.exams.models import AttemptItem
+
+    call_command("seed_demo", "--members", "10", "--attempts", "20", "--lead", "lead", "--exam", "MLA-C02")
+
+    cohort = Cohort.objects.get(name="Demo cohort (10)")
+    assert cohort.exam == bank_c02
+    items = AttemptItem.objects.filter(attempt__exam=bank_c02)
+    assert items.count() == 20 * 50
+    assert set(items.values_list("task__domain__exam", flat=True)) == {bank_c02.pk}
+    assert set(items.values_list("question__type", flat=True)) <= {"single", "multiple"}
+    skills = ObjectiveStat.objects.filter(cohort=cohort).values_list("objective__task__domain__exam", flat=True)
+    assert set(skills) == {bank_c02.pk}
+    with pytest.raises(CommandError, match="Exam version MLA-C09 is not loaded"):
+        call_command("seed_demo", "--members", "10", "--attempts", "20", "--lead", "lead", "--exam", "MLA-C09")

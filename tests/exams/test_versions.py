@@ -144,7 +144,9 @@ def test_c01_history_is_unchanged_after_switching_to_c02(bank_c02, exam, candida
     assert {item.task.domain.exam.code for item in old.items.select_related("task__domain__exam")} == {"MLA-C01"}
 
 
-def test_progress_is_per_version_and_task_mastery_carries_to_the_continuing_task(bank_c02, exam, candidate, finish):
+def test_progress_is_per_version_and_task_mastery_carries_to_the_continuing_task(
+    bank_c02, exam, candidate, candidate_client, finish
+):
     c01 = attempt_start_mock(candidate=candidate, exam=exam, seed=4)
     finish(c01)
 
@@ -159,6 +161,9 @@ def test_progress_is_per_version_and_task_mastery_carries_to_the_continuing_task
     c02_mastery = {row.code: (row.correct, row.total) for row in c02_progress.mastery}
     assert c02_mastery == c01_mastery  # C02 task N continues C01 task N
     assert sum(total for _, total in c02_mastery.values()) == 50
+    candidate_client.post(reverse("exams:version"), {"exam": "MLA-C02"})
+    page = candidate_client.get(reverse("scoring:progress")).content.decode()
+    assert "Your MLA-C01 answers count here too" in page
 
 
 def test_practice_on_c02_draws_only_items_placed_in_the_chosen_tasks(bank_c02, candidate):
