@@ -73,6 +73,10 @@ class Unit:
     def is_case(self) -> bool:
         return self.questions[0].case_study_id is not None
 
+    @property
+    def concepts(self) -> set[str]:
+        return {question.concept for question in self.questions if question.concept}
+
 
 @dataclass
 class PlannedItem:
@@ -122,18 +126,25 @@ def _units(questions: list[Question], seen: Counter, rng: random.Random) -> list
     return units
 
 
-def _fill(units: list[Unit], quota: int, task_quota: dict[int, int]) -> list[Unit]:
-    """Greedy fill: take units that fit the remaining task quotas, then relax task quotas to fill the total."""
+def _fill(units: list[Unit], quota: int, task_quota: dict[int, int], concepts: set[str] | None = None) -> list[Unit]:
+    """Greedy fill: take units that fit the remaining task quotas, then relax task quotas to fill the total.
+
+    ``concepts`` are those already on the form (updated in place): a unit testing one of them is skipped, so no
+    two items on a form test the same concept, unless the bank cannot fill the quota any other way."""
+    concepts = set() if concepts is None else concepts
     chosen: list[Unit] = []
     remaining = dict(task_quota)
     taken = 0
-    for strict in (True, False):
+    for strict, distinct in ((True, True), (False, True), (False, False)):
         for unit in units:
             if unit in chosen or taken + len(unit.questions) > quota:
                 continue
             if strict and any(remaining.get(task, 0) < n for task, n in unit.tasks.items()):
                 continue
+            if distinct and unit.concepts & concepts:
+                continue
             chosen.append(unit)
+            concepts |= unit.concepts
             taken += len(unit.questions)
             for task, n in unit.tasks.items():
                 remaining[task] = remaining.get(task, 0) - n
@@ -241,13 +252,14 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random, scored_count: in
     in_cases = Counter(question.task_id for unit in cases for question in unit.questions)
 
     chosen: list[Unit] = list(cases)
+    concepts: set[str] = set().union(*(unit.concepts for unit in cases))
     for domain_id, quota in domain_quota.items():
         standalone = standalone_by_domain[domain_id]
         task_ids = [task.id for task in domains[domain_id].tasks.all()]
         placed = sum(in_cases[task] for task in task_ids)
         available = Counter(q.task_id for unit in standalone for q in unit.questions) + in_cases
         task_quota = _less(_task_quota(quota, task_ids, available), in_cases, quota - placed)
-        picked = _fill(standalone, quota - placed, task_quota)
+        picked = _fill(standalone, quota - placed, task_quota, concepts)
         got = placed + sum(len(unit.questions) for unit in picked)
         if got < quota:
             number = domains[domain_id].number
@@ -265,6 +277,7 @@ def form_assemble(*, exam: Exam, candidate, rng: random.Random, scored_count: in
         chosen.extend(picked)
 
     pretest_units = [unit for unit in _units(pretest, seen, rng) if not _held(unit, held)]
+    pretest_units.sort(key=lambda unit: bool(unit.concepts & concepts))  # a concept already on the form last
     pretest_quota = largest_remainder(
         min(exam.unscored_count, len(pretest_units)), {d.id: float(d.weight) for d in domains.values()}
     )

@@ -75,6 +75,7 @@ class QuestionForm(forms.ModelForm):
             "references",
             "difficulty",
             "angoff",
+            "concept",
         ]
         widgets = {
             "stem": forms.Textarea(attrs={"rows": 6}),

@@ -63,6 +63,9 @@ class QuestionInput(serializers.Serializer):
     references = serializers.ListField(child=serializers.URLField(max_length=500), max_length=10, default=list)
     difficulty = serializers.ChoiceField(choices=["easy", "medium", "hard"], default="medium")
     angoff = serializers.FloatField(min_value=0.01, max_value=0.99, required=False, allow_null=True)
+    concept = serializers.SlugField(
+        max_length=60, required=False, default="", allow_blank=True, help_text="items sharing one never meet on a form"
+    )
     options = OptionSerializer(many=True, required=False, default=list)
     steps = StepSerializer(many=True, required=False, default=list)
     pairs = PairSerializer(many=True, required=False, default=list)
@@ -79,6 +82,7 @@ class QuestionInput(serializers.Serializer):
             angoff=data.get("angoff"),
             references=data["references"],
             status=data["status"],
+            concept=data["concept"],
             choices=[ChoiceDraft(o["text"], o["rationale"], o["correct"]) for o in data["options"]],
             steps=[StepDraft(s["text"], s["rationale"]) for s in data["steps"]],
             pairs=[PairDraft(p.get("prompt") or None, p["response"], p["rationale"]) for p in data["pairs"]],
@@ -114,6 +118,7 @@ class QuestionOutput(serializers.Serializer):
     references = serializers.ListField(child=serializers.CharField(), source="reference_list")
     difficulty = serializers.CharField()
     angoff = serializers.FloatField(allow_null=True)
+    concept = serializers.CharField()
     options = serializers.SerializerMethodField()
     steps = serializers.SerializerMethodField()
     pairs = serializers.SerializerMethodField()

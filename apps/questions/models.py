@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 from apps.core.models import TimeStampedModel
@@ -78,6 +79,12 @@ class Question(TimeStampedModel):
     family = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     version = models.PositiveSmallIntegerField(default=1, editable=False)
     ref = models.CharField(max_length=40, blank=True, db_index=True, help_text="Stable external id.")
+    concept = models.SlugField(
+        max_length=60,
+        blank=True,
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "Use lower-case letters, digits and hyphens.")],
+        help_text="Items with the same concept test the same thing: a mock form holds at most one of them.",
+    )
     type = models.CharField(max_length=10, choices=QuestionType.choices)
     status = models.CharField(max_length=10, choices=QuestionStatus.choices, default=QuestionStatus.DRAFT)
     # Null only for imported drafts whose file named no task: they wait in the admin for an instructor to map.

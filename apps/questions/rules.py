@@ -84,6 +84,7 @@ class QuestionDraft:
     angoff: float | None = None
     references: list[str] = field(default_factory=list)
     status: str = "draft"
+    concept: str = ""  # items sharing a concept test the same thing: a form holds at most one of them
     choices: list[ChoiceDraft] = field(default_factory=list)
     steps: list[StepDraft] = field(default_factory=list)
     pairs: list[PairDraft] = field(default_factory=list)
@@ -220,6 +221,9 @@ def _check_references(draft: QuestionDraft, errors: list[RuleError]) -> None:
             errors.append(RuleError(f"references[{index + 1}]", f"{url!r} is not an http(s) link.", completeness=True))
 
 
+CONCEPT_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
+
+
 def validate_question(draft: QuestionDraft) -> list[RuleError]:
     """Every authoring rule that can be checked without the database, in the order an author would fix them."""
     errors: list[RuleError] = []
@@ -240,6 +244,10 @@ def validate_question(draft: QuestionDraft) -> list[RuleError]:
         errors.append(RuleError("difficulty", f"{draft.difficulty!r} is not one of {', '.join(DIFFICULTIES)}."))
     if draft.angoff is not None and not 0 < draft.angoff < 1:
         errors.append(RuleError("angoff", f"must be a probability between 0 and 1, got {draft.angoff}."))
+    if draft.concept and not CONCEPT_RE.fullmatch(draft.concept):
+        errors.append(
+            RuleError("concept", f"{draft.concept!r} must be lower-case letters, digits and hyphens, up to 60.")
+        )
     if draft.task and not draft.objectives:
         errors.append(RuleError("objectives", "pick at least one objective of the item's task.", completeness=True))
     for code in draft.objectives:

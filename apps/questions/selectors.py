@@ -51,7 +51,17 @@ def item_skills(*, exam_id: int, question_ids: list[int]) -> list[tuple[int, int
 
 
 # What form assembly reads of each item: enough to place it, never its content.
-PLACED_FIELDS = ("id", "family", "status", "type", "task_id", "task__domain_id", "case_study_id", "case_order")
+PLACED_FIELDS = (
+    "id",
+    "family",
+    "status",
+    "type",
+    "concept",
+    "task_id",
+    "task__domain_id",
+    "case_study_id",
+    "case_order",
+)
 
 
 def questions_placed(

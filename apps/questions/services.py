@@ -68,6 +68,7 @@ def question_to_draft(question: Question) -> QuestionDraft:
         angoff=question.angoff,
         references=question.reference_list,
         status=question.status,
+        concept=question.concept,
         choices=[ChoiceDraft(c.text, c.rationale, c.is_correct) for c in question.choices.all()],
         steps=[StepDraft(s.text, s.rationale) for s in question.steps.all()],
         pairs=[PairDraft(p.prompt or None, p.response, p.rationale) for p in question.pairs.all()],
@@ -82,6 +83,7 @@ def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: 
     """
     content = asdict(draft)
     content.pop("status")
+    content.pop("concept")  # a tag for assembly, not something a candidate sees
     content["objectives"] = sorted(content["objectives"], key=code_key)
     content["case"] = [case_ref, case_order]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -178,6 +180,7 @@ def question_create(
         references="\n".join(draft.references),
         difficulty=draft.difficulty,
         angoff=draft.angoff,
+        concept=draft.concept,
         author=author,
         version=version,
         content_hash=draft_content_hash(draft, case_ref=case_study.ref if case_study else "", case_order=case_order),
@@ -209,6 +212,7 @@ def question_update(*, question: Question, draft: QuestionDraft, exam: Exam, all
     question.explanation = draft.explanation
     question.references = "\n".join(draft.references)
     question.difficulty = draft.difficulty
+    question.concept = draft.concept
     question.angoff = draft.angoff
     question.content_hash = draft_content_hash(
         draft, case_ref=question.case_study.ref if question.case_study else "", case_order=question.case_order

@@ -288,6 +288,7 @@ def item_meta(item: Item) -> dict[str, object]:
         "objectives": list(draft.objectives),
         "difficulty": draft.difficulty if draft.difficulty != "medium" else "",
         "angoff": draft.angoff,
+        "concept": draft.concept,
         "references": list(draft.references),
         "case": item.case_ref,
         "case_order": item.case_order or None,
@@ -302,8 +303,10 @@ def apply_meta(item: Item, meta: object, result: ParseResult, location: str) -> 
         return
     draft = item.draft
     for key, value in meta.items():
-        if key in {"ref", "task", "difficulty", "case"} and isinstance(value, str):
-            if key == "ref":
+        if key in {"ref", "task", "difficulty", "case", "concept"} and isinstance(value, str):
+            if key == "concept":
+                draft.concept = value
+            elif key == "ref":
                 item.ref = value[:40]
             elif key == "task":
                 draft.task = value

@@ -60,7 +60,7 @@ class PlannedItem:
     stem: str
     task: str
     status: str
-    action: str  # create, update, new_version, unchanged, duplicate
+    action: str  # create, update, new_version, retag, unchanged, duplicate
     note: str = ""
     gaps: list[str] = field(default_factory=list)
 
@@ -106,6 +106,7 @@ class ImportReport:
         for action, label in (
             ("new_version", "as new versions"),
             ("update", "as updates"),
+            ("retag", "with a new concept tag only"),
             ("unchanged", "unchanged"),
             ("duplicate", "duplicates skipped"),
         ):
@@ -287,6 +288,9 @@ def _items_plan(
             digest = draft_content_hash(draft, case_ref=item.case_ref, case_order=item.case_order)
             if digest in {version.content_hash for version in versions}:
                 plan.action, plan.note = "unchanged", f"already in the bank as {_label(current)}"
+                # The concept tag is not content: a native file (which carries it) retags the whole item in place.
+                if parsed.format == "native" and current.concept != draft.concept:
+                    plan.action, plan.note = "retag", f"concept of {_label(current)} becomes {draft.concept or 'none'}"
             elif current.is_locked:
                 plan.action, plan.note = "new_version", f"next version after {_label(current)}"
             else:
@@ -329,6 +333,8 @@ def _write(
         try:
             if plan.action == "update" and current is not None:
                 question_update(question=current, draft=item.draft, exam=exam, allow_gaps=True)
+            elif plan.action == "retag" and current is not None:
+                Question.objects.filter(family=current.family).update(concept=item.draft.concept)
             elif plan.action in {"create", "new_version"}:
                 # A new item keeps the family and version a native file gives; a new version follows its family.
                 if current is not None:
@@ -475,7 +481,7 @@ def bank_load(*, text: str, filename: str, exam: Exam, author=None) -> BankLoadR
         raise BankLoadError(report.errors)
     return BankLoadResult(
         created=report.count("create"),
-        updated=report.count("update"),
+        updated=report.count("update") + report.count("retag"),
         new_versions=report.count("new_version"),
         unchanged=report.count("unchanged"),
         case_studies=len(report.cases),

@@ -34,6 +34,7 @@ Our metadata travels in Moodle question tags, which Moodle keeps and other tools
     mla-task:1.2            mla-objective:1.2.3 (one per objective)    mla-difficulty:hard
     mla-angoff:0.55         mla-version:2                              mla-case:CS-03
     mla-case-order:2        mla-reference:https://... (one per link)   mla-ref:MLA-0123
+    mla-concept:model-card  (items sharing a concept never meet on one mock form)
     mla-case-study:CS-03    (on a description question: that description is case study CS-03)
 
 The ref is written to ``<idnumber>``; ``mla-ref`` is only used when ``<idnumber>`` cannot hold it (a ref
@@ -134,7 +135,18 @@ _UNSUPPORTED = {
     "random": "random questions are not supported: they are placeholders that pick another question at quiz time.",
 }
 
-_KNOWN_TAGS = {"task", "objective", "difficulty", "angoff", "version", "case", "case-order", "reference", "ref"}
+_KNOWN_TAGS = {
+    "task",
+    "objective",
+    "difficulty",
+    "angoff",
+    "concept",
+    "version",
+    "case",
+    "case-order",
+    "reference",
+    "ref",
+}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -909,6 +921,8 @@ def _meta_tags(item: Item, ref_in_tag: bool) -> list[str]:
         tags.append(f"{TAG_PREFIX}difficulty:{meta['difficulty']}")
     if "angoff" in meta:
         tags.append(f"{TAG_PREFIX}angoff:{float(meta['angoff'])!r}")
+    if "concept" in meta:
+        tags.append(f"{TAG_PREFIX}concept:{meta['concept']}")
     if "version" in meta:
         tags.append(f"{TAG_PREFIX}version:{meta['version']}")
     if "case" in meta:

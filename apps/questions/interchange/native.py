@@ -8,10 +8,11 @@ A document is a mapping::
     case_studies:
       - {ref, title, scenario, items: [ITEM, ...]}
 
-and an ITEM is ``{ref, type, status, difficulty, angoff, task, objectives, stem, explanation, references}``
-plus ``options`` (single/multiple: ``{text, correct, rationale}``), ``steps`` (ordering, in the correct order:
-``{text, rationale}``) or ``pairs`` (matching: ``{prompt, response, rationale}``, ``prompt: null`` for a response
-that matches nothing). JSON is valid YAML, so one parser reads both, and every error carries its line.
+and an ITEM is ``{ref, type, status, difficulty, angoff, task, objectives, stem, explanation, references}``,
+optionally ``concept`` (a slug: items sharing one are never on the same mock form), plus ``options``
+(single/multiple: ``{text, correct, rationale}``), ``steps`` (ordering, in the correct order: ``{text,
+rationale}``) or ``pairs`` (matching: ``{prompt, response, rationale}``, ``prompt: null`` for a response that
+matches nothing). JSON is valid YAML, so one parser reads both, and every error carries its line.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ ITEM_KEYS = {
     "status",
     "difficulty",
     "angoff",
+    "concept",
     "task",
     "objectives",
     "stem",
@@ -140,7 +142,7 @@ def _item(
     unknown = sorted(str(key) for key in set(raw) - ITEM_KEYS)
     if unknown:
         bank.errors.append(ParseError(line, f"unknown field(s) {', '.join(unknown)}.", ref))
-    for key in ("ref", "type", "status", "difficulty", "task", "stem", "explanation", "title"):
+    for key in ("ref", "type", "status", "difficulty", "concept", "task", "stem", "explanation", "title"):
         if isinstance(raw.get(key), dict | list):
             bank.errors.append(ParseError(line, f"{key} must be text, not a {type(raw[key]).__name__}.", ref))
     status = _text(raw.get("status")) or "draft"
@@ -161,6 +163,7 @@ def _item(
         angoff=angoff,
         references=[_text(url) for url in _list(raw.get("references"))],
         status=status,
+        concept=_text(raw.get("concept")),
     )
     for raw_option in _list(raw.get("options")):
         option = raw_option if isinstance(raw_option, dict) else {"text": raw_option}
@@ -347,6 +350,7 @@ def _item_document(item: Item) -> dict[str, Any]:
         "objectives": draft.objectives,
         "difficulty": draft.difficulty,
         "angoff": draft.angoff,
+        **({"concept": draft.concept} if draft.concept else {}),
         "stem": draft.stem,
         "explanation": draft.explanation,
         "references": draft.references,
