@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -102,3 +104,26 @@ def test_load_bank_command_reports_errors_without_a_traceback(exam, tmp_path):
 
     with pytest.raises(CommandError, match="Nothing was loaded"):
         call_command("load_bank", str(path))
+
+
+def test_a_bank_file_names_the_exam_version_its_items_are_written_for(exam, exam_c02, tmp_path):
+    c01 = tmp_path / "c01.yaml"
+    c01.write_text(document(item("v-1")))
+    c02 = tmp_path / "c02.yaml"
+    c02.write_text(
+        "exam: MLA-C02\n" + document(item("v-2", "Which store keeps 5 TB of embeddings source files cheapest?"))
+    )
+
+    call_command("load_bank", str(c01), str(c02), stdout=StringIO())
+
+    assert Question.objects.get(ref="v-1").task.domain.exam == exam
+    assert Question.objects.get(ref="v-2").task.domain.exam == exam_c02
+
+
+def test_a_bank_file_for_a_version_not_loaded_is_refused_by_name(exam, tmp_path):
+    path = tmp_path / "c09.yaml"
+    path.write_text("exam: MLA-C09\n" + document(item("v-9")))
+
+    with pytest.raises(CommandError, match=r"Nothing was loaded: c09\.yaml: exam MLA-C09 is not loaded"):
+        call_command("load_bank", str(path))
+    assert not Question.objects.exists()

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -10,22 +11,34 @@ from apps.syllabus.models import Exam
 
 
 class Command(BaseCommand):
-    help = "Load the question bank (fixtures/bank/*.yaml, or the files given). Idempotent; all files or nothing."
+    help = (
+        "Load the question bank (fixtures/bank/**/*.yaml, or the files given). A file's `exam:` names the version its "
+        "items are written for (fixtures/bank/c02/ holds MLA-C02's); --exam is the version for files that name none. "
+        "Idempotent; all files or nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", type=Path)
-        parser.add_argument("--exam", default="MLA-C01")
+        parser.add_argument("--exam", default="MLA-C01", help="version for files without an `exam:` key")
 
     def handle(self, *args, files: list[Path], exam: str, **options):
-        exam_obj = Exam.objects.filter(code=exam).first()
-        if exam_obj is None:
+        versions = {version.code: version for version in Exam.objects.all()}
+        if exam not in versions:
             raise CommandError(f"Exam {exam} is not loaded; run load_syllabus first.")
-        paths = files or sorted((Path(settings.BASE_DIR) / "fixtures" / "bank").glob("*.yaml"))
+        paths = files or sorted((Path(settings.BASE_DIR) / "fixtures" / "bank").rglob("*.yaml"))
         totals = {"created": 0, "updated": 0, "new_versions": 0, "unchanged": 0}
+        skipped: set[str] = set()
         try:
             with transaction.atomic():
                 for path in paths:
-                    result = bank_load(text=path.read_text(encoding="utf-8"), filename=path.name, exam=exam_obj)
+                    text = path.read_text(encoding="utf-8")
+                    code = _declared_exam(text) or exam
+                    if code not in versions and not files:  # the shipped bank: load the versions that are there
+                        skipped.add(code)
+                        continue
+                    if code not in versions:
+                        raise CommandError(f"Nothing was loaded: {path.name}: exam {code} is not loaded.")
+                    result = bank_load(text=text, filename=path.name, exam=versions[code])
                     for key in totals:
                         totals[key] += getattr(result, key)
         except BankLoadError as exc:
@@ -33,7 +46,18 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"Nothing was loaded: {exc}") from exc
         tables_analyze("questions")
+        for code in sorted(skipped):
+            self.stdout.write(f"Files for {code} were skipped: that exam version is not loaded (run load_syllabus).")
         self.stdout.write(
             "Question bank: {created} created, {updated} updated, {new_versions} new versions, "
             "{unchanged} unchanged.".format(**totals)
         )
+
+
+def _declared_exam(text: str) -> str:
+    """The `exam:` a bank file declares, or "" when it declares none (bank_load reports malformed files)."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return ""
+    return str(document.get("exam") or "") if isinstance(document, dict) else ""
