@@ -30,6 +30,7 @@ from apps.exams.services import (
     attempt_start_practice,
     attempt_submit,
 )
+from apps.syllabus.api import exam_version_field
 from apps.syllabus.models import Exam, Task
 from apps.syllabus.selectors import exam_versions
 
@@ -62,19 +63,14 @@ class AttemptOutput(serializers.Serializer):
         return attempt_remaining_seconds(attempt=obj)
 
 
-def _version_field(queryset, help_text: str) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=queryset, required=False, help_text=help_text, style={"base_template": "input.html"}
-    )
-
-
 class AttemptListQuery(serializers.Serializer):
-    exam = _version_field(Exam.objects.all(), "only attempts on this exam version, e.g. MLA-C02")
+    exam = exam_version_field(queryset=Exam.objects.all(), help_text="only attempts on this exam version, e.g. MLA-C02")
 
 
 class StartInput(serializers.Serializer):
-    exam = _version_field(
-        exam_versions(), "the exam version, e.g. MLA-C02 (default: the one you practise for, else the current one)"
+    exam = exam_version_field(
+        queryset=exam_versions(),
+        help_text="the exam version, e.g. MLA-C02 (default: the one you practise for, else the current one)",
     )
     mode = serializers.ChoiceField(
         choices=[AttemptMode.MOCK, AttemptMode.BETA, AttemptMode.PRACTICE],

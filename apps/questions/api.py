@@ -22,6 +22,7 @@ from apps.questions.services import (
     question_set_status,
     question_update,
 )
+from apps.syllabus.api import exam_version_field
 from apps.syllabus.models import Exam
 from apps.syllabus.selectors import exam_default
 
@@ -43,14 +44,11 @@ class PairSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=4000)
 
 
-def _exam_field(help_text: str) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=Exam.objects.filter(is_active=True), required=False, help_text=help_text
-    )
-
-
 class QuestionInput(serializers.Serializer):
-    exam = _exam_field("the exam version the item is written for, e.g. MLA-C02 (default: the current one)")
+    exam = exam_version_field(
+        queryset=Exam.objects.filter(is_active=True),
+        help_text="the exam version the item is written for, e.g. MLA-C02 (default: the current one)",
+    )
     ref = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     type = serializers.ChoiceField(choices=QuestionType.choices)
     status = serializers.ChoiceField(

@@ -8,6 +8,13 @@ from apps.syllabus.models import Exam
 from apps.syllabus.selectors import exam_versions
 
 
+def exam_version_field(*, queryset, help_text: str) -> serializers.SlugRelatedField:
+    """An optional exam version named by its code (``MLA-C02``) in API input; an unknown code is a 400."""
+    return serializers.SlugRelatedField(
+        slug_field="code", queryset=queryset, required=False, help_text=help_text, style={"base_template": "input.html"}
+    )
+
+
 class ObjectiveOutput(serializers.Serializer):
     code = serializers.CharField()
     statement = serializers.CharField()
