@@ -12,14 +12,17 @@ from django.utils import timezone
 
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.models import Choice, Question, QuestionType
-from apps.questions.selectors import questions_of_exam
-from apps.scoring import irt, statistics
-from apps.scoring.models import AttemptResult, ExamReliability, ItemParameter, ItemStatistic
-from apps.scoring.services import UNSCORED_AFTER
+from apps.questions.selectors import questions_of_exam, questions_with_parts
+from apps.scoring import calibration, statistics
+from apps.scoring.models import AttemptResult, CalibrationRun, ExamReliability, ItemParameter, ItemStatistic
+from apps.scoring.services import UNSCORED_AFTER, item_features, question_floor
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)
-MIN_CALIBRATION_RESPONSES = 200
+# An item's own parameters are stored from this many responses; below it scoring uses the bank's difficulty
+# prior for it (with the prior's spread carried into scoring). The estimates themselves are Bayesian: with few
+# responses they lean on the prior, so the threshold only keeps very thin evidence out of the table.
+MIN_CALIBRATION_RESPONSES = 30
 
 
 def _first_mock_attempts(exam: Exam) -> list[int]:
@@ -130,51 +133,77 @@ def item_statistics_compute(*, exam: Exam) -> int:
 
 @transaction.atomic
 def items_calibrate(*, exam: Exam, min_responses: int = MIN_CALIBRATION_RESPONSES) -> int:
-    """Calibrate Rasch difficulties from all scored mock responses and store those with enough responses.
+    """Calibrate the 3PL parameters of the version's items from all its scored mock responses
+    (``calibration.mml_calibrate``) and store those of items with at least ``min_responses``; record the run with
+    the difficulty prior it learned, which scoring uses for every item not stored. Returns the number stored.
 
-    The new difficulties are linked to the existing scale by a mean shift over anchor items that already have
-    parameters (Rasch fixes the slope, so only the origin moves); with no anchors, over the authored-difficulty
-    priors. Returns the number of items stored.
+    MML fixes the scale by the calibration population (θ ~ N(0, 1)). When at least ten stored items are
+    recalibrated, the new estimates are linked to the stored scale by mean-sigma over them
+    (``A = σ(b_old)/σ(b_new)``, ``B = μ(b_old) - A·μ(b_new)``), so scores do not move because this month's
+    candidates are stronger than last month's.
     """
-    rows = np.array(
-        list(
-            AttemptItem.objects.filter(
-                attempt__exam=exam,
-                attempt__mode=AttemptMode.MOCK,
-                attempt__state=AttemptState.SCORED,
-                is_correct__isnull=False,
-            ).values_list("attempt_id", "question_id", "is_correct")
-        ),
-        dtype=np.int64,
-    ).reshape(-1, 3)
-    if not len(rows):
+    rows = list(
+        AttemptItem.objects.filter(
+            attempt__exam=exam,
+            attempt__mode=AttemptMode.MOCK,
+            attempt__state=AttemptState.SCORED,
+            is_correct__isnull=False,
+            scored=True,
+        ).values_list("attempt_id", "question_id", "is_correct")
+    )
+    if not rows:
         return 0
-    person_ids, persons = np.unique(rows[:, 0], return_inverse=True)
-    question_ids, items = np.unique(rows[:, 1], return_inverse=True)
-    calibration = irt.rasch_calibrate(persons, items, rows[:, 2], n_persons=len(person_ids), n_items=len(question_ids))
-    existing = dict(ItemParameter.objects.filter(question_id__in=question_ids.tolist()).values_list("question_id", "b"))
-    difficulty = dict(Question.objects.filter(pk__in=question_ids.tolist()).values_list("pk", "difficulty"))
-    anchors = [i for i, q in enumerate(question_ids) if int(q) in existing]
-    if len(anchors) >= 5:
-        shift = float(np.mean([existing[int(question_ids[i])] for i in anchors]) - np.mean(calibration.b[anchors]))
-    else:
-        priors = [irt.DIFFICULTY_PRIOR.get(difficulty[int(q)], 0.0) for q in question_ids]
-        shift = float(np.mean(priors) - np.mean(calibration.b))
+    data = np.array(rows, dtype=np.int64)
+    attempt_ids, persons = np.unique(data[:, 0], return_inverse=True)
+    question_ids, items = np.unique(data[:, 1], return_inverse=True)
+    answered = np.zeros((len(attempt_ids), len(question_ids)), dtype=bool)
+    right = np.zeros_like(answered)
+    answered[persons, items] = True
+    right[persons, items] = data[:, 2].astype(bool)
+    questions = questions_with_parts(Question.objects.filter(pk__in=question_ids.tolist()), objectives=False).in_bulk()
+    ordered = [questions[int(pk)] for pk in question_ids]
+    floors = np.array([question_floor(question) for question in ordered])
+    features = np.array([item_features(question, floor) for question, floor in zip(ordered, floors, strict=True)])
+    fit = calibration.mml_calibrate(right, answered, floors=floors, features=features, min_responses=min_responses)
+    keep = fit.fitted & (fit.n >= min_responses)
+    slope, shift = _link(question_ids, fit, keep)
     stored = 0
-    for index, question_id in enumerate(question_ids.tolist()):
-        if calibration.n[index] < min_responses:
-            continue
+    for index in np.flatnonzero(keep):
         ItemParameter.objects.update_or_create(
-            question_id=question_id,
+            question_id=int(question_ids[index]),
             defaults={
-                "b": float(calibration.b[index] + shift),
-                "b_se": float(calibration.b_se[index]),
-                "responses": int(calibration.n[index]),
+                "a": float(fit.a[index] / slope),
+                "b": float(slope * fit.b[index] + shift),
+                "c": float(fit.c[index]),
+                "b_se": float(slope * fit.b_se[index]),
+                "responses": int(fit.n[index]),
             },
         )
         stored += 1
-    logger.info("items calibrated", extra={"exam": exam.pk, "stored": stored, "iterations": calibration.iterations})
+    CalibrationRun.objects.create(
+        exam=exam,
+        persons=fit.persons,
+        responses=len(rows),
+        items_fitted=int(fit.fitted.sum()),
+        items_stored=stored,
+        iterations=fit.iterations,
+        prior_beta=[slope * value + (shift if index < 3 else 0.0) for index, value in enumerate(fit.prior.beta)],
+        prior_tau=slope * fit.prior.tau,
+    )
+    logger.info("items calibrated", extra={"exam": exam.pk, "stored": stored, "iterations": fit.iterations})
     return stored
+
+
+def _link(question_ids: np.ndarray, fit: calibration.Calibration, keep: np.ndarray) -> tuple[float, float]:
+    """Mean-sigma linking constants (A, B) onto the stored scale; (1, 0) with fewer than ten anchors."""
+    stored = dict(ItemParameter.objects.filter(question_id__in=question_ids.tolist()).values_list("question_id", "b"))
+    anchors = [index for index in np.flatnonzero(keep) if int(question_ids[index]) in stored]
+    if len(anchors) < 10:
+        return 1.0, 0.0
+    old = np.array([stored[int(question_ids[index])] for index in anchors])
+    new = fit.b[anchors]
+    slope = float(np.std(old) / np.std(new)) if np.std(new) > 0 else 1.0
+    return slope, float(np.mean(old) - slope * np.mean(new))
 
 
 def attempts_unscored(*, older_than: timedelta = UNSCORED_AFTER, now=None) -> list[int]:

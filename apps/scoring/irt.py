@@ -1,9 +1,10 @@
 """Item response theory for scaled scores: the formulas of EXAM_FORMAT.md, in plain numpy.
 
-We use the **Rasch** model, ``P_i(θ) = 1 / (1 + exp(-(θ - b_i)))``, for scoring. With a few hundred responses per
-item, a one-parameter model calibrates stably where 2PL slopes would be noisy, and its raw score is a
-sufficient statistic, so candidates with the same items right on the same form get the same θ. The functions
-accept optional slopes ``a`` so a 2PL calibration can be used later without changing callers.
+Scoring uses the **three-parameter logistic model** (3PL), ``P_i(θ) = c_i + (1 - c_i) / (1 + exp(-a_i (θ - b_i)))``:
+slope a, difficulty b and a lower asymptote c for the candidate who does not know and guesses. The exam has no
+penalty for guessing, so a weak candidate gets about a quarter of four-option items right by luck; a model
+without c reads those lucky answers as ability (an independent check measured +1.1 logits at θ < -1) and scores
+the same candidate higher on a harder form. Items are calibrated by ``apps.scoring.calibration``.
 """
 
 from __future__ import annotations
@@ -14,19 +15,68 @@ from dataclasses import dataclass
 import numpy as np
 
 QUADRATURE = np.linspace(-6.0, 6.0, 121)
-PRIOR = np.exp(-0.5 * QUADRATURE**2)
-PRIOR /= PRIOR.sum()
+# The scoring prior is N(0, 1.5²), wider than the calibration population N(0, 1). Every EAP estimate is pulled
+# toward the prior's centre, and the pull grows as a form tells less about a candidate; a form 0.5 logits harder
+# tells less about weak candidates (they are guessing), so under an N(0, 1) prior the same weak candidate scored
+# about 15 points higher on it. At 1.5 the gap stays within a few points in every band from -2 to +2, for about
+# 0.02 logits of RMSE (scoring_validate measures both).
+PRIOR_SD = 1.5
 
-# Difficulty priors for items without enough responses to calibrate (logits).
+
+def normal_prior(sd: float = PRIOR_SD) -> np.ndarray:
+    weights = np.exp(-0.5 * (QUADRATURE / sd) ** 2)
+    return weights / weights.sum()
+
+
+PRIOR = normal_prior()
+
+# Difficulty priors for items without enough responses to calibrate (logits), until a calibration has estimated
+# better ones from the bank (see calibration.PriorModel).
 DIFFICULTY_PRIOR = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
 ANGOFF_DEFAULT = {"easy": 0.8, "medium": 0.65, "hard": 0.45}
 
+# The reporting scale maps θ = -3 and θ = +3 to its ends; a cut must sit well inside (see Scale).
+CUT_RANGE = (-2.5, 2.5)
 
-def probability(theta: np.ndarray | float, b: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-    """P(correct | θ) for each item; θ may be a vector (rows) and b a vector (columns)."""
-    slopes = 1.0 if a is None else a
+
+@dataclass(frozen=True)
+class Items:
+    """Parameters of a set of items as parallel arrays: slopes a, difficulties b, lower asymptotes c."""
+
+    a: np.ndarray
+    b: np.ndarray
+    c: np.ndarray
+
+    @classmethod
+    def rasch(cls, b) -> Items:
+        b = np.asarray(b, dtype=float)
+        return cls(np.ones_like(b), b, np.zeros_like(b))
+
+    def __len__(self) -> int:
+        return len(self.b)
+
+    def take(self, index) -> Items:
+        return Items(self.a[index], self.b[index], self.c[index])
+
+    def shifted(self, delta: float) -> Items:
+        return Items(self.a, self.b + delta, self.c)
+
+
+def uncertain_slope(a: np.ndarray, b_sd: np.ndarray) -> np.ndarray:
+    """The slope that carries uncertainty about b into scoring.
+
+    With b ~ N(μ, s²), the expected logistic curve is close to a logistic at μ with a flatter slope:
+    ``E[σ(a(θ - b))] ≈ σ(a(θ - μ) / √(1 + π a² s² / 8))`` (the probit approximation). An item known only by its
+    authored difficulty therefore counts, but counts less than a calibrated one.
+    """
+    a = np.asarray(a, dtype=float)
+    return a / np.sqrt(1.0 + math.pi * a**2 * np.asarray(b_sd, dtype=float) ** 2 / 8.0)
+
+
+def probability(theta: np.ndarray | float, items: Items) -> np.ndarray:
+    """P(correct | θ) for each item; θ may be a vector (rows) and the items columns."""
     theta = np.asarray(theta, dtype=float)
-    return 1.0 / (1.0 + np.exp(-slopes * (theta[..., None] - b)))
+    return items.c + (1.0 - items.c) / (1.0 + np.exp(-items.a * (theta[..., None] - items.b)))
 
 
 @dataclass(frozen=True)
@@ -35,41 +85,49 @@ class AbilityEstimate:
     se: float
 
 
-def eap(responses: np.ndarray, b: np.ndarray, a: np.ndarray | None = None) -> AbilityEstimate:
-    """Expected a posteriori ability with a standard-normal prior over 121 quadrature points.
+def eap_many(
+    responses: np.ndarray, items: Items, prior: np.ndarray | None = None, answered: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected a posteriori ability for many candidates (rows) on a set of items (columns).
 
-    ``θ̂ = Σ θ_q L(x|θ_q) w_q / Σ L(x|θ_q) w_q``; the posterior SD is the standard error. Unlike maximum
-    likelihood it is finite for all-right and all-wrong response patterns.
+    ``θ̂ = Σ θ_q L(x|θ_q) w_q / Σ L(x|θ_q) w_q`` over 121 quadrature points; the posterior SD is the standard
+    error. Unlike maximum likelihood it is finite for all-right and all-wrong response patterns. ``answered``
+    marks which items each candidate saw when they saw different ones.
     """
-    x = np.asarray(responses, dtype=float)
-    p = probability(QUADRATURE, np.asarray(b, dtype=float), a)  # (Q, n)
-    log_likelihood = (x * np.log(p) + (1 - x) * np.log1p(-p)).sum(axis=1)
-    weights = np.exp(log_likelihood - log_likelihood.max()) * PRIOR
-    weights /= weights.sum()
-    theta = float((QUADRATURE * weights).sum())
-    se = float(math.sqrt(max(((QUADRATURE - theta) ** 2 * weights).sum(), 1e-12)))
-    return AbilityEstimate(theta, se)
-
-
-def eap_many(responses: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EAP for many candidates on the same items at once (rows are candidates); used by simulations."""
-    x = np.asarray(responses, dtype=float)
-    p = probability(QUADRATURE, np.asarray(b, dtype=float))  # (Q, n)
-    log_l = x @ np.log(p).T + (1 - x) @ np.log1p(-p).T  # (N, Q)
-    weights = np.exp(log_l - log_l.max(axis=1, keepdims=True)) * PRIOR
+    x = np.atleast_2d(np.asarray(responses, dtype=float))
+    seen = np.ones_like(x) if answered is None else np.atleast_2d(np.asarray(answered, dtype=float))
+    p = np.clip(probability(QUADRATURE, items), 1e-12, 1 - 1e-12)  # (Q, n)
+    log_l = (x * seen) @ np.log(p).T + ((1 - x) * seen) @ np.log1p(-p).T  # (N, Q)
+    weights = np.exp(log_l - log_l.max(axis=1, keepdims=True)) * (PRIOR if prior is None else prior)
     weights /= weights.sum(axis=1, keepdims=True)
     theta = weights @ QUADRATURE
     se = np.sqrt(np.maximum(weights @ QUADRATURE**2 - theta**2, 1e-12))
     return theta, se
 
 
-def cut_theta(b: np.ndarray, angoff: np.ndarray, a: np.ndarray | None = None) -> float:
-    """Solve the test characteristic curve ``Σ P_i(θ_c) = Σ p_i`` for θ_c by bisection (the TCC is monotone)."""
+def eap(responses: np.ndarray, items: Items, prior: np.ndarray | None = None) -> AbilityEstimate:
+    """EAP for one candidate."""
+    theta, se = eap_many(np.asarray(responses, dtype=float)[None, :], items, prior)
+    return AbilityEstimate(float(theta[0]), float(se[0]))
+
+
+def posterior_about(mean: float, sd: float) -> np.ndarray:
+    """Quadrature weights of N(mean, sd²): the prior of a sub-score that borrows strength from the total."""
+    weights = np.exp(-0.5 * ((QUADRATURE - mean) / max(sd, 1e-3)) ** 2)
+    return weights / weights.sum()
+
+
+def cut_theta(items: Items, angoff: np.ndarray) -> float:
+    """Solve the test characteristic curve ``Σ P_i(θ_c) = Σ p_i`` for θ_c by bisection (the TCC is monotone).
+
+    The result is kept within ``CUT_RANGE``: ratings at or below the guessing floors (or near 1) would otherwise
+    put the cut at the edge of the scale, where scaled scores are undefined.
+    """
     target = float(np.sum(angoff))
-    low, high = -6.0, 6.0
+    low, high = CUT_RANGE
     for _ in range(60):
         middle = (low + high) / 2
-        if float(probability(middle, b, a).sum()) < target:
+        if float(probability(middle, items).sum()) < target:
             low = middle
         else:
             high = middle
@@ -78,7 +136,10 @@ def cut_theta(b: np.ndarray, angoff: np.ndarray, a: np.ndarray | None = None) ->
 
 @dataclass(frozen=True)
 class Scale:
-    """Reporting scale with the cut pinned: θ_c ↦ passing score, θ_min ↦ scale minimum, θ_max ↦ scale maximum."""
+    """Reporting scale with the cut pinned: θ_c ↦ passing score, θ_min ↦ scale minimum, θ_max ↦ scale maximum.
+
+    A cut outside ``CUT_RANGE`` is moved to its nearest end, so both halves of the map keep a positive width.
+    """
 
     cut: float
     theta_min: float = -3.0
@@ -86,6 +147,9 @@ class Scale:
     low: int = 100
     high: int = 1000
     passing: int = 720
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cut", min(max(float(self.cut), CUT_RANGE[0]), CUT_RANGE[1]))
 
     def scaled(self, theta: float) -> int:
         """Piecewise-linear map, clipped to the scale: ``S = 720 + (θ-θ_c)·280/(θ_max-θ_c)`` above the cut and
@@ -95,6 +159,16 @@ class Scale:
         else:
             value = self.passing + (theta - self.cut) * (self.passing - self.low) / (self.cut - self.theta_min)
         return round(min(max(value, self.low), self.high))
+
+    def scaled_many(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        above = self.passing + (theta - self.cut) * (self.high - self.passing) / (self.theta_max - self.cut)
+        below = self.passing + (theta - self.cut) * (self.passing - self.low) / (self.cut - self.theta_min)
+        return np.clip(np.where(theta >= self.cut, above, below), self.low, self.high)
+
+    def band(self, theta: float, se: float, z: float = 1.0) -> tuple[int, int]:
+        """The scaled score's band ``θ̂ ± z·SE`` mapped through the scale (lopsided where the scale is)."""
+        return self.scaled(theta - z * se), self.scaled(theta + z * se)
 
 
 def pass_probability(theta: float, se: float, cut: float) -> float:
@@ -111,66 +185,3 @@ def wilson_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, f
     centre = (phat + z**2 / (2 * total)) / denominator
     half = z * math.sqrt(phat * (1 - phat) / total + z**2 / (4 * total**2)) / denominator
     return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-@dataclass(frozen=True)
-class Calibration:
-    b: np.ndarray
-    b_se: np.ndarray
-    theta: np.ndarray
-    n: np.ndarray
-    iterations: int
-
-
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-values))
-
-
-def rasch_calibrate(
-    persons: np.ndarray,
-    items: np.ndarray,
-    scores: np.ndarray,
-    *,
-    n_persons: int,
-    n_items: int,
-    max_iterations: int = 100,
-    tolerance: float = 1e-3,
-) -> Calibration:
-    """Rasch item difficulties from sparse 0/1 responses by joint maximum likelihood (alternating Newton steps).
-
-    Responses come as three parallel arrays (person index, item index, score), so each candidate may have seen
-    a different form. Each step is a few vector operations over the responses, so 20,000 attempts of 65 items
-    calibrate in seconds. JML's known bias is corrected with the usual factor (L - 1) / L, L being the mean
-    number of items per person; difficulties are centred on 0 (callers link them to the reporting scale).
-    SE(b_i) = 1 / sqrt(Σ P (1 - P)) over the item's responses.
-    """
-    x = scores.astype(float)
-    theta = np.zeros(n_persons)
-    b = np.zeros(n_items)
-    n_item = np.bincount(items, minlength=n_items).astype(float)
-    iterations = 0
-    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
-        p = _sigmoid(theta[persons] - b[items])
-        residual = np.bincount(persons, weights=x - p, minlength=n_persons)
-        info = np.bincount(persons, weights=p * (1 - p), minlength=n_persons)
-        theta = np.clip(theta + np.clip(residual / np.maximum(info, 1e-9), -1, 1), -6, 6)
-        p = _sigmoid(theta[persons] - b[items])
-        residual = np.bincount(items, weights=x - p, minlength=n_items)
-        info = np.bincount(items, weights=p * (1 - p), minlength=n_items)
-        step = np.clip(residual / np.maximum(info, 1e-9), -1, 1)
-        b = np.clip(b - step, -6, 6)
-        seen = n_item > 0
-        b[seen] -= b[seen].mean()
-        if np.max(np.abs(step[seen])) < tolerance:
-            break
-    per_person = len(items) / max(np.count_nonzero(np.bincount(persons, minlength=n_persons)), 1)
-    correction = (per_person - 1) / per_person if per_person > 1 else 1.0
-    p = _sigmoid(theta[persons] - b[items])
-    info = np.bincount(items, weights=p * (1 - p), minlength=n_items)
-    return Calibration(
-        b=b * correction,
-        b_se=1 / np.sqrt(np.maximum(info, 1e-9)),
-        theta=theta * correction,
-        n=n_item,
-        iterations=iterations,
-    )

@@ -25,7 +25,7 @@ class AttemptResult(models.Model):
     by_domain = models.JSONField(default=list)
     by_task = models.JSONField(default=list)
     time_used_seconds = models.PositiveIntegerField()
-    method = models.CharField(max_length=40, default="rasch-eap")
+    method = models.CharField(max_length=40, default="rasch-eap", help_text="Model and estimator that scored it.")
     computed_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -33,17 +33,39 @@ class AttemptResult(models.Model):
 
 
 class ItemParameter(models.Model):
-    """A question version's calibrated Rasch difficulty, on the platform's one scale."""
+    """A question version's calibrated 3PL parameters, on the platform's one scale."""
 
     question = models.OneToOneField("questions.Question", on_delete=models.CASCADE, related_name="irt")
     b = models.FloatField(help_text="Difficulty in logits.")
-    b_se = models.FloatField()
-    a = models.FloatField(default=1.0, help_text="Slope; 1 under the Rasch model.")
+    b_se = models.FloatField(help_text="Standard error of b; scoring flattens the slope by it.")
+    a = models.FloatField(default=1.0, help_text="Slope (discrimination).")
+    c = models.FloatField(default=0.0, help_text="Lower asymptote: the chance that a guess is right.")
     responses = models.PositiveIntegerField()
     calibrated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.question}: b={self.b:.2f}±{self.b_se:.2f}"
+
+
+class CalibrationRun(models.Model):
+    """One calibration of a version's bank, with the difficulty prior it learned (for items not calibrated)."""
+
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.CASCADE, related_name="calibrations")
+    ran_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=40, default="3pl-mml")
+    persons = models.PositiveIntegerField(help_text="Scored mock attempts used.")
+    responses = models.PositiveIntegerField()
+    items_fitted = models.PositiveIntegerField(help_text="Items estimated (enough responses, not all right or wrong).")
+    items_stored = models.PositiveIntegerField(help_text="Items whose parameters were stored.")
+    iterations = models.PositiveIntegerField()
+    prior_beta = models.JSONField(help_text="Difficulty prior: coefficients on easy, medium, hard, Angoff logit.")
+    prior_tau = models.FloatField(help_text="Difficulty prior: residual SD in logits.")
+
+    class Meta:
+        get_latest_by = "ran_at"
+
+    def __str__(self) -> str:
+        return f"{self.exam} calibration {self.ran_at:%Y-%m-%d %H:%M}"
 
 
 class ItemStatistic(models.Model):

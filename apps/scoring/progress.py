@@ -16,10 +16,10 @@ from fsrs import Card, Rating, Scheduler
 from apps.core import charts
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.questions.models import Question, QuestionStatus
-from apps.questions.selectors import questions_of_exam
+from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.scoring import irt
-from apps.scoring.models import AttemptResult, ItemParameter, ReviewCard, StudyRule
-from apps.scoring.services import classify, exam_cut_theta, item_angoff
+from apps.scoring.models import AttemptResult, Classification, ReviewCard, StudyRule
+from apps.scoring.services import classify_estimate, exam_cut_theta, item_model, subscore
 from apps.syllabus.models import Exam, Task
 
 SCHEDULER = Scheduler(desired_retention=0.9, enable_fuzzing=False)
@@ -111,6 +111,7 @@ class TaskMastery:
     high: int
     target: int
     classification: str
+    chance: float | None = None
 
     @property
     def percent(self) -> int:
@@ -124,11 +125,17 @@ class Readiness:
     scaled: int
     pass_probability: float
     responses: int
+    band_low: int = 0
+    band_high: int = 0
+
+    @property
+    def chance_shown(self) -> bool:
+        return self.responses >= MIN_ITEMS_FOR_CHANCE
 
 
 @dataclass
 class MockScore:
-    """A mock exam's result with its 95% band on the reporting scale."""
+    """A mock exam's result with its band (± 1 standard error) on the reporting scale."""
 
     result: AttemptResult
     band_low: int
@@ -146,15 +153,11 @@ class Progress:
     history_chart: charts.LineChart | None = None
 
 
-# The band matches the 95% intervals of the per-domain results.
-BAND_Z = 1.96
-
-
-def score_band(*, result: AttemptResult, exam: Exam, z: float = BAND_Z) -> tuple[int, int]:
-    """The score's 95% band: ``θ̂ ± 1.96·SE`` mapped through the exam's scale with the attempt's own cut, so
-    it is clipped to the scale and stays lopsided where the scale is (it is steeper above the cut)."""
+def score_band(*, result: AttemptResult, exam: Exam) -> tuple[int, int]:
+    """The score's band, ``θ̂ ± 1 SE`` (about two chances in three) mapped through the exam's scale with the
+    attempt's own cut, so it is clipped to the scale and stays lopsided where the scale is."""
     scale = irt.Scale(cut=result.cut_theta, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
-    return scale.scaled(result.theta - z * result.theta_se), scale.scaled(result.theta + z * result.theta_se)
+    return scale.band(result.theta, result.theta_se)
 
 
 def _when(moment: datetime, pattern: str) -> str:
@@ -162,7 +165,8 @@ def _when(moment: datetime, pattern: str) -> str:
 
 
 def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineChart:
-    """The progress page's line chart: mock scores oldest to newest, each with its 95% band, and the pass mark.
+    """The progress page's line chart: mock scores oldest to newest, each with its band (± 1 standard error),
+    and the pass mark.
 
     Passes are circles and scores below the pass mark diamonds, so the verdict never rests on colour alone.
     """
@@ -179,7 +183,7 @@ def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineC
                 label=_when(moment, "j M" if one_year else "j M Y"),
                 title=(
                     f"{_when(moment, 'j M Y, H:i')}: {result.scaled_score} "
-                    f"(95% band {score.band_low}–{score.band_high}), {verdict}"
+                    f"(band {score.band_low}–{score.band_high}), {verdict}"
                 ),
                 kind="pass" if result.passed else "fail",
                 band=(score.band_low, score.band_high),
@@ -191,7 +195,7 @@ def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineC
         latest = history[-1]
         standing = "at or above" if latest.result.passed else "below"
         summary = (
-            f"Latest score {latest.result.scaled_score} (95% band {latest.band_low}–{latest.band_high}), "
+            f"Latest score {latest.result.scaled_score} (band {latest.band_low}–{latest.band_high}), "
             f"{standing} the pass mark of {passing}."
         )
         if len(history) == 1:
@@ -215,10 +219,104 @@ def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineC
         legend=[
             charts.legend_marker(f"Passed ({passing} or more)", kind="pass", shape="circle"),
             charts.legend_marker("Below the pass mark", kind="fail", shape="diamond"),
-            charts.legend_band("95% band of the score"),
+            charts.legend_band("Score band (± 1 standard error)"),
             charts.legend_reference(f"Pass mark {passing}"),
         ],
     )
+
+
+# Below this many scored items, a chance of passing would rest mostly on the prior: it is not shown.
+MIN_ITEMS_FOR_CHANCE = 20
+
+
+def first_answers(*, candidate, attempts) -> list[tuple[int, int, bool]]:
+    """(question id, task id, right) for each item family the first time the candidate answered it, among the
+    scored items of ``attempts``.
+
+    Only a first answer was given with the key unseen: review and due sets repeat items whose keys the
+    candidate has been shown, and a retaken mock may repeat a family. Counting those would measure memory of
+    the key, so they are left out (not down-weighted).
+    """
+    seen: set = set()
+    rows = []
+    earlier = (
+        AttemptItem.objects.filter(attempt__candidate=candidate, attempt__state=AttemptState.SCORED)
+        .order_by("attempt__started_at", "position")
+        .values_list("question__family", "attempt_id", "question_id", "task_id", "is_correct", "scored")
+    )
+    wanted = set(attempts.values_list("pk", flat=True))
+    for family, attempt_id, question_id, task_id, correct, scored in earlier:
+        if family in seen:
+            continue
+        seen.add(family)
+        if scored and attempt_id in wanted:
+            rows.append((question_id, task_id, bool(correct)))
+    return rows
+
+
+def readiness_for(*, candidate, exam: Exam, before: datetime | None = None) -> Readiness | None:
+    """EAP over the first answers the candidate gave in this version's scored attempts (finished before
+    ``before`` when given), on the version's own scale and cut."""
+    finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
+    if before is not None:
+        finished = finished.filter(submitted_at__lt=before)
+    rows = first_answers(candidate=candidate, attempts=finished)
+    if not rows:
+        return None
+    questions = questions_with_parts(Question.objects.filter(pk__in={row[0] for row in rows}), objectives=False)
+    by_id = questions.in_bulk()
+    items = item_model(exam=exam).items([by_id[question_id] for question_id, _, _ in rows])
+    estimate = irt.eap(np.array([row[2] for row in rows], dtype=float), items)
+    cut = exam_cut_theta(exam=exam)
+    scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+    return Readiness(
+        estimate.theta,
+        estimate.se,
+        scale.scaled(estimate.theta),
+        irt.pass_probability(estimate.theta, estimate.se, cut),
+        len(rows),
+        *scale.band(estimate.theta, estimate.se),
+    )
+
+
+def mastery_for(*, candidate, exam: Exam, tasks: list[Task]) -> list[TaskMastery]:
+    """Each task's sub-score from the candidate's first answers in it, shrunk toward what the rest of their
+    answers say (``services.subscore``) and classified about the cut. Evidence on a task of the version this one
+    replaces counts for the task that continues it."""
+    finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
+    carried = {task.continues_id: task.pk for task in tasks if task.continues_id}
+    rows = first_answers(candidate=candidate, attempts=finished)
+    if carried:
+        older = Attempt.objects.filter(candidate=candidate, state=AttemptState.SCORED).exclude(exam=exam)
+        rows += [(q, carried[t], c) for q, t, c in first_answers(candidate=candidate, attempts=older) if t in carried]
+    by_id = questions_with_parts(Question.objects.filter(pk__in={row[0] for row in rows}), objectives=False).in_bulk()
+    x = np.array([row[2] for row in rows], dtype=float)
+    items = item_model(exam=exam).items([by_id[question_id] for question_id, _, _ in rows]) if rows else None
+    cut = exam_cut_theta(exam=exam)
+    mastery = []
+    for task in tasks:
+        inside = np.array([task_id == task.pk for _, task_id, _ in rows], dtype=bool)
+        correct, total = int(x[inside].sum()) if rows else 0, int(inside.sum())
+        low, high = irt.wilson_interval(correct, total)
+        if total:
+            label, chance = classify_estimate(subscore(x, items, inside), cut)
+            target = float(irt.probability(cut, items.take(inside)).mean())
+        else:
+            label, chance, target = Classification.UNSURE, None, 0.0
+        mastery.append(
+            TaskMastery(
+                task.code,
+                task.title,
+                correct,
+                total,
+                round(100 * low),
+                round(100 * high),
+                round(100 * target),
+                label,
+                chance,
+            )
+        )
+    return mastery
 
 
 def progress_for(*, candidate, exam: Exam) -> Progress:
@@ -231,60 +329,8 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
         .order_by("attempt__started_at")
     ]
     tasks = list(Task.objects.filter(domain__exam=exam).order_by("code"))
-    rows = list(
-        AttemptItem.objects.filter(attempt__in=finished, scored=True).values_list(
-            "question_id", "task_id", "is_correct"
-        )
-    )
-    # Mastery carries across versions: evidence on a task of the version this one replaces counts for the task
-    # that continues it. Readiness does not: it is an estimate on this version's own scale and cut.
-    carried = {task.continues_id: task.pk for task in tasks if task.continues_id}
-    earlier = list(
-        AttemptItem.objects.filter(
-            attempt__candidate=candidate, attempt__state=AttemptState.SCORED, scored=True, task_id__in=list(carried)
-        ).values_list("question_id", "task_id", "is_correct")
-    )
-    questions = Question.objects.in_bulk({row[0] for row in rows + earlier})
-    calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
-    tally: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    responses, difficulties = [], []
-    for question_id, _task_id, correct in rows:
-        question = questions[question_id]
-        responses.append(1 if correct else 0)
-        difficulties.append(calibrated.get(question_id, irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)))
-    for question_id, task_id, correct in rows + [(q, carried[t], c) for q, t, c in earlier]:
-        tally[task_id][0] += bool(correct)
-        tally[task_id][1] += 1
-        tally[task_id][2] += item_angoff(questions[question_id])
-    mastery = []
-    for task in tasks:
-        correct, total, target_sum = tally.get(task.pk, [0, 0, 0.0])
-        target = target_sum / total if total else 0.0
-        label, low, high = classify(int(correct), int(total), target)
-        mastery.append(
-            TaskMastery(
-                task.code,
-                task.title,
-                int(correct),
-                int(total),
-                round(100 * low),
-                round(100 * high),
-                round(100 * target),
-                label,
-            )
-        )
-    readiness = None
-    if responses:
-        estimate = irt.eap(np.array(responses), np.array(difficulties))
-        cut = exam_cut_theta(exam=exam)
-        scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
-        readiness = Readiness(
-            estimate.theta,
-            estimate.se,
-            scale.scaled(estimate.theta),
-            irt.pass_probability(estimate.theta, estimate.se, cut),
-            len(responses),
-        )
+    mastery = mastery_for(candidate=candidate, exam=exam, tasks=tasks)
+    readiness = readiness_for(candidate=candidate, exam=exam)
     rules: dict[str, list[StudyRule]] = defaultdict(list)
     for rule in StudyRule.objects.filter(candidate=candidate, task__domain__exam=exam).select_related("task"):
         rules[rule.task.code].append(rule)

@@ -19,23 +19,30 @@ from apps.core.enqueue import enqueue_on_commit
 from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import questions_of_exam, questions_with_parts
-from apps.scoring import irt
+from apps.scoring import calibration, irt
 from apps.scoring.marking import answer_is_correct
-from apps.scoring.models import AttemptResult, Classification, ItemParameter
+from apps.scoring.models import AttemptResult, CalibrationRun, Classification, ItemParameter
 from apps.scoring.signals import attempt_scored
 from apps.syllabus.models import Exam, Task
 
 logger = logging.getLogger(__name__)
 # A submitted attempt still without a result after this has lost its scoring (a lost message, a failed run).
 UNSCORED_AFTER = timedelta(seconds=60)
+SCORING_METHOD = "3pl-eap"
 REQUEUE_EVERY = timedelta(seconds=60)
 
 
-def item_difficulty(question: Question, calibrated: dict[int, float] | None = None) -> float:
-    """The item's b on the logit scale: its calibration when there is one, else the prior of its difficulty."""
-    if calibrated and question.pk in calibrated:
-        return calibrated[question.pk]
-    return irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)
+def question_floor(question: Question) -> float:
+    """The prior centre of the item's guessing floor c, from its type and parts (prefetched parts cost nothing)."""
+    if question.type in ("single", "multiple"):
+        choices = list(question.choices.all())
+        return calibration.guessing_floor(question.type, len(choices), sum(choice.is_correct for choice in choices))
+    parts = question.steps.all() if question.type == "ordering" else question.pairs.all()
+    return calibration.guessing_floor(question.type, len(parts))
+
+
+def item_features(question: Question, floor: float) -> list[float]:
+    return calibration.prior_features(question.difficulty, question.angoff, floor)
 
 
 _FROZEN: dict[int, Question] = {}
@@ -59,7 +66,7 @@ def item_angoff(question: Question) -> float:
     return question.angoff if question.angoff is not None else irt.ANGOFF_DEFAULT.get(question.difficulty, 0.65)
 
 
-_CALIBRATED_LOCAL: dict[int, tuple[dict[int, float], float]] = {}
+_CALIBRATED_LOCAL: dict[int, tuple[ItemModel, float]] = {}
 _CUT_LOCAL: dict[int, tuple[float, float]] = {}
 
 
@@ -76,16 +83,46 @@ def exam_tasks(*, exam: Exam) -> dict[int, Task]:
     return tasks
 
 
-def calibrated_difficulties(*, exam: Exam) -> dict[int, float]:
-    """Calibrated b per question id, read once a minute per worker (calibration runs daily)."""
+@dataclass(frozen=True)
+class ItemModel:
+    """What scoring knows about a version's items: calibrated (a, b, c, SE of b) by question id, and the
+    difficulty prior for the others."""
+
+    calibrated: dict[int, tuple[float, float, float, float]]
+    prior: calibration.PriorModel
+
+    def items(self, questions: list[Question]) -> irt.Items:
+        """The items as scoring uses them: a calibrated item with its estimates; any other with a = 1, b from
+        the prior (its label and author rating), c at its floor. The uncertainty of b flattens the slope."""
+        a, b, c, b_sd = [], [], [], []
+        for question in questions:
+            known = self.calibrated.get(question.pk)
+            if known is None:
+                floor = question_floor(question)
+                known = (1.0, float(self.prior.mean(item_features(question, floor))[0]), floor, self.prior.tau)
+            a.append(known[0])
+            b.append(known[1])
+            c.append(known[2])
+            b_sd.append(known[3])
+        return irt.Items(irt.uncertain_slope(np.array(a), np.array(b_sd)), np.array(b), np.array(c))
+
+
+def item_model(*, exam: Exam) -> ItemModel:
+    """The version's item model, read once a minute per worker (calibration runs daily)."""
     local = _CALIBRATED_LOCAL.get(exam.pk)
     if local is not None and time.monotonic() - local[1] < CUT_LOCAL_SECONDS:
         return local[0]
-    values = dict(
-        ItemParameter.objects.filter(question__in=questions_of_exam(exam=exam)).values_list("question_id", "b")
-    )
-    _CALIBRATED_LOCAL[exam.pk] = (values, time.monotonic())
-    return values
+    calibrated = {
+        pk: (a, b, c, b_se)
+        for pk, a, b, c, b_se in ItemParameter.objects.filter(question__in=questions_of_exam(exam=exam)).values_list(
+            "question_id", "a", "b", "c", "b_se"
+        )
+    }
+    run = CalibrationRun.objects.filter(exam=exam).order_by("-ran_at").first()
+    prior = calibration.PriorModel(tuple(run.prior_beta), run.prior_tau) if run else calibration.PriorModel()
+    model = ItemModel(calibrated, prior)
+    _CALIBRATED_LOCAL[exam.pk] = (model, time.monotonic())
+    return model
 
 
 CUT_LOCAL_SECONDS = 60
@@ -105,56 +142,78 @@ def exam_cut_theta(*, exam: Exam) -> float:
 def _exam_cut_theta(exam: Exam) -> float:
     published = questions_of_exam(exam=exam).filter(status=QuestionStatus.PUBLISHED)
     version = published.aggregate(n=Count("id"), changed=Max("updated_at"), calibrated=Max("irt__calibrated_at"))
-    stamps = [version["changed"], version["calibrated"]]
+    run = CalibrationRun.objects.filter(exam=exam).aggregate(at=Max("ran_at"))["at"]
+    stamps = [version["changed"], version["calibrated"], run]
     key = f"scoring:cut:{exam.pk}:{version['n']}:" + ":".join(str(s.timestamp()) if s else "0" for s in stamps)
     cached = cache.get(key)
     if cached is not None:
         return cached
-    rows = list(published.values_list("difficulty", "angoff", "updated_at", "irt__b", "irt__calibrated_at"))
-    if not rows:
+    questions = list(questions_with_parts(published, objectives=False))
+    if not questions:
         return 0.0
-    b = np.array(
-        [calibrated if calibrated is not None else irt.DIFFICULTY_PRIOR.get(d, 0.0) for d, _, _, calibrated, _ in rows]
-    )
-    p = np.array([a if a is not None else irt.ANGOFF_DEFAULT.get(d, 0.65) for d, a, _, _, _ in rows])
-    value = irt.cut_theta(b, p)
+    items = item_model(exam=exam).items(questions)
+    value = irt.cut_theta(items, np.array([item_angoff(question) for question in questions]))
     cache.set(key, value, 3600)
     return value
 
 
-def classify(correct: int, total: int, target: float) -> tuple[str, float, float]:
-    """Meets only when the 95% interval's lower bound clears the target; needs improvement only when its upper
-    bound is below it; otherwise there is not enough evidence yet."""
-    low, high = irt.wilson_interval(correct, total)
-    if total and low >= target:
-        return Classification.MEETS, low, high
-    if total and high < target:
-        return Classification.NEEDS, low, high
-    return Classification.UNSURE, low, high
+# A domain's or task's ability departs from the candidate's overall ability by about this much (logits): the
+# sub-score borrows strength from the rest of the form through a prior N(θ_rest, SE_rest² + τ²).
+SUBSCORE_TAU = 0.5
+# "Meets" when the sub-score is at or above the cut with at least this posterior probability, "Needs improvement"
+# when it is below with the same probability: one rule, symmetric about the cut.
+CLASSIFY_CONFIDENCE = 0.75
 
 
-@dataclass
-class Tally:
-    correct: int = 0
-    total: int = 0
-    target_sum: float = 0.0
+def classify_estimate(estimate: irt.AbilityEstimate, cut: float) -> tuple[str, float]:
+    """Classification of a sub-score about the cut, and the posterior probability that it is at or above it."""
+    chance = irt.pass_probability(estimate.theta, estimate.se, cut)
+    if chance >= CLASSIFY_CONFIDENCE:
+        return Classification.MEETS, chance
+    if chance <= 1 - CLASSIFY_CONFIDENCE:
+        return Classification.NEEDS, chance
+    return Classification.UNSURE, chance
 
 
-def breakdown_report(rows: dict[tuple, Tally]) -> list[dict]:
+def subscore(responses: np.ndarray, items: irt.Items, inside: np.ndarray) -> irt.AbilityEstimate:
+    """The ability shown by the items ``inside`` a domain or task, shrunk toward what the rest of the evidence
+    says: EAP on the group's items under the prior N(θ̂_rest, SE_rest² + τ²)."""
+    inside = np.asarray(inside, dtype=bool)
+    if (~inside).any():
+        rest = irt.eap(responses[~inside], items.take(~inside))
+        prior = irt.posterior_about(rest.theta, float(np.hypot(rest.se, SUBSCORE_TAU)))
+    else:
+        prior = None
+    return irt.eap(responses[inside], items.take(inside), prior)
+
+
+def breakdown_report(
+    groups: dict[tuple[str, str], list[int]], responses: np.ndarray, items: irt.Items, cut: float
+) -> list[dict]:
+    """Per domain or task: right of total, the 95% Wilson interval of the share, the share a just-passing
+    candidate would be expected to get on those items (``target``), and the classification of the sub-score."""
     report = []
-    for (code, title), tally in sorted(rows.items(), key=lambda kv: [int(p) for p in str(kv[0][0]).split(".")]):
-        target = tally.target_sum / tally.total if tally.total else 0.0
-        label, low, high = classify(tally.correct, tally.total, target)
+    at_cut = irt.probability(cut, items)
+    for (code, title), index in sorted(groups.items(), key=lambda kv: [int(p) for p in str(kv[0][0]).split(".")]):
+        inside = np.zeros(len(responses), dtype=bool)
+        inside[index] = True
+        correct, total = int(responses[inside].sum()), len(index)
+        low, high = irt.wilson_interval(correct, total)
+        estimate = subscore(responses, items, inside)
+        label, chance = classify_estimate(estimate, cut)
         report.append(
             {
                 "code": str(code),
                 "title": title,
-                "correct": tally.correct,
-                "total": tally.total,
-                "percent": round(100 * tally.correct / tally.total) if tally.total else 0,
+                "correct": correct,
+                "total": total,
+                "percent": round(100 * correct / total) if total else 0,
                 "low": round(100 * low),
                 "high": round(100 * high),
-                "target": round(100 * target),
+                "target": round(100 * float(at_cut[inside].mean())),
+                "theta": round(estimate.theta, 3),
+                "se": round(estimate.se, 3),
+                "chance": round(chance, 3),
                 "classification": label,
             }
         )
@@ -175,11 +234,10 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             AttemptItem.objects.filter(attempt=attempt).values_list("pk", "question_id", "task_id", "answer", "scored")
         )
         questions = frozen_questions([question_id for _, question_id, _, _, _ in items])
-        calibrated = calibrated_difficulties(exam=attempt.exam)
         blueprint = exam_tasks(exam=attempt.exam)
-        responses, difficulties, right, outcomes = [], [], [], []
-        domains: dict[tuple, Tally] = defaultdict(Tally)
-        tasks: dict[tuple, Tally] = defaultdict(Tally)
+        responses, scored_questions, right, outcomes = [], [], [], []
+        domains: dict[tuple, list[int]] = defaultdict(list)
+        tasks: dict[tuple, list[int]] = defaultdict(list)
         for pk, question_id, task_id, answer, scored in items:
             question = questions[question_id]
             correct = answer_is_correct(question, answer)
@@ -188,22 +246,19 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             outcomes.append((question.family, correct))
             if not scored:
                 continue
-            responses.append(1 if correct else 0)
-            difficulties.append(item_difficulty(question, calibrated))
             task = blueprint[task_id]  # the item's task in the attempt's version
-            for tally, key in (
-                (domains, (task.domain.number, task.domain.title)),
-                (tasks, (task.code, task.title)),
-            ):
-                tally[key].correct += correct
-                tally[key].total += 1
-                tally[key].target_sum += item_angoff(question)
+            domains[(task.domain.number, task.domain.title)].append(len(responses))
+            tasks[(task.code, task.title)].append(len(responses))
+            responses.append(1 if correct else 0)
+            scored_questions.append(question)
         # One statement rather than a 65-branch CASE update. With nothing right, Django turns "pk IN ()" into
         # NULL (neither right nor wrong, so "show wrong" would list nothing): every item is False then.
         marked = ExpressionWrapper(Q(pk__in=right), output_field=BooleanField()) if right else Value(False)
         AttemptItem.objects.filter(attempt=attempt).update(is_correct=marked)
         cut = exam_cut_theta(exam=attempt.exam)
-        estimate = irt.eap(np.array(responses), np.array(difficulties)) if responses else irt.AbilityEstimate(0, 1)
+        x = np.array(responses, dtype=float)
+        model = item_model(exam=attempt.exam).items(scored_questions)
+        estimate = irt.eap(x, model) if responses else irt.AbilityEstimate(0.0, irt.PRIOR_SD)
         scale = irt.Scale(
             cut=cut, low=attempt.exam.scale_min, high=attempt.exam.scale_max, passing=attempt.exam.passing_score
         )
@@ -219,9 +274,10 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             scaled_score=scaled,
             passed=scaled >= attempt.exam.passing_score,
             pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
-            by_domain=breakdown_report(domains),
-            by_task=breakdown_report(tasks),
+            by_domain=breakdown_report(domains, x, model, cut) if responses else [],
+            by_task=breakdown_report(tasks, x, model, cut) if responses else [],
             time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
+            method=SCORING_METHOD,
         )
         Attempt.objects.filter(pk=attempt.pk).update(state=AttemptState.SCORED)
         from apps.scoring.progress import review_cards_update  # progress builds on this module
