@@ -144,7 +144,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
         writer = QueuedLibpqWriter(cursor.cursor)
         with cursor.copy(f"COPY scoring_attemptresult ({columns}) FROM STDIN", writer=writer) as copy:
             for i in range(n):
-                estimate = irt.eap(x[i], b[forms[i]])
+                estimate = irt.eap(x[i], irt.Items.rasch(b[forms[i]]))
                 scaled = scale.scaled(estimate.theta)
                 copy.write_row(
                     (

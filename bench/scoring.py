@@ -225,24 +225,32 @@ def cpu_per_attempt(ids: list[int]) -> float:
 
 
 def calibration_time(n_persons: int, n_items: int = 1000, repeats: int = 3) -> dict[str, float]:
-    """Rasch calibration (joint maximum likelihood) on simulated sparse responses, 65 items per attempt: the
-    median of ``repeats`` runs."""
-    from apps.scoring import irt
-    from apps.scoring.simulation import sparse_responses
+    """3PL calibration (marginal maximum likelihood with priors) on simulated sparse responses, 65 items per
+    attempt: the median of ``repeats`` runs."""
+    from apps.scoring import calibration
+    from apps.scoring.simulation import authored, items_generate, responses_simulate
 
-    persons, items, scores, _, b_true = sparse_responses(
-        n_persons=n_persons, n_items=n_items, per_person=65, rng=np.random.default_rng(5)
+    rng = np.random.default_rng(5)
+    bank = items_generate("3pl", n_items, rng)
+    theta = rng.normal(0, 1, n_persons)
+    answered = np.zeros((n_persons, n_items), dtype=bool)
+    for row in answered:
+        row[rng.choice(n_items, 65, replace=False)] = True
+    right = responses_simulate(theta, bank, rng).astype(bool) & answered
+    labels, ratings = authored(bank, 0.5, rng)
+    features = np.array(
+        [calibration.prior_features(label, rating, 0.2) for label, rating in zip(labels, ratings, strict=True)]
     )
     timings = []
     for _ in range(repeats):
         started = time.perf_counter()
-        calibration = irt.rasch_calibrate(persons, items, scores, n_persons=n_persons, n_items=n_items)
+        fit = calibration.mml_calibrate(right, answered, floors=np.full(n_items, 0.2), features=features)
         timings.append(time.perf_counter() - started)
     return {
         "persons": n_persons,
         "seconds": float(np.median(timings)),
-        "iterations": calibration.iterations,
-        "correlation": float(np.corrcoef(calibration.b, b_true)[0, 1]),
+        "iterations": fit.iterations,
+        "correlation": float(np.corrcoef(fit.b, bank.b)[0, 1]),
     }
 
 

@@ -5,8 +5,9 @@ population N(0, 1) (that fixes the scale), giving expected counts of attempts an
 grid point. The M-step moves each item's (log a, b, logit c) by Fisher scoring on those counts plus log-priors:
 
 - log a ~ N(0, 0.3²): slopes near 1 unless the data say otherwise;
-- logit c ~ N(logit c₀, 0.5²), with c₀ from the item type (``guessing_floor``): a fixed floor would be wrong for
-  items whose distractors attract the candidates who guess, and a free c is not identified with few responses;
+- logit c ~ N(logit c₀, 0.35²) (c within about ±0.05 of c₀ a priori), with c₀ from the item type
+  (``guessing_floor``): a fixed floor would be wrong for items whose distractors attract the candidates who
+  guess, and a free c is not identified with few responses;
 - b ~ N(z_i·β, τ²): the difficulty prior is a regression on what authors said about the item (difficulty label,
   Angoff rating), with β and τ re-estimated from the bank on every cycle (empirical Bayes). Items with few
   responses lean on it; items with many are decided by their data.
@@ -29,7 +30,7 @@ import numpy as np
 GRID = np.linspace(-4.0, 4.0, 33)
 POPULATION = np.exp(-0.5 * GRID**2) / np.exp(-0.5 * GRID**2).sum()
 SLOPE_PRIOR_SD = 0.3
-GUESSING_PRIOR_SD = 0.5
+GUESSING_PRIOR_SD = 0.35
 TAU_FLOOR = 0.3
 
 

@@ -98,7 +98,9 @@ def eap_many(
     seen = np.ones_like(x) if answered is None else np.atleast_2d(np.asarray(answered, dtype=float))
     p = np.clip(probability(QUADRATURE, items), 1e-12, 1 - 1e-12)  # (Q, n)
     log_l = (x * seen) @ np.log(p).T + ((1 - x) * seen) @ np.log1p(-p).T  # (N, Q)
-    weights = np.exp(log_l - log_l.max(axis=1, keepdims=True)) * (PRIOR if prior is None else prior)
+    weights = np.exp(log_l - log_l.max(axis=1, keepdims=True)) * (
+        PRIOR if prior is None else prior
+    )  # prior: (Q,) or (N, Q)
     weights /= weights.sum(axis=1, keepdims=True)
     theta = weights @ QUADRATURE
     se = np.sqrt(np.maximum(weights @ QUADRATURE**2 - theta**2, 1e-12))
@@ -111,10 +113,43 @@ def eap(responses: np.ndarray, items: Items, prior: np.ndarray | None = None) ->
     return AbilityEstimate(float(theta[0]), float(se[0]))
 
 
-def posterior_about(mean: float, sd: float) -> np.ndarray:
-    """Quadrature weights of N(mean, sd²): the prior of a sub-score that borrows strength from the total."""
-    weights = np.exp(-0.5 * ((QUADRATURE - mean) / max(sd, 1e-3)) ** 2)
-    return weights / weights.sum()
+def prior_about(mean: np.ndarray | float, sd: np.ndarray | float) -> np.ndarray:
+    """Quadrature weights of N(mean, sd²), one row per mean: the prior of a sub-score that borrows strength from
+    the rest of the evidence."""
+    mean = np.atleast_1d(np.asarray(mean, dtype=float))[:, None]
+    sd = np.maximum(np.atleast_1d(np.asarray(sd, dtype=float))[:, None], 1e-3)
+    weights = np.exp(-0.5 * ((QUADRATURE - mean) / sd) ** 2)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+# A domain's or task's ability departs from the candidate's overall ability by about this much (logits): a
+# sub-score borrows strength from the rest of the evidence through the prior N(θ̂_rest, SE_rest² + τ²).
+SUBSCORE_TAU = 0.5
+# "Meets" when a sub-score is at or above the cut with at least this posterior probability, "Needs improvement"
+# when it is below it with the same probability, otherwise not enough evidence: one rule, symmetric about the cut.
+CLASSIFY_CONFIDENCE = 0.75
+
+
+def subscores(responses: np.ndarray, items: Items, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sub-scores of many candidates (rows) on the items ``inside`` a domain or task: EAP on those items under
+    the prior N(θ̂_rest, SE_rest² + τ²) from the other items (the population prior when there are none)."""
+    x = np.atleast_2d(np.asarray(responses, dtype=float))
+    inside = np.asarray(inside, dtype=bool)
+    if (~inside).any():
+        rest, rest_se = eap_many(x[:, ~inside], items.take(~inside))
+        prior = prior_about(rest, np.hypot(rest_se, SUBSCORE_TAU))
+    else:
+        prior = None
+    return eap_many(x[:, inside], items.take(inside), prior)
+
+
+def classify(theta: np.ndarray | float, se: np.ndarray | float, cut: float) -> tuple[np.ndarray, np.ndarray]:
+    """Labels ("meets", "needs", "unsure") about the cut, and the posterior chance of being at or above it."""
+    chance = 0.5 * (1.0 + np.vectorize(math.erf)((np.asarray(theta) - cut) / (np.maximum(se, 1e-6) * math.sqrt(2))))
+    labels = np.where(
+        chance >= CLASSIFY_CONFIDENCE, "meets", np.where(chance <= 1 - CLASSIFY_CONFIDENCE, "needs", "unsure")
+    )
+    return labels, chance
 
 
 def cut_theta(items: Items, angoff: np.ndarray) -> float:

@@ -157,34 +157,15 @@ def _exam_cut_theta(exam: Exam) -> float:
     return value
 
 
-# A domain's or task's ability departs from the candidate's overall ability by about this much (logits): the
-# sub-score borrows strength from the rest of the form through a prior N(θ_rest, SE_rest² + τ²).
-SUBSCORE_TAU = 0.5
-# "Meets" when the sub-score is at or above the cut with at least this posterior probability, "Needs improvement"
-# when it is below with the same probability: one rule, symmetric about the cut.
-CLASSIFY_CONFIDENCE = 0.75
-
-
 def classify_estimate(estimate: irt.AbilityEstimate, cut: float) -> tuple[str, float]:
-    """Classification of a sub-score about the cut, and the posterior probability that it is at or above it."""
-    chance = irt.pass_probability(estimate.theta, estimate.se, cut)
-    if chance >= CLASSIFY_CONFIDENCE:
-        return Classification.MEETS, chance
-    if chance <= 1 - CLASSIFY_CONFIDENCE:
-        return Classification.NEEDS, chance
-    return Classification.UNSURE, chance
+    """A sub-score's classification about the cut and its posterior chance of being at or above it."""
+    labels, chance = irt.classify(estimate.theta, estimate.se, cut)
+    return Classification(str(labels)), float(chance)
 
 
 def subscore(responses: np.ndarray, items: irt.Items, inside: np.ndarray) -> irt.AbilityEstimate:
-    """The ability shown by the items ``inside`` a domain or task, shrunk toward what the rest of the evidence
-    says: EAP on the group's items under the prior N(θ̂_rest, SE_rest² + τ²)."""
-    inside = np.asarray(inside, dtype=bool)
-    if (~inside).any():
-        rest = irt.eap(responses[~inside], items.take(~inside))
-        prior = irt.posterior_about(rest.theta, float(np.hypot(rest.se, SUBSCORE_TAU)))
-    else:
-        prior = None
-    return irt.eap(responses[inside], items.take(inside), prior)
+    theta, se = irt.subscores(responses, items, inside)
+    return irt.AbilityEstimate(float(theta[0]), float(se[0]))
 
 
 def breakdown_report(

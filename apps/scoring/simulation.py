@@ -164,12 +164,17 @@ def _validate_once(design: Design, seed: int) -> dict:
         samples.append((responses_simulate(theta, form_a, rng, fresh), responses_simulate(theta, form_b, rng, fresh)))
     truth = np.tile(theta, len(samples))
 
+    domains = np.repeat(np.arange(len(DOMAIN_WEIGHTS)), _largest_remainder(k, DOMAIN_WEIGHTS))
+
     def run(items_a: irt.Items, items_b: irt.Items, cut: float) -> dict:
         scale = irt.Scale(cut=cut)
         theta_a = np.concatenate([irt.eap_many(sample_a, items_a)[0] for sample_a, _ in samples])
         theta_b = np.concatenate([irt.eap_many(sample_b, items_b)[0] for _, sample_b in samples])
         report = _outcome(truth, theta_a, design.cut, cut)
         report["form_gap_by_band"] = _by_band(truth, scale.scaled_many(theta_b) - scale.scaled_many(theta_a))
+        report["domain_labels"] = _domain_labels(
+            samples[0][0], items=items_a, domains=domains, theta=theta, cut_true=design.cut, cut=cut
+        )
         return report
 
     report = run(est_a, est_b, cut_platform)
@@ -177,6 +182,36 @@ def _validate_once(design: Design, seed: int) -> dict:
     report["calibration_r"] = round(float(np.corrcoef(both.b, fit.b)[0, 1]), 4)
     report["oracle"] = run(form_a, form_b, design.cut)
     return report
+
+
+# Domain weights of a full mock (MLA-C01: 28, 26, 22, 24 percent); the scored items are split by them.
+DOMAIN_WEIGHTS = (0.28, 0.26, 0.22, 0.24)
+
+
+def _largest_remainder(total: int, weights: tuple[float, ...]) -> list[int]:
+    raw = [total * weight for weight in weights]
+    counts = [int(value) for value in raw]
+    for index in sorted(range(len(raw)), key=lambda i: raw[i] - counts[i], reverse=True)[: total - sum(counts)]:
+        counts[index] += 1
+    return counts
+
+
+def _domain_labels(
+    x: np.ndarray, *, items: irt.Items, domains: np.ndarray, theta: np.ndarray, cut_true: float, cut: float
+) -> dict:
+    """Per-domain labels of a full mock, as the score report gives them (``irt.subscores``, ``irt.classify``):
+    the share of labels that say "not enough evidence", and the share of the others on the wrong side of the true
+    cut (the generator gives every domain the candidate's overall ability)."""
+    unsure, wrong, decided = 0, 0, 0
+    for domain in np.unique(domains):
+        sub, sub_se = irt.subscores(x, items, domains == domain)
+        labels, _ = irt.classify(sub, sub_se, cut)
+        unsure += int(np.sum(labels == "unsure"))
+        meets, needs = labels == "meets", labels == "needs"
+        decided += int(meets.sum() + needs.sum())
+        wrong += int(np.sum(meets & (theta < cut_true)) + np.sum(needs & (theta >= cut_true)))
+    total = len(theta) * len(np.unique(domains))
+    return {"unsure": round(unsure / total, 4), "wrong_of_decided": round(wrong / max(decided, 1), 4)}
 
 
 def _validate_sparse(design: Design, theta: np.ndarray, rng: np.random.Generator) -> dict:
@@ -195,11 +230,13 @@ def _validate_sparse(design: Design, theta: np.ndarray, rng: np.random.Generator
     oracle, _ = irt.eap_many(x, bank, answered=answered)
     report = _outcome(theta, theta_hat, design.cut, cut_platform)
     report["form_gap_by_band"] = None  # forms are random here; see the dense design
+    report["domain_labels"] = None
     report["cut"] = {"true": design.cut, "platform": round(cut_platform, 4)}
     report["calibration_r"] = round(float(np.corrcoef(bank.b, fit.b)[0, 1]), 4)
     report["calibrated_items"] = int(fit.fitted.sum())
     report["oracle"] = _outcome(theta, oracle, design.cut, design.cut)
     report["oracle"]["form_gap_by_band"] = None
+    report["oracle"]["domain_labels"] = None
     return report
 
 

@@ -144,7 +144,7 @@ class Command(BaseCommand):
                     )
                     for p, (i, right) in enumerate(zip(form, x, strict=True), start=1)
                 )
-                estimate = irt.eap(x, b[form])
+                estimate = irt.eap(x, irt.Items.rasch(b[form]))
                 scaled = scale.scaled(estimate.theta)
                 results.append(
                     AttemptResult(
