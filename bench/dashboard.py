@@ -23,12 +23,12 @@ RENDERS = 30
 HISTORY_WEEKS = 12
 
 
-def _breakdowns(keys: list[tuple], correct: np.ndarray, total: np.ndarray, target: np.ndarray) -> str:
-    """One attempt's per-domain or per-task report as the scoring service writes it."""
-    from apps.scoring.services import Tally, breakdown_report
+def _breakdowns(tasks: list, x: np.ndarray, items, cut: float) -> tuple[str, str]:
+    """One attempt's per-domain and per-task reports as the scoring service writes them."""
+    from apps.scoring.services import breakdowns
 
-    tallies = {key: Tally(int(correct[k]), int(total[k]), float(target[k])) for k, key in enumerate(keys) if total[k]}
-    return json.dumps(breakdown_report(tallies))
+    by_domain, by_task = breakdowns(tasks, x.astype(float), items, cut)
+    return json.dumps(by_domain), json.dumps(by_task)
 
 
 def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026) -> int:
@@ -43,7 +43,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
     from apps.exams.assembly import largest_remainder
     from apps.questions.models import Question, QuestionStatus
     from apps.scoring import irt
-    from apps.scoring.services import exam_cut_theta, item_angoff
+    from apps.scoring.services import exam_cut_theta
 
     questions = list(
         Question.objects.filter(task__domain__exam=exam, status=QuestionStatus.PUBLISHED)
@@ -55,7 +55,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
     task_of = np.array([tasks.index((q.task.code, q.task.title)) for q in questions])
     domain_of = np.array([domains.index((q.task.domain.number, q.task.domain.title)) for q in questions])
     b = np.array([irt.DIFFICULTY_PRIOR.get(q.difficulty, 0.0) for q in questions])
-    angoff = np.array([item_angoff(q) for q in questions])
+    model = irt.Items.rasch(b)
     question_pk = np.array([q.pk for q in questions])
     task_pk = {q.pk: q.task_id for q in questions}
     quota = largest_remainder(exam.scored_count, {d.number: float(d.weight) for d in exam.domains.all()})
@@ -77,12 +77,6 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
     chance = 1 / (1 + np.exp(-(grown[:, None] + skill[owner[:, None], task_of[forms]] - b[forms])))
     x = (rng.random(forms.shape) < chance).astype(int)
 
-    def tally(level: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        onehot = level[forms][..., None] == np.arange(size)  # (n, items, size)
-        return (onehot * x[..., None]).sum(1), onehot.sum(1), (onehot * angoff[forms][..., None]).sum(1)
-
-    task_tally = tally(task_of, len(tasks))
-    domain_tally = tally(domain_of, len(domains))
     cut = exam_cut_theta(exam=exam)
     scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
     now = timezone.now()
@@ -144,8 +138,10 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
         writer = QueuedLibpqWriter(cursor.cursor)
         with cursor.copy(f"COPY scoring_attemptresult ({columns}) FROM STDIN", writer=writer) as copy:
             for i in range(n):
-                estimate = irt.eap(x[i], irt.Items.rasch(b[forms[i]]))
+                on_form = model.take(forms[i])
+                estimate = irt.eap(x[i], on_form)
                 scaled = scale.scaled(estimate.theta)
+                by_domain, by_task = _breakdowns([questions[q].task for q in forms[i]], x[i], on_form, cut)
                 copy.write_row(
                     (
                         ids[i],
@@ -157,8 +153,8 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
                         scaled,
                         scaled >= exam.passing_score,
                         irt.pass_probability(estimate.theta, estimate.se, cut),
-                        _breakdowns(domains, *(t[i] for t in domain_tally)),
-                        _breakdowns(tasks, *(t[i] for t in task_tally)),
+                        by_domain,
+                        by_task,
                         int(used[i] * 60),
                         "simulated",
                         now,

@@ -201,6 +201,19 @@ def breakdown_report(
     return report
 
 
+def breakdowns(tasks: list[Task], responses: np.ndarray, items: irt.Items, cut: float) -> tuple[list, list]:
+    """The per-domain and per-task reports of one form: ``tasks[i]`` (with its domain) is the task of scored item
+    ``i`` in the version the form was taken on."""
+    domains: dict[tuple, list[int]] = defaultdict(list)
+    by_task: dict[tuple, list[int]] = defaultdict(list)
+    for index, task in enumerate(tasks):
+        domains[(task.domain.number, task.domain.title)].append(index)
+        by_task[(task.code, task.title)].append(index)
+    if not tasks:
+        return [], []
+    return breakdown_report(domains, responses, items, cut), breakdown_report(by_task, responses, items, cut)
+
+
 def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
     """Score a submitted attempt exactly once; running it again, or twice at the same time, changes nothing."""
     with transaction.atomic():
@@ -216,9 +229,7 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
         )
         questions = frozen_questions([question_id for _, question_id, _, _, _ in items])
         blueprint = exam_tasks(exam=attempt.exam)
-        responses, scored_questions, right, outcomes = [], [], [], []
-        domains: dict[tuple, list[int]] = defaultdict(list)
-        tasks: dict[tuple, list[int]] = defaultdict(list)
+        responses, scored_questions, scored_tasks, right, outcomes = [], [], [], [], []
         for pk, question_id, task_id, answer, scored in items:
             question = questions[question_id]
             correct = answer_is_correct(question, answer)
@@ -227,9 +238,7 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             outcomes.append((question.family, correct))
             if not scored:
                 continue
-            task = blueprint[task_id]  # the item's task in the attempt's version
-            domains[(task.domain.number, task.domain.title)].append(len(responses))
-            tasks[(task.code, task.title)].append(len(responses))
+            scored_tasks.append(blueprint[task_id])  # the item's task in the attempt's version
             responses.append(1 if correct else 0)
             scored_questions.append(question)
         # One statement rather than a 65-branch CASE update. With nothing right, Django turns "pk IN ()" into
@@ -244,6 +253,7 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             cut=cut, low=attempt.exam.scale_min, high=attempt.exam.scale_max, passing=attempt.exam.passing_score
         )
         scaled = scale.scaled(estimate.theta)
+        by_domain, by_task = breakdowns(scored_tasks, x, model, cut)
         ended = attempt.submitted_at or attempt.started_at
         result = AttemptResult.objects.create(
             attempt=attempt,
@@ -255,8 +265,8 @@ def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
             scaled_score=scaled,
             passed=scaled >= attempt.exam.passing_score,
             pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
-            by_domain=breakdown_report(domains, x, model, cut) if responses else [],
-            by_task=breakdown_report(tasks, x, model, cut) if responses else [],
+            by_domain=by_domain,
+            by_task=by_task,
             time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
             method=SCORING_METHOD,
         )

@@ -16,9 +16,11 @@ from apps.questions.services import question_report_submit
 from apps.scoring.forms import QuestionReportForm
 from apps.scoring.models import AttemptResult, StudyRule
 from apps.scoring.progress import (
+    MIN_ITEMS_FOR_CHANCE,
     missed_task_codes,
     progress_for,
     review_due_families,
+    score_band,
     study_rule_save,
     study_rules_markdown,
 )
@@ -57,6 +59,8 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "missed_tasks": missed_task_codes(attempt=attempt),
         "filters": [("all", "All"), ("wrong", "Wrong or unanswered"), ("flagged", "Flagged")],
         "report_reasons": QuestionReport.Reason.choices,
+        "band": score_band(result=result, exam=attempt.exam),
+        "min_items_for_chance": MIN_ITEMS_FOR_CHANCE,
     }
     if request.htmx:
         return render(request, "scoring/results.html#item-review", context)
@@ -84,6 +88,7 @@ def progress(request: HttpRequest) -> HttpResponse:
             "progress": progress_for(candidate=request.user, exam=exam),
             "ranks": ranks,
             "versions": exam_versions(),
+            "min_items_for_chance": MIN_ITEMS_FOR_CHANCE,
         },
     )
 

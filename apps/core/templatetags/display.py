@@ -39,6 +39,18 @@ def percent(value: float | None) -> str:
 
 
 @register.filter
+def chance(value: float | None) -> str:
+    """A probability as a whole percent that never reads as certainty: "<1%" and ">99%" at the extremes."""
+    if value is None:
+        return ""
+    if value < 0.005:
+        return "<1%"
+    if value > 0.995:
+        return ">99%"
+    return f"{100 * value:.0f}%"
+
+
+@register.filter
 def sub(value: int, other: int) -> int:
     return int(value) - int(other)
 

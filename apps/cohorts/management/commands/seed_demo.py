@@ -20,10 +20,10 @@ from apps.core.db import tables_analyze
 from apps.exams.assembly import largest_remainder
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, SubmittedBy
 from apps.questions.models import Question, QuestionStatus
-from apps.questions.selectors import questions_placed
+from apps.questions.selectors import questions_placed, questions_with_parts
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult
-from apps.scoring.services import Tally, breakdown_report, exam_cut_theta, item_angoff
+from apps.scoring.services import breakdowns, exam_cut_theta, item_model
 from apps.syllabus.models import Exam, Task
 from apps.syllabus.selectors import exam_by_code, exam_default
 
@@ -94,7 +94,7 @@ class Command(BaseCommand):
         for index, question in enumerate(questions):
             by_domain[question.task.domain.number].append(index)
         quota = largest_remainder(exam.scored_count, {d.number: float(d.weight) for d in exam.domains.all()})
-        b = np.array([irt.DIFFICULTY_PRIOR.get(q.difficulty, 0.0) for q in questions])
+        model = item_model(exam=exam).items(questions)
         task_index = {code: i for i, code in enumerate(sorted({q.task.code for q in questions}))}
         cut = exam_cut_theta(exam=exam)
         scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
@@ -109,7 +109,10 @@ class Command(BaseCommand):
                 grown = ability[owner] + 0.6 * (84 - days_ago) / 84  # practice helps
                 form = np.concatenate([rng.choice(by_domain[d], quota[d], replace=False) for d in sorted(quota)])
                 skills = np.array([task_skill[owner][task_index[questions[i].task.code]] for i in form])
-                chance = 1 / (1 + np.exp(-(grown + skills - b[form])))  # Rasch, with a per-task skill offset
+                # The scoring model (3PL), with a per-task skill offset.
+                chance = model.c[form] + (1 - model.c[form]) / (
+                    1 + np.exp(-model.a[form] * (grown + skills - model.b[form]))
+                )
                 x = (rng.random(len(form)) < chance).astype(int)
                 started = now - timedelta(days=days_ago, minutes=130)
                 attempt_rows.append(
@@ -144,8 +147,10 @@ class Command(BaseCommand):
                     )
                     for p, (i, right) in enumerate(zip(form, x, strict=True), start=1)
                 )
-                estimate = irt.eap(x, irt.Items.rasch(b[form]))
+                on_form = model.take(form)
+                estimate = irt.eap(x, on_form)
                 scaled = scale.scaled(estimate.theta)
+                by_domain, by_task = breakdowns([questions[i].task for i in form], x, on_form, cut)
                 results.append(
                     AttemptResult(
                         attempt=attempt,
@@ -157,8 +162,8 @@ class Command(BaseCommand):
                         scaled_score=scaled,
                         passed=scaled >= exam.passing_score,
                         pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
-                        by_domain=_breakdown(questions, form, x, "domain"),
-                        by_task=_breakdown(questions, form, x, "task"),
+                        by_domain=by_domain,
+                        by_task=by_task,
                         time_used_seconds=int((attempt.submitted_at - attempt.started_at).total_seconds()),
                         method="simulated",
                     )
@@ -174,7 +179,9 @@ def _published(exam: Exam) -> list[Question]:
     """The version's published items with what the simulation reads, each under its task in that version."""
     tasks = Task.objects.filter(domain__exam=exam).select_related("domain").in_bulk()
     placed = questions_placed(exam=exam, statuses=[QuestionStatus.PUBLISHED])
-    full = Question.objects.in_bulk([question.pk for question in placed])
+    full = questions_with_parts(
+        Question.objects.filter(pk__in=[question.pk for question in placed]), objectives=False
+    ).in_bulk()
     questions = []
     for question in placed:
         loaded = full[question.pk]
@@ -183,14 +190,16 @@ def _published(exam: Exam) -> list[Question]:
     return questions
 
 
-def _breakdown(questions: list[Question], form, x, level: str) -> list[dict]:
-    """The per-domain or per-task report, tallied the way scoring tallies a real attempt."""
-    tallies: dict[tuple, Tally] = defaultdict(Tally)
-    for index, right in zip(form, x, strict=True):
-        question = questions[index]
-        domain = question.task.domain
-        key = (domain.number, domain.title) if level == "domain" else (question.task.code, question.task.title)
-        tallies[key].correct += int(right)
-        tallies[key].total += 1
-        tallies[key].target_sum += item_angoff(question)
-    return breakdown_report(tallies)
+def _published(exam: Exam) -> list[Question]:
+    """The version's published items with what the simulation reads, each under its task in that version."""
+    tasks = Task.objects.filter(domain__exam=exam).select_related("domain").in_bulk()
+    placed = questions_placed(exam=exam, statuses=[QuestionStatus.PUBLISHED])
+    full = questions_with_parts(
+        Question.objects.filter(pk__in=[question.pk for question in placed]), objectives=False
+    ).in_bulk()
+    questions = []
+    for question in placed:
+        loaded = full[question.pk]
+        loaded.task = tasks[question.task_id]  # a view for the simulation; never saved
+        questions.append(loaded)
+    return questions
