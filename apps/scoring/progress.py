@@ -124,6 +124,7 @@ class Readiness:
     scaled: int
     pass_probability: float
     responses: int
+    cut_theta: float  # the version's θ_c the pass probability was computed against
 
 
 @dataclass
@@ -221,6 +222,35 @@ def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineC
     )
 
 
+def readiness_for(*, candidate, exam: Exam, before: datetime | None = None) -> Readiness | None:
+    """The readiness estimate: EAP over every scored item of the candidate's scored attempts on this version
+    (submitted before ``before``, when given), against the version's cut; None without any evidence."""
+    finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
+    if before is not None:
+        finished = finished.filter(submitted_at__lt=before)
+    rows = list(AttemptItem.objects.filter(attempt__in=finished, scored=True).values_list("question_id", "is_correct"))
+    if not rows:
+        return None
+    questions = Question.objects.in_bulk({question_id for question_id, _ in rows})
+    calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
+    responses, difficulties = [], []
+    for question_id, correct in rows:
+        question = questions[question_id]
+        responses.append(1 if correct else 0)
+        difficulties.append(calibrated.get(question_id, irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)))
+    estimate = irt.eap(np.array(responses), np.array(difficulties))
+    cut = exam_cut_theta(exam=exam)
+    scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+    return Readiness(
+        estimate.theta,
+        estimate.se,
+        scale.scaled(estimate.theta),
+        irt.pass_probability(estimate.theta, estimate.se, cut),
+        len(responses),
+        cut,
+    )
+
+
 def progress_for(*, candidate, exam: Exam) -> Progress:
     """Everything the progress page shows, pooled over all the candidate's finished attempts."""
     finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
@@ -245,13 +275,7 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
         ).values_list("question_id", "task_id", "is_correct")
     )
     questions = Question.objects.in_bulk({row[0] for row in rows + earlier})
-    calibrated = dict(ItemParameter.objects.filter(question_id__in=questions).values_list("question_id", "b"))
     tally: dict[int, list[float]] = defaultdict(lambda: [0, 0, 0.0])
-    responses, difficulties = [], []
-    for question_id, _task_id, correct in rows:
-        question = questions[question_id]
-        responses.append(1 if correct else 0)
-        difficulties.append(calibrated.get(question_id, irt.DIFFICULTY_PRIOR.get(question.difficulty, 0.0)))
     for question_id, task_id, correct in rows + [(q, carried[t], c) for q, t, c in earlier]:
         tally[task_id][0] += bool(correct)
         tally[task_id][1] += 1
@@ -273,18 +297,7 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
                 label,
             )
         )
-    readiness = None
-    if responses:
-        estimate = irt.eap(np.array(responses), np.array(difficulties))
-        cut = exam_cut_theta(exam=exam)
-        scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
-        readiness = Readiness(
-            estimate.theta,
-            estimate.se,
-            scale.scaled(estimate.theta),
-            irt.pass_probability(estimate.theta, estimate.se, cut),
-            len(responses),
-        )
+    readiness = readiness_for(candidate=candidate, exam=exam)
     rules: dict[str, list[StudyRule]] = defaultdict(list)
     for rule in StudyRule.objects.filter(candidate=candidate, task__domain__exam=exam).select_related("task"):
         rules[rule.task.code].append(rule)
