@@ -370,6 +370,7 @@ def reliability_chart(*, exam: Exam, bins: Sequence[ReliabilityBin]) -> charts.S
             x=b.mean_predicted,
             y=b.observed,
             interval=(b.wilson_low, b.wilson_high),
+            kind="bin",
             title=(
                 f"Predicted {b.label} (mean {_percent(b.mean_predicted)}): {b.passes} of {b.n} passed, "
                 f"{_percent(b.observed)} (95% interval {_percent(b.wilson_low)}–{_percent(b.wilson_high)})"
