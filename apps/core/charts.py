@@ -431,18 +431,22 @@ def line_chart(
 def x_value_ticks(
     frame: Frame, scale: LinearScale, values: Sequence[float], label: Callable[[float], str] = number_label
 ) -> list[Tick]:
-    """Ticks under the plot for a linear x axis (values, not categories), each with a vertical gridline."""
+    """Ticks under the plot for a linear x axis (values, not categories), each with a vertical gridline. A label
+    that would run past the viewBox's edge is anchored at its tick instead of centred on it."""
     ticks = []
     for value in values:
         x = scale(value)
+        text = label(value)
+        half = text_width(text) / 2
+        anchor = "end" if x + half > frame.width else "start" if x - half < 0 else "middle"
         ticks.append(
             Tick(
                 value=value,
-                label=label(value),
+                label=text,
                 mark=Segment(x, frame.plot_bottom, x, frame.plot_bottom + TICK_LENGTH),
                 label_x=x,
                 label_y=frame.plot_bottom + TICK_LENGTH + 4,
-                anchor="middle",
+                anchor=anchor,
                 baseline="hanging",
                 grid=Segment(x, frame.plot_top, x, frame.plot_bottom),
             )
@@ -511,7 +515,7 @@ class ScatterChart:
 
 
 # A square plot area with room for tick labels and an axis title on the left and below.
-SCATTER_FRAME = Frame(width=560, height=552, left=104, right=24, top=24, bottom=88)
+SCATTER_FRAME = Frame(width=560, height=536, left=104, right=32, top=24, bottom=88)
 
 
 def scatter_chart(

@@ -69,6 +69,7 @@ class ExamOutcomeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
         self.fields["sat_on"].widget.attrs["max"] = self.today.isoformat()
+        self.fields["exam"].label_from_instance = lambda exam: exam.code  # the code is what a score report shows
 
     @classmethod
     def for_outcome(cls, outcome: ExamOutcome) -> ExamOutcomeForm:
