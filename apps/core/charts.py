@@ -515,7 +515,7 @@ class ScatterChart:
 
 
 # A square plot area with room for tick labels and an axis title on the left and below.
-SCATTER_FRAME = Frame(width=560, height=536, left=104, right=32, top=24, bottom=88)
+SCATTER_FRAME = Frame(width=560, height=520, left=104, right=32, top=24, bottom=72)
 
 
 def scatter_chart(
@@ -578,7 +578,7 @@ def scatter_chart(
         x_title=AxisTitle(
             x_title,
             round((frame.plot_left + frame.plot_right) / 2, 2),
-            frame.plot_bottom + TICK_LENGTH + 4 + LABEL_FONT_SIZE + LABEL_GAP + LABEL_FONT_SIZE,
+            frame.plot_bottom + TICK_LENGTH + 4 + LABEL_FONT_SIZE + LABEL_GAP,
         ),
         y_title=AxisTitle(
             y_title,
