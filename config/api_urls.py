@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from apps.cohorts.api import CohortAnalyticsApi
 from apps.exams.api import AttemptAnswerApi, AttemptDetailApi, AttemptItemApi, AttemptListApi, AttemptSubmitApi
 from apps.questions.api import QuestionDetailApi, QuestionListApi, QuestionStatusApi
-from apps.scoring.api import AttemptResultApi
+from apps.scoring.api import AttemptResultApi, OutcomeDetailApi, OutcomeListApi
 from apps.syllabus.api import ExamDetailApi, ExamListApi
 
 urlpatterns = [
@@ -28,5 +28,7 @@ urlpatterns = [
     ),
     path("v1/attempts/<id:attempt_id>/submit/", AttemptSubmitApi.as_view(), name="api-attempt-submit"),
     path("v1/attempts/<id:attempt_id>/result/", AttemptResultApi.as_view(), name="api-attempt-result"),
+    path("v1/outcomes/", OutcomeListApi.as_view(), name="api-outcomes"),
+    path("v1/outcomes/<id:outcome_id>/", OutcomeDetailApi.as_view(), name="api-outcome"),
     path("v1/cohorts/<id:cohort_id>/analytics/", CohortAnalyticsApi.as_view(), name="api-cohort-analytics"),
 ]

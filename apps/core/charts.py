@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 # Layout assumes labels up to this size in user units. On a phone the SVG is drawn at about half size, and the
@@ -426,3 +426,186 @@ def line_chart(
         path=path,
         legend=list(legend),
     )
+
+
+def x_value_ticks(
+    frame: Frame, scale: LinearScale, values: Sequence[float], label: Callable[[float], str] = number_label
+) -> list[Tick]:
+    """Ticks under the plot for a linear x axis (values, not categories), each with a vertical gridline. A label
+    that would run past the viewBox's edge is anchored at its tick instead of centred on it."""
+    ticks = []
+    for value in values:
+        x = scale(value)
+        text = label(value)
+        half = text_width(text) / 2
+        anchor = "end" if x + half > frame.width else "start" if x - half < 0 else "middle"
+        ticks.append(
+            Tick(
+                value=value,
+                label=text,
+                mark=Segment(x, frame.plot_bottom, x, frame.plot_bottom + TICK_LENGTH),
+                label_x=x,
+                label_y=frame.plot_bottom + TICK_LENGTH + 4,
+                anchor=anchor,
+                baseline="hanging",
+                grid=Segment(x, frame.plot_top, x, frame.plot_bottom),
+            )
+        )
+    return ticks
+
+
+@dataclass(frozen=True)
+class AxisTitle:
+    """The name of an axis: under the x tick labels, or turned a quarter left of the y tick labels."""
+
+    text: str
+    x: float
+    y: float
+    rotate: int = 0
+
+    @property
+    def transform(self) -> str:
+        return f"rotate({self.rotate} {self.x:g} {self.y:g})" if self.rotate else ""
+
+
+@dataclass(frozen=True)
+class ScatterDatum:
+    """One point for a scatter chart, as a selector hands it over: both coordinates in data units."""
+
+    x: float
+    y: float
+    title: str  # the full text of the point, shown on hover
+    kind: str = "point"
+    interval: tuple[float, float] | None = None  # a vertical interval around y, drawn as an error bar
+
+
+@dataclass(frozen=True)
+class ScatterPoint:
+    x: float
+    y: float
+    title: str
+    kind: str
+    marker: str
+    interval_path: str = ""
+
+
+@dataclass(frozen=True)
+class ScatterChart:
+    id: str
+    title: str
+    description: str
+    frame: Frame
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    x_axis: Segment
+    y_axis: Segment
+    x_title: AxisTitle
+    y_title: AxisTitle
+    lines: list[Segment]  # reference lines in any direction, e.g. a diagonal
+    points: list[ScatterPoint]
+    legend: list[LegendEntry] = field(default_factory=list)
+
+    @property
+    def title_id(self) -> str:
+        return f"{self.id}-title"
+
+    @property
+    def description_id(self) -> str:
+        return f"{self.id}-desc"
+
+
+# A square plot area with room for tick labels and an axis title on the left and below.
+SCATTER_FRAME = Frame(width=560, height=520, left=104, right=32, top=24, bottom=72)
+
+
+def scatter_chart(
+    *,
+    id: str,  # the element id prefix, as in HTML
+    title: str,
+    description: str,
+    data: Sequence[ScatterDatum],
+    x_ticks: Sequence[float],
+    y_ticks: Sequence[float],
+    x_title: str,
+    y_title: str,
+    tick_label: Callable[[float], str] = number_label,
+    diagonal: bool = False,
+    shapes: dict[str, str] | None = None,
+    legend: Sequence[LegendEntry] = (),
+    frame: Frame | None = None,
+) -> ScatterChart:
+    """Points on linear x and y scales spanning the first to the last tick of each, an optional vertical interval
+    per point (an error bar) and, with ``diagonal``, the line y = x as a reference (a reliability diagram's
+    perfect calibration)."""
+    frame = frame or SCATTER_FRAME
+    x_scale = LinearScale(x_ticks[0], x_ticks[-1], frame.plot_left, frame.plot_right)
+    y_scale = LinearScale(y_ticks[0], y_ticks[-1], frame.plot_bottom, frame.plot_top)
+    radius, cap = 7.0, 7.0
+    shapes = shapes or {}
+    points = []
+    for datum in data:
+        x, y = x_scale(datum.x), y_scale(datum.y)
+        interval_path = ""
+        if datum.interval is not None:
+            top, bottom = y_scale(datum.interval[1]), y_scale(datum.interval[0])
+            interval_path = (
+                f"M{x:g},{top:g}V{bottom:g}M{x - cap:g},{top:g}h{2 * cap:g}M{x - cap:g},{bottom:g}h{2 * cap:g}"
+            )
+        points.append(
+            ScatterPoint(
+                x=x,
+                y=y,
+                title=datum.title,
+                kind=datum.kind,
+                marker=marker_path(shapes.get(datum.kind, "circle"), x, y, radius),
+                interval_path=interval_path,
+            )
+        )
+    lines = []
+    if diagonal:
+        low, high = max(x_scale.low, y_scale.low), min(x_scale.high, y_scale.high)
+        lines.append(Segment(x_scale(low), y_scale(low), x_scale(high), y_scale(high)))
+    widest_y_label = max(text_width(tick_label(value)) for value in y_ticks)
+    return ScatterChart(
+        id=id,
+        title=title,
+        description=description,
+        frame=frame,
+        x_ticks=x_value_ticks(frame, x_scale, x_ticks, tick_label),
+        y_ticks=y_ticks_exact(frame, y_scale, y_ticks, tick_label),
+        x_axis=Segment(frame.plot_left, frame.plot_bottom, frame.plot_right, frame.plot_bottom),
+        y_axis=Segment(frame.plot_left, frame.plot_top, frame.plot_left, frame.plot_bottom),
+        x_title=AxisTitle(
+            x_title,
+            round((frame.plot_left + frame.plot_right) / 2, 2),
+            frame.plot_bottom + TICK_LENGTH + 4 + LABEL_FONT_SIZE + LABEL_GAP,
+        ),
+        y_title=AxisTitle(
+            y_title,
+            round(max(LABEL_FONT_SIZE, frame.plot_left - TICK_LENGTH - 4 - widest_y_label - LABEL_GAP), 2),
+            round((frame.plot_top + frame.plot_bottom) / 2, 2),
+            rotate=-90,
+        ),
+        lines=lines,
+        points=points,
+        legend=list(legend),
+    )
+
+
+def y_ticks_exact(
+    frame: Frame, scale: LinearScale, values: Sequence[float], label: Callable[[float], str] = number_label
+) -> list[Tick]:
+    """Ticks on the left axis at exactly ``values`` (no thinning), with gridlines."""
+    return [
+        Tick(
+            value=value,
+            label=label(value),
+            mark=Segment(frame.plot_left - TICK_LENGTH, scale(value), frame.plot_left, scale(value)),
+            label_x=frame.plot_left - TICK_LENGTH - 4,
+            label_y=scale(value),
+            anchor="end",
+            baseline="middle",
+            grid=Segment(frame.plot_left, scale(value), frame.plot_right, scale(value)),
+        )
+        for value in values
+    ]

@@ -20,6 +20,7 @@ INSTRUCTOR_PERMISSIONS = [
     ("syllabus", "domain", ("view",)),
     ("syllabus", "task", ("view",)),
     ("syllabus", "objective", ("view",)),
+    ("scoring", "examoutcome", ("view",)),  # candidates' reported results, for the calibration page
 ]
 INSTRUCTOR_EXTRA = [("questions", "publish_question")]
 

@@ -1,3 +1,5 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
 
@@ -143,3 +145,51 @@ class StudyRule(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# The first MLA-C01 results (its beta) date from 2024; nothing earlier can be a result of either version.
+OUTCOME_EARLIEST = datetime.date(2024, 1, 1)
+
+
+class ExamOutcome(models.Model):
+    """A candidate's real exam result, as they reported it, with a snapshot of the readiness estimate the
+    platform had for them before that day (all prediction fields empty when there was no evidence yet)."""
+
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exam_outcomes")
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.CASCADE, related_name="outcomes")
+    sat_on = models.DateField(help_text="The day the candidate sat the real exam.")
+    passed = models.BooleanField()
+    scaled_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The scaled score on AWS's score report, when the candidate gave it."
+    )
+    predicted_theta = models.FloatField(null=True, blank=True)
+    predicted_theta_se = models.FloatField(null=True, blank=True)
+    predicted_pass_probability = models.FloatField(null=True, blank=True)
+    predicted_responses = models.PositiveIntegerField(default=0, help_text="Scored items the prediction was based on.")
+    predicted_cut_theta = models.FloatField(null=True, blank=True, help_text="The cut θ the prediction used.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-sat_on", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["candidate", "exam", "sat_on"], name="exam_outcome_one_per_day"),
+            models.CheckConstraint(
+                condition=models.Q(scaled_score__isnull=True) | models.Q(scaled_score__gte=100, scaled_score__lte=1000),
+                name="exam_outcome_score_on_scale",
+            ),
+            models.CheckConstraint(condition=models.Q(sat_on__gte=OUTCOME_EARLIEST), name="exam_outcome_not_too_early"),
+            models.CheckConstraint(
+                condition=models.Q(predicted_pass_probability__isnull=True)
+                | models.Q(predicted_pass_probability__gte=0, predicted_pass_probability__lte=1),
+                name="exam_outcome_probability_in_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["exam", "sat_on"], name="exam_outcome_exam")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate} {self.exam_id} {self.sat_on:%Y-%m-%d}: {'pass' if self.passed else 'fail'}"
+
+    @property
+    def has_prediction(self) -> bool:
+        return self.predicted_pass_probability is not None

@@ -125,6 +125,7 @@ class Readiness:
     scaled: int
     pass_probability: float
     responses: int
+    cut_theta: float  # the version's θ_c the pass probability was computed against
     band_low: int = 0
     band_high: int = 0
 
@@ -275,6 +276,7 @@ def readiness_for(*, candidate, exam: Exam, before: datetime | None = None) -> R
         scale.scaled(estimate.theta),
         irt.pass_probability(estimate.theta, estimate.se, cut),
         len(rows),
+        cut,
         *scale.band(estimate.theta, estimate.se),
     )
 

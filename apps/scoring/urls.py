@@ -11,4 +11,7 @@ urlpatterns = [
     path("progress/rules/", views.rule_save, name="rule-save"),
     path("progress/rules.md", views.rules_markdown, name="rules-markdown"),
     path("progress/review-due/", views.review_due_start, name="review-due"),
+    path("progress/outcomes/", views.outcome_create, name="outcome-create"),
+    path("progress/outcomes/<id:outcome_id>/", views.outcome_edit, name="outcome-edit"),
+    path("progress/outcomes/<id:outcome_id>/delete/", views.outcome_delete, name="outcome-delete"),
 ]

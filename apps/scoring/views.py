@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.selectors import exam_chosen
@@ -13,8 +13,9 @@ from apps.exams.selectors import attempt_for_candidate
 from apps.exams.services import attempt_expire_if_due, attempt_start_review
 from apps.questions.models import QuestionReport
 from apps.questions.services import question_report_submit
-from apps.scoring.forms import QuestionReportForm
-from apps.scoring.models import AttemptResult, StudyRule
+from apps.scoring.forms import ExamOutcomeForm, QuestionReportForm
+from apps.scoring.models import AttemptResult, ExamOutcome, StudyRule
+from apps.scoring.outcomes import OutcomeInvalidError, exam_outcome_delete, exam_outcome_save, outcomes_of
 from apps.scoring.progress import (
     MIN_ITEMS_FOR_CHANCE,
     missed_task_codes,
@@ -67,9 +68,7 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
     return render(request, "scoring/results.html", context)
 
 
-@login_required
-@require_GET
-def progress(request: HttpRequest) -> HttpResponse:
+def _progress_page(request: HttpRequest, *, outcome_form: ExamOutcomeForm | None = None, status: int = 200):
     exam = exam_chosen(user=request.user)
     if exam is None:
         raise Http404("No exam is loaded.")
@@ -89,8 +88,76 @@ def progress(request: HttpRequest) -> HttpResponse:
             "ranks": ranks,
             "versions": exam_versions(),
             "min_items_for_chance": MIN_ITEMS_FOR_CHANCE,
+            "outcome_form": outcome_form or ExamOutcomeForm(initial={"exam": exam}),
+            "outcomes": outcomes_of(candidate=request.user),
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def progress(request: HttpRequest) -> HttpResponse:
+    return _progress_page(request)
+
+
+def _outcome_submit(request: HttpRequest, form: ExamOutcomeForm, outcome_id: int | None = None) -> bool:
+    """Save the report the form carries; False (with the problems on the form) when it breaks a rule."""
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        outcome = exam_outcome_save(
+            candidate=request.user,
+            exam=data["exam"],
+            sat_on=data["sat_on"],
+            passed=data["result"] == "pass",
+            scaled_score=data["scaled_score"],
+            outcome_id=outcome_id,
+            today=form.today,
+        )
+    except OutcomeInvalidError as exc:
+        form.add_problems(exc.problems)
+        return False
+    except ExamOutcome.DoesNotExist:
+        raise Http404("No such report.") from None
+    verb = "updated" if outcome_id else "saved"
+    messages.success(request, f"Your {outcome.exam.code} result of {outcome.sat_on:%Y-%m-%d} is {verb}. Thank you.")
+    return True
+
+
+@login_required
+@require_POST
+def outcome_create(request: HttpRequest) -> HttpResponse:
+    form = ExamOutcomeForm(request.POST)
+    if _outcome_submit(request, form):
+        return redirect(f"{reverse('scoring:progress')}#outcomes-heading")
+    return _progress_page(request, outcome_form=form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outcome_edit(request: HttpRequest, outcome_id: int) -> HttpResponse:
+    outcome = get_object_or_404(ExamOutcome.objects.select_related("exam"), pk=outcome_id, candidate=request.user)
+    if request.method == "POST":
+        form = ExamOutcomeForm(request.POST)
+        if _outcome_submit(request, form, outcome_id=outcome.pk):
+            return redirect(f"{reverse('scoring:progress')}#outcomes-heading")
+        status = 400
+    else:
+        form, status = ExamOutcomeForm.for_outcome(outcome), 200
+    return render(request, "scoring/outcome_edit.html", {"outcome": outcome, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def outcome_delete(request: HttpRequest, outcome_id: int) -> HttpResponse:
+    try:
+        exam_outcome_delete(candidate=request.user, outcome_id=outcome_id)
+    except ExamOutcome.DoesNotExist:
+        raise Http404("No such report.") from None
+    messages.success(request, "Your report is deleted.")
+    return redirect(f"{reverse('scoring:progress')}#outcomes-heading")
 
 
 @login_required
