@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.exams.models import Attempt, AttemptMode
 from apps.exams.services import attempt_start_mock
 from apps.questions.models import Question
+from apps.scoring import irt
 from apps.scoring.models import ReviewCard, StudyRule
 from apps.scoring.progress import progress_for, score_band
 from tests.scoring.factories import scored_mock
@@ -142,9 +143,7 @@ def test_progress_without_mocks_says_so_and_draws_no_chart(client, exam, candida
     assert "chart-svg" not in body
 
 
-def test_one_mock_is_one_centred_point_with_its_95_percent_band(
-    client, bank, candidate, django_capture_on_commit_callbacks
-):
+def test_one_mock_is_one_centred_point_with_its_band(client, bank, candidate, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         attempt = scored_mock(exam=bank, candidate=candidate, ability=0.6, seed=4)
     result = attempt.result
@@ -161,12 +160,13 @@ def test_one_mock_is_one_centred_point_with_its_95_percent_band(
     (score,) = progress.history
     band = f"{score.band_low}–{score.band_high}"
     assert point.find(f"{SVG}title").text.endswith(
-        f": {result.scaled_score} (95% band {band}), " + ("passed" if result.passed else "below the pass mark of 720")
+        f": {result.scaled_score} (band {band}), " + ("passed" if result.passed else "below the pass mark of 720")
     )
     assert len([p for p in svg.iter(f"{SVG}path") if p.get("class") == "chart-band"]) == 1
     frame = progress.history_chart.frame
     assert progress.history_chart.points[0].x == (frame.plot_left + frame.plot_right) / 2
-    assert '<th scope="col">95% band</th>' in body
+    assert '<th scope="col">Band</th>' in body
+    assert (score.band_low, score.band_high) == irt.Scale(cut=result.cut_theta).band(result.theta, result.theta_se)
     assert f"<td>{band}</td>" in body
     assert " style=" not in body.split('id="history-heading"')[1].split("</section>")[0]
 
