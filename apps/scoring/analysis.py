@@ -135,7 +135,11 @@ def item_statistics_compute(*, exam: Exam) -> int:
         options: list[dict[str, Any]] = []
         weak = False
         if kinds[question_id] in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-            options, weak = _option_rows(choices[question_id], responses, rest)
+            unreadable = sum(bool(r.answer) and "choices" not in r.answer for r in responses)
+            if unreadable:  # shares would read as "chosen by nobody" next to a facility taken from is_correct
+                logger.warning("answers without choices", extra={"question": question_id, "responses": unreadable})
+            else:
+                options, weak = _option_rows(choices[question_id], responses, rest)
         statistics_rows.append(
             ItemStatistic(
                 question_id=question_id,

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.exams.models import Attempt, AttemptState
+from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.exams.services import attempt_start_mock, attempt_submit
 from apps.questions.models import Question
 from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
@@ -54,6 +54,18 @@ def test_calibration_stores_parameters_for_items_with_enough_responses(scored_ba
     assert stored == ItemParameter.objects.count() > 0
     assert ItemParameter.objects.filter(responses__lt=10).count() == 0
     assert items_calibrate(exam=exam) == 0  # nothing reaches 200 responses here
+
+
+def test_option_shares_are_left_out_when_answers_do_not_say_what_was_chosen(scored_bank):
+    exam, easy = scored_bank
+    AttemptItem.objects.filter(question=easy).update(answer={"simulated": True})  # marked, but no choice stored
+
+    item_statistics_compute(exam=exam)
+
+    stats = ItemStatistic.objects.get(question=easy)
+    assert stats.facility == 1.0
+    assert stats.options == []  # rather than "chosen by 0%" next to a key everyone got right
+    assert ItemStatistic.objects.exclude(question=easy).filter(question__type="single").exclude(options=[]).exists()
 
 
 def test_admin_shows_counts_and_why_there_are_no_flags_yet(scored_bank, instructor_client):
