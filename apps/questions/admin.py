@@ -300,34 +300,37 @@ class DomainFilter(admin.SimpleListFilter):
 
 
 class ItemFlagFilter(admin.SimpleListFilter):
-    """Items the statistics flag: possible miskeys, too easy or too hard, weak distractors."""
+    """Items the statistics flag (from 50 first attempts on): possible miskeys, too easy or too hard, distractors
+    that do not work."""
 
     title = "item statistics"
     parameter_name = "flag"
-    FLAGS = {
-        "miskey": ("Possible miskey (negative discrimination)", "statistics__flag_miskey"),
-        "easy": ("Too easy (facility above 0.95)", "statistics__flag_too_easy"),
-        "hard": ("Too hard (facility below 0.20)", "statistics__flag_too_hard"),
-        "distractor": ("Distractor chosen by under 5%", "statistics__flag_weak_distractor"),
-        "any": ("Any flag", None),
+    LABELS = {
+        "miskey": "Possible miskey (negative discrimination)",
+        "easy": "Too easy (facility above 0.95)",
+        "hard": "Too hard (facility below 0.20)",
+        "distractor": "Distractor not working (rarely chosen, or chosen more by stronger candidates)",
+        "any": "Any flag",
+    }
+    FIELDS = {
+        "miskey": "statistics__flag_miskey",
+        "easy": "statistics__flag_too_easy",
+        "hard": "statistics__flag_too_hard",
+        "distractor": "statistics__flag_weak_distractor",
     }
 
     def lookups(self, request, model_admin):
-        return [(key, label) for key, (label, _) in self.FLAGS.items()]
+        return list(self.LABELS.items())
 
     def queryset(self, request, queryset):
         value = self.value()
         if value == "any":
-            from django.db.models import Q
-
-            return queryset.filter(
-                Q(statistics__flag_miskey=True)
-                | Q(statistics__flag_too_easy=True)
-                | Q(statistics__flag_too_hard=True)
-                | Q(statistics__flag_weak_distractor=True)
-            )
-        if value in self.FLAGS:
-            return queryset.filter(**{self.FLAGS[value][1]: True})
+            any_flag = Q()
+            for field in self.FIELDS.values():
+                any_flag |= Q(**{field: True})
+            return queryset.filter(any_flag)
+        if value in self.FIELDS:
+            return queryset.filter(**{self.FIELDS[value]: True})
         return queryset
 
 
@@ -433,15 +436,17 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     def label(self, obj: Question) -> str:
         return str(obj)
 
-    @admin.display(description="facility", ordering="statistics__facility")
+    @admin.display(description="facility (right of first attempts)", ordering="statistics__facility")
     def facility(self, obj: Question) -> str:
         stats = getattr(obj, "statistics", None)
-        return f"{stats.facility:.2f}" if stats else "–"
+        return f"{stats.facility:.2f} ({stats.correct:,} of {stats.responses:,})" if stats else "–"
 
-    @admin.display(description="discrimination", ordering="statistics__discrimination")
+    @admin.display(description="discrimination (−100 to 100)", ordering="statistics__discrimination")
     def discrimination(self, obj: Question) -> str:
         stats = getattr(obj, "statistics", None)
-        return f"{stats.discrimination:.0f}" if stats and stats.discrimination is not None else "–"
+        if stats is None or stats.discrimination is None:
+            return "–"
+        return f"{stats.discrimination:.0f}".replace("-", "−")
 
     @admin.display(description="flags")
     def flags(self, obj: Question) -> str:
@@ -588,8 +593,12 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         question = self.get_object(request, object_id)
         if question is not None:
             extra_context["versions"] = question_versions(question=question)
-            extra_context["item_statistics"] = getattr(question, "statistics", None)
-            extra_context["item_parameter"] = getattr(question, "irt", None)
+            from apps.scoring.selectors import item_statistics_report
+
+            statistic = getattr(question, "statistics", None)
+            extra_context["item_statistics"] = statistic and item_statistics_report(
+                statistic=statistic, parameter=getattr(question, "irt", None)
+            )
             extra_context["can_version"] = self.has_add_permission(request)
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -25,110 +27,180 @@ logger = logging.getLogger(__name__)
 MIN_CALIBRATION_RESPONSES = 30
 
 
-def _first_mock_attempts(exam: Exam) -> list[int]:
-    """Each candidate's first scored mock: later attempts are practice effects, not item quality."""
-    first: dict[int, int] = {}
+def _first_mocks() -> dict[int, tuple[int, int]]:
+    """Each candidate's first scored mock of each exam version, as attempt id → (candidate id, exam id): later
+    attempts carry practice effects (the candidate has seen the items), not item quality."""
+    first: dict[int, tuple[int, int]] = {}
+    seen: set[tuple[int, int]] = set()
     rows = (
-        Attempt.objects.filter(exam=exam, mode=AttemptMode.MOCK, state=AttemptState.SCORED)
-        .order_by("candidate_id", "started_at")
-        .values_list("candidate_id", "pk")
+        Attempt.objects.filter(mode=AttemptMode.MOCK, state=AttemptState.SCORED)
+        .order_by("candidate_id", "exam_id", "started_at", "pk")
+        .values_list("pk", "candidate_id", "exam_id")
     )
-    for candidate_id, attempt_id in rows:
-        first.setdefault(candidate_id, attempt_id)
-    return list(first.values())
+    for attempt_id, candidate_id, exam_id in rows:
+        if (candidate_id, exam_id) not in seen:
+            seen.add((candidate_id, exam_id))
+            first[attempt_id] = (candidate_id, exam_id)
+    return first
+
+
+def _chosen(answer: object) -> set[int]:
+    """The option ids of a stored single- or multiple-answer item: ``{"choices": [id, ...]}`` (see marking)."""
+    if not isinstance(answer, dict):
+        return set()
+    return {value for value in answer.get("choices") or [] if isinstance(value, int)}
+
+
+@dataclass(frozen=True)
+class _Response:
+    attempt_id: int
+    correct: int
+    answer: dict | None
+    scored: bool
+
+
+def _option_rows(
+    choices: list[Choice], responses: list[_Response], rest: np.ndarray
+) -> tuple[list[dict[str, Any]], bool]:
+    """Per option: how many chose it (of all responses), its share and point-biserial with the rest score, and
+    what is wrong with it as a distractor. Returns the rows and whether any distractor does not work."""
+    n = len(responses)
+    chosen_sets = [_chosen(r.answer) for r in responses]
+    rows = []
+    weak = False
+    for choice in choices:
+        picked = np.array([int(choice.pk in chosen) for chosen in chosen_sets])
+        share, point_biserial = statistics.option_analysis(picked, rest)
+        count = int(picked.sum())
+        problem = (
+            None
+            if choice.is_correct
+            else statistics.distractor_problem(chosen=count, responses=n, point_biserial=point_biserial)
+        )
+        weak |= problem is not None
+        rows.append(
+            {
+                "text": choice.text[:120],
+                "correct": choice.is_correct,
+                "chosen": count,
+                "share": round(share, 4),
+                "point_biserial": None if point_biserial is None else round(point_biserial, 4),
+                "problem": problem,
+            }
+        )
+    return rows, weak
 
 
 @transaction.atomic
 def item_statistics_compute(*, exam: Exam) -> int:
     """Facility, discrimination, efficiency, option shares and point-biserials, flags, and test reliability.
 
-    Returns the number of items analysed.
+    Responses: each candidate's first scored mock that delivered the item. An item carried over to a later version
+    is one item whichever version delivered it, so its statistics pool the first mocks of every version (a
+    candidate counts once per item: the earliest such mock), and those computed for one version never overwrite
+    another's. Facility, option shares and every flag share that one denominator. Reliability is the version's
+    own. Returns the number of items analysed.
     """
-    attempt_ids = _first_mock_attempts(exam)
-    # An item carried over to a later version is one item whichever version delivered it: its statistics pool the
-    # first mocks of every version, so those computed for one version never overwrite another's. Reliability is
-    # the version's own.
-    pooled = set(attempt_ids)
-    for other in Exam.objects.exclude(pk=exam.pk):
-        pooled.update(_first_mock_attempts(other))
+    first = _first_mocks()
+    started = dict(Attempt.objects.filter(pk__in=first).values_list("pk", "started_at"))
     usable = set(questions_of_exam(exam=exam).values_list("pk", flat=True))
     rows = list(
-        AttemptItem.objects.filter(attempt_id__in=pooled).values_list(
+        AttemptItem.objects.filter(attempt_id__in=first).values_list(
             "attempt_id", "question_id", "is_correct", "answer", "scored"
         )
     )
     totals: dict[int, int] = defaultdict(int)
-    scored_per_attempt: dict[int, int] = defaultdict(int)
     for attempt_id, _, correct, _, scored in rows:
         if scored:
             totals[attempt_id] += bool(correct)
-            scored_per_attempt[attempt_id] += 1
-    by_question: dict[int, list[tuple[int, int, dict | None, bool]]] = defaultdict(list)
-    for attempt_id, question_id, correct, answer, scored in rows:
+    # One response per candidate and item: the earliest first mock (of any version) that delivered it.
+    by_question: dict[int, dict[int, _Response]] = defaultdict(dict)
+    for attempt_id, question_id, correct, answer, scored in sorted(rows, key=lambda row: started[row[0]]):
         if question_id in usable:
-            by_question[question_id].append((attempt_id, int(bool(correct)), answer, scored))
+            candidate_id = first[attempt_id][0]
+            by_question[question_id].setdefault(candidate_id, _Response(attempt_id, int(bool(correct)), answer, scored))
 
     choices: dict[int, list[Choice]] = defaultdict(list)
     for choice in Choice.objects.filter(question_id__in=by_question).order_by("order", "pk"):
         choices[choice.question_id].append(choice)
     kinds = dict(Question.objects.filter(pk__in=by_question).values_list("pk", "type"))
+    codes = dict(Exam.objects.values_list("pk", "code"))
 
     statistics_rows = []
-    for question_id, responses in by_question.items():
-        x = np.array([r[1] for r in responses])
-        total = np.array([totals[r[0]] for r in responses])
-        rest = total - np.array([r[1] if r[3] else 0 for r in responses])
+    for question_id, per_candidate in by_question.items():
+        responses = list(per_candidate.values())
+        x = np.array([r.correct for r in responses])
+        rest = np.array([totals[r.attempt_id] - (r.correct if r.scored else 0) for r in responses])
         analysis = statistics.item_analysis(x, rest)
-        options = []
+        flags = statistics.item_flags(
+            responses=len(x), facility=analysis.facility, discrimination=analysis.discrimination
+        )
+        options: list[dict[str, Any]] = []
         weak = False
         if kinds[question_id] in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-            for choice in choices[question_id]:
-                picked = np.array([int(choice.pk in ((r[2] or {}).get("choices") or [])) for r in responses])
-                share, point_biserial = statistics.option_analysis(picked, rest)
-                options.append(
-                    {
-                        "text": choice.text[:120],
-                        "correct": choice.is_correct,
-                        "share": round(share, 4),
-                        "point_biserial": None if point_biserial is None else round(point_biserial, 4),
-                    }
-                )
-                weak |= (not choice.is_correct) and len(x) >= 20 and share < statistics.WEAK_DISTRACTOR_BELOW
+            unreadable = sum(bool(r.answer) and "choices" not in r.answer for r in responses)
+            if unreadable:  # shares would read as "chosen by nobody" next to a facility taken from is_correct
+                logger.warning("answers without choices", extra={"question": question_id, "responses": unreadable})
+            else:
+                options, weak = _option_rows(choices[question_id], responses, rest)
         statistics_rows.append(
             ItemStatistic(
                 question_id=question_id,
                 responses=len(x),
+                correct=int(x.sum()),
+                unanswered=sum(not r.answer for r in responses),
+                versions=sorted({codes[first[r.attempt_id][1]] for r in responses}),
                 facility=analysis.facility,
                 discrimination=analysis.discrimination,
                 efficiency=analysis.efficiency,
                 options=options,
-                flag_miskey=analysis.discrimination is not None and analysis.discrimination < statistics.MISKEY_BELOW,
-                flag_too_easy=analysis.facility > statistics.TOO_EASY_ABOVE,
-                flag_too_hard=analysis.facility < statistics.TOO_HARD_BELOW,
+                flag_miskey=flags.miskey,
+                flag_too_easy=flags.too_easy,
+                flag_too_hard=flags.too_hard,
                 flag_weak_distractor=weak,
             )
         )
     ItemStatistic.objects.filter(question_id__in=by_question).delete()
     ItemStatistic.objects.bulk_create(statistics_rows)
-
-    if attempt_ids:
-        scores = np.array([totals[a] for a in attempt_ids], dtype=float)
-        k = round(float(np.mean([scored_per_attempt[a] for a in attempt_ids])))
-        facilities = [row.facility for row in statistics_rows]
-        mean_pq = float(np.mean([f * (1 - f) for f in facilities])) if facilities else 0.0
-        alpha = statistics.kr20(k, mean_pq, float(scores.var()))
-        sd = float(scores.std())
-        ExamReliability.objects.update_or_create(
-            exam=exam,
-            defaults={
-                "attempts": len(attempt_ids),
-                "mean": float(scores.mean()),
-                "sd": sd,
-                "alpha": alpha,
-                "sem": None if alpha is None else sd * float(np.sqrt(max(0.0, 1 - alpha))),
-            },
-        )
+    _reliability_store(exam=exam, attempt_ids=[a for a, (_, e) in first.items() if e == exam.pk], rows=rows)
     return len(statistics_rows)
+
+
+def _reliability_store(*, exam: Exam, attempt_ids: list[int], rows: list[tuple]) -> None:
+    """KR-20 and SEM of the version's first mocks, over scored items only (pretest items are not in the total).
+
+    Every candidate sees a different form, so Σ p q is that of the average form: Σ_i n_i p_i q_i / N, with p_i
+    the facility of item i among the N attempts' scored responses (n_i of them), and k the mean number of scored
+    items per attempt.
+    """
+    if not attempt_ids:
+        return
+    own = set(attempt_ids)
+    totals: dict[int, int] = defaultdict(int)
+    scored_per_attempt: dict[int, int] = defaultdict(int)
+    right: dict[int, int] = defaultdict(int)
+    seen: dict[int, int] = defaultdict(int)
+    for attempt_id, question_id, correct, _, scored in rows:
+        if scored and attempt_id in own:
+            totals[attempt_id] += bool(correct)
+            scored_per_attempt[attempt_id] += 1
+            right[question_id] += bool(correct)
+            seen[question_id] += 1
+    scores = np.array([totals[a] for a in attempt_ids], dtype=float)
+    k = round(float(np.mean([scored_per_attempt[a] for a in attempt_ids])))
+    sum_pq = sum(n * (right[q] / n) * (1 - right[q] / n) for q, n in seen.items()) / len(attempt_ids)
+    alpha = statistics.kr20(k, sum_pq / k if k else 0.0, float(scores.var()))
+    sd = float(scores.std())
+    ExamReliability.objects.update_or_create(
+        exam=exam,
+        defaults={
+            "attempts": len(attempt_ids),
+            "mean": float(scores.mean()),
+            "sd": sd,
+            "alpha": alpha,
+            "sem": None if alpha is None else sd * float(np.sqrt(max(0.0, 1 - alpha))),
+        },
+    )
 
 
 @transaction.atomic

@@ -71,18 +71,31 @@ class CalibrationRun(models.Model):
 
 
 class ItemStatistic(models.Model):
-    """Classical item analysis on first attempts (as Moodle's quiz statistics report computes it)."""
+    """Classical item analysis (as Moodle's quiz statistics report computes it) on first attempts: each candidate's
+    first scored mock exam that delivered the item, pooled over the exam versions that deliver it. Every figure
+    here shares one denominator, ``responses``."""
 
     question = models.OneToOneField("questions.Question", on_delete=models.CASCADE, related_name="statistics")
-    responses = models.PositiveIntegerField()
+    responses = models.PositiveIntegerField(help_text="First attempts that delivered the item: the denominator.")
+    correct = models.PositiveIntegerField(default=0, help_text="Of those, how many got it right.")
+    unanswered = models.PositiveIntegerField(default=0, help_text="Of those, how many left it unanswered.")
+    versions = models.JSONField(default=list, help_text="Codes of the exam versions whose first attempts count.")
     facility = models.FloatField(help_text="Share of first attempts that got it right.")
     discrimination = models.FloatField(null=True, help_text="100 × corrected item-rest correlation.")
     efficiency = models.FloatField(null=True, help_text="Discriminative efficiency, percent.")
-    options = models.JSONField(default=list, help_text="Per option: text, share chosen, point-biserial.")
-    flag_miskey = models.BooleanField(default=False, help_text="Negative discrimination: possible miskey.")
+    options = models.JSONField(
+        default=list, help_text="Per option: text, key or not, how many chose it, share, point-biserial, problem."
+    )
+    flag_miskey = models.BooleanField(
+        default=False, help_text="Negative discrimination from at least 50 first attempts: possible miskey."
+    )
     flag_too_easy = models.BooleanField(default=False)
     flag_too_hard = models.BooleanField(default=False)
-    flag_weak_distractor = models.BooleanField(default=False, help_text="A distractor chosen by under 5%.")
+    flag_weak_distractor = models.BooleanField(
+        default=False,
+        help_text="A wrong option that does not work: almost nobody chooses it (95% upper bound under 5%), or "
+        "stronger candidates choose it more (positive point-biserial beyond chance).",
+    )
     computed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -94,7 +107,7 @@ class ItemStatistic(models.Model):
             "flag_miskey": "possible miskey",
             "flag_too_easy": "too easy",
             "flag_too_hard": "too hard",
-            "flag_weak_distractor": "weak distractor",
+            "flag_weak_distractor": "distractor not working",
         }
         return [label for field, label in names.items() if getattr(self, field)]
 

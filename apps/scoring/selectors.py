@@ -6,7 +6,8 @@ from apps.exams.models import Attempt, AttemptItem
 from apps.exams.presentation import ItemReview, item_review
 from apps.questions.models import Question, QuestionReport
 from apps.questions.selectors import questions_with_parts
-from apps.scoring.models import AttemptResult, Classification
+from apps.scoring import irt, statistics
+from apps.scoring.models import AttemptResult, Classification, ItemParameter, ItemStatistic
 
 
 @dataclass
@@ -54,3 +55,135 @@ def weak_task_codes(result: AttemptResult) -> list[str]:
     return [
         row["code"] for row in result.by_task if row["classification"] == Classification.UNSURE and row["percent"] < 70
     ]
+
+
+@dataclass(frozen=True)
+class StatisticRow:
+    label: str
+    value: str
+    basis: str  # how many responses it rests on, and which
+    meaning: str
+
+
+@dataclass(frozen=True)
+class OptionRow:
+    text: str
+    is_key: bool
+    chosen: str  # "18% (43 of 237)": always out of the item's first attempts
+    point_biserial: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class ItemStatisticsReport:
+    counted: str  # which attempts are counted, in plain words
+    rows: list[StatisticRow]
+    options: list[OptionRow]
+    flags: list[str]  # each flag with the evidence behind it
+    note: str  # why there are no flags yet, when there are too few responses
+    unanswered: str
+
+
+def _count_share(count: int, total: int) -> str:
+    return f"{count / total:.0%} ({count:,} of {total:,})" if total else "–"
+
+
+def _signed(value: float, digits: int = 0) -> str:
+    return f"{value:.{digits}f}".replace("-", "−")
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def item_statistics_report(*, statistic: ItemStatistic, parameter: ItemParameter | None) -> ItemStatisticsReport:
+    """The admin's view of an item's statistics: every figure with its count, out of one denominator (the item's
+    first attempts), the calibration's different count explained, and each flag with the evidence behind it."""
+    n = statistic.responses
+    attempts = f"{n:,} first attempt{'s' if n != 1 else ''}"
+    versions = _and(statistic.versions) if statistic.versions else "every exam version that delivers it"
+    counted = (
+        f"Counted: each candidate's first scored mock exam that included this item, pooled over {versions}: "
+        f"{attempts}. Later attempts are left out, because a candidate who has seen an item answers it from "
+        f"memory. Every share below is out of these {n:,}."
+    )
+    rows = [
+        StatisticRow(
+            "Facility (share right)",
+            f"{statistic.facility:.2f}",
+            f"{statistic.correct:,} of {attempts}",
+            "Flagged above 0.95 (too easy) or below 0.20 (too hard).",
+        ),
+        StatisticRow(
+            "Discrimination index",
+            "–" if statistic.discrimination is None else f"{_signed(statistic.discrimination)} (from −100 to 100)",
+            attempts,
+            "100 × the correlation between this item and the rest of the candidate's score: high when stronger "
+            "candidates get it right more often. Negative suggests a wrong key.",
+        ),
+        StatisticRow(
+            "Discriminative efficiency",
+            "–" if statistic.efficiency is None else f"{_signed(statistic.efficiency)}%",
+            attempts,
+            "The discrimination index as a share of the highest it could be at this facility; under 15% is weak.",
+        ),
+        StatisticRow(
+            "Left unanswered",
+            _count_share(statistic.unanswered, n),
+            attempts,
+            "Unanswered counts as wrong.",
+        ),
+    ]
+    if parameter is not None:
+        rows.append(
+            StatisticRow(
+                "Rasch difficulty (used for scoring)",
+                f"{_signed(parameter.b, 2)} ± {parameter.b_se:.2f} logits",
+                f"{parameter.responses:,} responses from every scored mock exam of one version, repeats included",
+                "A different count from the figures above: calibration uses all scored mocks, not only first "
+                "attempts. Higher is harder; 0 is an average item.",
+            )
+        )
+    options = []
+    for option in statistic.options:
+        chosen = option.get("chosen", round(option["share"] * n))
+        problem = option.get("problem")
+        if option["correct"]:
+            verdict = ""
+        elif problem == statistics.DISTRACTOR_RARE:
+            upper = irt.wilson_interval(chosen, n)[1]
+            verdict = f"Not working: rarely chosen (at most {upper:.1%} would choose it, 95% upper bound)"
+        elif problem == statistics.DISTRACTOR_ATTRACTS_ABLE:
+            verdict = "Not working: stronger candidates choose it more (positive point-biserial beyond chance)"
+        else:
+            verdict = "Works" if n >= statistics.MIN_RESPONSES_FOR_FLAGS else "Too few responses to judge"
+        pbis = option["point_biserial"]
+        options.append(
+            OptionRow(
+                option["text"],
+                option["correct"],
+                _count_share(chosen, n),
+                "–" if pbis is None else _signed(pbis, 2),
+                verdict,
+            )
+        )
+    flags = []
+    if statistic.flag_miskey:
+        flags.append(
+            f"Possible miskey: the discrimination index is negative ({_signed(statistic.discrimination or 0)}) "
+            f"over {attempts}."
+        )
+    if statistic.flag_too_easy:
+        flags.append(f"Too easy: {statistic.correct:,} of {attempts} got it right ({statistic.facility:.2f}).")
+    if statistic.flag_too_hard:
+        flags.append(f"Too hard: only {statistic.correct:,} of {attempts} got it right ({statistic.facility:.2f}).")
+    if statistic.flag_weak_distractor:
+        weak = [row.text for row, option in zip(options, statistic.options, strict=True) if option.get("problem")]
+        flags.append(f"Distractor not working: {_and([f'“{text}”' for text in weak]) if weak else 'see below'}.")
+    note = ""
+    if n < statistics.MIN_RESPONSES_FOR_FLAGS:
+        note = (
+            f"No flags before {statistics.MIN_RESPONSES_FOR_FLAGS} first attempts ({n:,} so far): with fewer, "
+            "the figures move more between samples than the thresholds allow."
+        )
+    return ItemStatisticsReport(counted, rows, options, flags, note, _count_share(statistic.unanswered, n))

@@ -23,10 +23,14 @@ Assumptions of the simulation, stated once:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from apps.questions.models import Question, QuestionType
+from apps.questions.selectors import match_responses
 from apps.scoring import calibration, irt
 
 GENERATORS = ("rasch", "3pl")
@@ -248,3 +252,42 @@ def _design(design: Design, per: int) -> dict:
         "per_candidate": per,
         "seed": design.seed,
     }
+
+
+def answer_simulate(
+    question: Question, *, right: bool, rng: np.random.Generator, weights: Sequence[float] | None = None
+) -> dict[str, Any]:
+    """A stored answer of the shape the exams app saves (see ``marking``) that marking finds right or wrong.
+
+    A wrong single-answer response picks one distractor, a wrong multiple-response one swaps one key for a
+    distractor (so it is still complete), with ``weights`` the distractors' relative pull in authoring order
+    (equal when not given). A wrong ordering swaps two neighbouring steps; a wrong matching moves one prompt to
+    another response. Needs the question's choices, steps and pairs (prefetch them for many questions).
+    """
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        options = list(question.choices.all())
+        keys = [choice.pk for choice in options if choice.is_correct]
+        if right:
+            return {"choices": keys}
+        distractors = [choice.pk for choice in options if not choice.is_correct]
+        pull = np.asarray(weights if weights is not None else np.ones(len(distractors)), dtype=float)
+        picked = int(distractors[rng.choice(len(distractors), p=pull / pull.sum())])
+        if question.type == QuestionType.SINGLE:
+            return {"choices": [picked]}
+        kept = [int(key) for key in rng.permutation(keys)[: len(keys) - 1]]
+        return {"choices": sorted([*kept, picked])}
+    if question.type == QuestionType.ORDERING:
+        steps = sorted(question.steps.all(), key=lambda step: step.position)
+        positions = {str(step.pk): step.position for step in steps}
+        if not right:
+            i = int(rng.integers(len(steps) - 1))
+            first, second = str(steps[i].pk), str(steps[i + 1].pk)
+            positions[first], positions[second] = positions[second], positions[first]
+        return {"positions": positions}
+    responses = match_responses(question)
+    prompts = [pair for pair in question.pairs.all() if pair.prompt]
+    matches = {str(pair.pk): responses.index(pair.response) + 1 for pair in prompts}
+    if not right:
+        moved = str(prompts[int(rng.integers(len(prompts)))].pk)
+        matches[moved] = matches[moved] % len(responses) + 1
+    return {"matches": matches}

@@ -265,3 +265,30 @@ def test_members_come_a_page_at_a_time_and_the_export_has_everyone(client, lead,
     assert ">p59</th>" not in first
     assert ">p59</th>" in second
     assert export.count("\n") == 61
+
+
+def test_seed_demo_stores_answers_that_item_statistics_can_read(exam, lead):
+    from django.core.management import call_command
+
+    from apps.exams.models import AttemptItem
+    from apps.scoring.analysis import item_statistics_compute
+    from apps.scoring.marking import answer_is_correct
+    from apps.scoring.models import ItemStatistic
+    from tests.exams.factories import bank_build
+
+    # given
+    bank_build(exam, per_task=5, pretest_per_task=0, case_study=False)
+    call_command("seed_demo", "--members", "30", "--attempts", "40", "--lead", "lead")
+
+    # when
+    item_statistics_compute(exam=exam)
+
+    # then: each stored answer marks as the seed scored it, and option counts add up to the responses
+    for item in AttemptItem.objects.select_related("question")[:300]:
+        assert answer_is_correct(item.question, item.answer) is item.is_correct
+    rows = ItemStatistic.objects.filter(question__type="single")
+    assert rows
+    for row in rows:
+        key = next(option for option in row.options if option["correct"])
+        assert key["chosen"] == row.correct
+        assert sum(option["chosen"] for option in row.options) + row.unanswered == row.responses

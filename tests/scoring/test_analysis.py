@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.exams.models import Attempt, AttemptState
+from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.exams.services import attempt_start_mock, attempt_submit
 from apps.questions.models import Question
 from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
@@ -35,9 +35,11 @@ def test_item_statistics_on_first_attempts(scored_bank):
     assert analysed == ItemStatistic.objects.count() > 60
     stats = ItemStatistic.objects.get(question=easy)
     assert stats.facility == 1.0
-    assert stats.flag_too_easy
-    assert stats.options[0]["share"] in (0.0, 1.0)
-    assert {"text", "correct", "share", "point_biserial"} <= set(stats.options[0])
+    assert stats.correct == stats.responses <= 24
+    assert stats.flags == []  # under 50 first attempts: no flag, however extreme
+    key = next(option for option in stats.options if option["correct"])
+    assert key["chosen"] == stats.responses
+    assert {"text", "correct", "chosen", "share", "point_biserial", "problem"} <= set(stats.options[0])
     reliability = ExamReliability.objects.get(exam=exam)
     assert reliability.attempts == 24
     assert reliability.alpha is not None
@@ -54,17 +56,32 @@ def test_calibration_stores_parameters_for_items_with_enough_responses(scored_ba
     assert items_calibrate(exam=exam) == 0  # nothing reaches 200 responses here
 
 
-def test_admin_lists_statistics_and_filters_flags(scored_bank, instructor_client):
+def test_option_shares_are_left_out_when_answers_do_not_say_what_was_chosen(scored_bank):
+    exam, easy = scored_bank
+    AttemptItem.objects.filter(question=easy).update(answer={"simulated": True})  # marked, but no choice stored
+
+    item_statistics_compute(exam=exam)
+
+    stats = ItemStatistic.objects.get(question=easy)
+    assert stats.facility == 1.0
+    assert stats.options == []  # rather than "chosen by 0%" next to a key everyone got right
+    assert ItemStatistic.objects.exclude(question=easy).filter(question__type="single").exclude(options=[]).exists()
+
+
+def test_admin_shows_counts_and_why_there_are_no_flags_yet(scored_bank, instructor_client):
     exam, easy = scored_bank
     item_statistics_compute(exam=exam)
+    stats = ItemStatistic.objects.get(question=easy)
     changelist = reverse("admin:questions_question_changelist")
 
-    flagged = instructor_client.get(changelist, {"flag": "easy"})
+    listed = instructor_client.get(changelist, {"flag": "easy"})
     page = instructor_client.get(reverse("admin:questions_question_change", args=[easy.pk])).content.decode()
 
-    assert easy in flagged.context["cl"].result_list
+    assert easy not in listed.context["cl"].result_list
     assert "Item statistics (first attempts)" in page
-    assert "too easy" in page
+    assert f"{stats.responses} of {stats.responses} first attempts" in page
+    assert f"100% ({stats.responses} of {stats.responses})" in page  # the key, out of the same denominator
+    assert f"No flags before 50 first attempts ({stats.responses} so far)" in page
     assert instructor_client.get(changelist, {"o": "8"}).status_code == 200  # sortable by facility
 
 

@@ -1,6 +1,7 @@
 """Generate a realistic synthetic cohort: members of varied ability taking mocks over twelve weeks, improving as
 they go. Responses are simulated with the Rasch model on the real bank, so dashboards and benchmarks see the
-patterns real data would have (weak tasks, a spread around the pass mark, progress over time)."""
+patterns real data would have (weak tasks, a spread around the pass mark, progress over time). Answers are stored in
+the shape the exams app saves, so item statistics can read which option each member chose."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from apps.questions.selectors import questions_placed, questions_with_parts
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult
 from apps.scoring.services import breakdowns, exam_cut_theta, item_model
+from apps.scoring.simulation import answer_simulate
 from apps.syllabus.models import Exam, Task
 from apps.syllabus.selectors import exam_by_code, exam_default
 
@@ -98,6 +100,8 @@ class Command(BaseCommand):
         task_index = {code: i for i, code in enumerate(sorted({q.task.code for q in questions}))}
         cut = exam_cut_theta(exam=exam)
         scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+        # Each item's distractors pull unequally (about 45%, 30% and 25% of wrong answers, in shuffled order).
+        pull = {q.pk: rng.permutation(rng.dirichlet(np.linspace(18, 9, _distractors(q)))) for q in questions}
         owners = rng.choice(people, size=total)
         now = timezone.now()
         created = 0
@@ -143,7 +147,7 @@ class Command(BaseCommand):
                         scored=True,
                         presentation={},
                         is_correct=bool(right),
-                        answer={"simulated": True},
+                        answer=answer_simulate(questions[i], right=bool(right), rng=rng, weights=pull[questions[i].pk]),
                     )
                     for p, (i, right) in enumerate(zip(form, x, strict=True), start=1)
                 )
@@ -190,16 +194,5 @@ def _published(exam: Exam) -> list[Question]:
     return questions
 
 
-def _published(exam: Exam) -> list[Question]:
-    """The version's published items with what the simulation reads, each under its task in that version."""
-    tasks = Task.objects.filter(domain__exam=exam).select_related("domain").in_bulk()
-    placed = questions_placed(exam=exam, statuses=[QuestionStatus.PUBLISHED])
-    full = questions_with_parts(
-        Question.objects.filter(pk__in=[question.pk for question in placed]), objectives=False
-    ).in_bulk()
-    questions = []
-    for question in placed:
-        loaded = full[question.pk]
-        loaded.task = tasks[question.task_id]  # a view for the simulation; never saved
-        questions.append(loaded)
-    return questions
+def _distractors(question: Question) -> int:
+    return max(1, sum(not choice.is_correct for choice in question.choices.all()))
