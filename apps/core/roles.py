@@ -20,8 +20,9 @@ INSTRUCTOR_PERMISSIONS = [
     ("syllabus", "domain", ("view",)),
     ("syllabus", "task", ("view",)),
     ("syllabus", "objective", ("view",)),
+    ("scoring", "standardsettingstudy", ("view",)),  # they sit on Angoff panels; facilitating needs "change"
 ]
-INSTRUCTOR_EXTRA = [("questions", "publish_question")]
+INSTRUCTOR_EXTRA = [("questions", "publish_question"), ("scoring", "rate_standardsettingstudy")]
 
 
 @transaction.atomic
