@@ -147,6 +147,7 @@ class StandardSettingStudyAdmin(admin.ModelAdmin):
             form=form,
             rows=[(row, form.field_for(row.question.pk)) for row in rows],
             rated=sum(row.value is not None for row in rows),
+            round_one=standards.round_one_cut(study=study) if study.round == 2 else None,
         )
         return TemplateResponse(request, "admin/scoring/study/sheet.html", context, status=status)
 
@@ -159,7 +160,9 @@ class StandardSettingStudyAdmin(admin.ModelAdmin):
             f"{study}: {study.get_state_display().lower()}",
             study=study,
             summary=standards.round_summary(study=study),
-            can_facilitate=self.has_change_permission(request, study),
+            can_facilitate=(can_facilitate := self.has_change_permission(request, study)),
+            # Raters see each other's round-1 ratings only once round 1 is closed.
+            show_ratings=can_facilitate or study.state != StudyState.ROUND_1,
             can_rate=request.user.has_perm(RATE_PERMISSION),
             min_raters=standards.PANEL_MIN_RATERS,
         )

@@ -236,6 +236,14 @@ def impact_at(*, thetas: list[float], cut: float, days: int = IMPACT_DAYS) -> Im
     return Impact(candidates=len(thetas), passing=sum(theta >= cut for theta in thetas), days=days)
 
 
+@dataclass(frozen=True)
+class RoundOneCut:
+    raw: float
+    theta: float
+    items: int
+    impact: Impact
+
+
 @dataclass
 class RaterProgress:
     rater_id: int
@@ -261,9 +269,7 @@ class RoundSummary:
     rows: list[SummaryRow]
     raters: list[RaterProgress]
     items: int
-    round_one_raw: float | None = None  # Σ mean round-1 ratings, when every item has one
-    round_one_theta: float | None = None
-    round_one_impact: Impact | None = None
+    round_one: RoundOneCut | None = None  # when every item has a round-1 rating
     current_theta: float = 0.0
     current_source: str = PROVISIONAL
     current_study: StandardSettingStudy | None = None
@@ -326,13 +332,28 @@ def round_summary(*, study: StandardSettingStudy, now: datetime | None = None) -
     summary.current_source, summary.current_study = cut_source(exam=study.exam)
     summary.current_impact = impact_at(thetas=thetas, cut=summary.current_theta)
     summary.missing_round_one = [row.item.position for row in rows if row.round_one is None]
-    if items and not summary.missing_round_one:
-        means = np.array([row.round_one.mean for row in rows if row.round_one], dtype=float)
-        summary.round_one_raw = float(means.sum())
-        summary.round_one_theta = _cut_solve(questions, study.exam, means)
-        summary.round_one_impact = impact_at(thetas=thetas, cut=summary.round_one_theta)
+    summary.round_one = round_one_cut(study=study, thetas=thetas)
     summary.adoption_problems = _adoption_problems(study=study, items=items, final=final, users=users)
     return summary
+
+
+def round_one_cut(
+    *, study: StandardSettingStudy, now: datetime | None = None, thetas: list[float] | None = None
+) -> RoundOneCut | None:
+    """The round-1 panel cut (from the mean round-1 rating of each item) and its impact on recent candidates, as
+    raters see it in round 2; None while some item has no round-1 rating."""
+    questions = study_questions(study=study)
+    by_item = _ratings_by_item(study=study, round_=1)
+    if not questions or any(not by_item.get(question.pk) for question in questions):
+        return None
+    means = np.array([np.mean(by_item[question.pk]) for question in questions], dtype=float)
+    theta = _cut_solve(questions, study.exam, means)
+    return RoundOneCut(
+        raw=float(means.sum()),
+        theta=theta,
+        items=len(questions),
+        impact=impact_at(thetas=recent_thetas(exam=study.exam, now=now) if thetas is None else thetas, cut=theta),
+    )
 
 
 def _name(user) -> str:

@@ -201,8 +201,8 @@ def test_impact_data_counts_each_recent_candidate_once_at_the_round_one_cut(stud
         rate_all(study, rater, 1, lambda i, q, value=value: value if i == 0 else 0.6)
     ItemStatistic.objects.create(question=questions[0], responses=250, facility=0.71)
     first = round_summary(study=study)
-    cut = first.round_one_theta
-    assert first.round_one_raw == pytest.approx(0.6 + 0.6 * (len(questions) - 1))
+    cut = first.round_one.theta
+    assert first.round_one.raw == pytest.approx(0.6 + 0.6 * (len(questions) - 1))
     assert cut == pytest.approx(irt.cut_theta(prior_b(questions), np.array([0.6] * len(questions))))
 
     users = get_user_model().objects
@@ -219,9 +219,9 @@ def test_impact_data_counts_each_recent_candidate_once_at_the_round_one_cut(stud
     summary = round_summary(study=study)
 
     # then
-    assert summary.round_one_impact.candidates == 3
-    assert summary.round_one_impact.passing == 2
-    assert summary.round_one_impact.share == pytest.approx(2 / 3)
+    assert summary.round_one.impact.candidates == 3
+    assert summary.round_one.impact.passing == 2
+    assert summary.round_one.impact.share == pytest.approx(2 / 3)
     row = summary.rows[0]
     assert (row.round_one.n, row.round_one.low, row.round_one.high) == (3, 0.4, 0.9)
     assert row.round_one.mean == pytest.approx(0.6)
@@ -382,15 +382,32 @@ def test_non_staff_are_sent_to_log_in_and_staff_without_the_role_are_refused(cli
     )
 
 
-def test_an_instructor_rates_but_cannot_adopt(client, study, raters):
+def test_an_instructor_rates_but_cannot_open_rounds_nor_see_round_one_ratings_early(client, study, raters):
     for rater in raters:
         rate_all(study, rater, 1, lambda i, q: 0.6)
     client.force_login(raters[0])
-    summary = client.get(reverse("admin:scoring_study_summary", args=[study.pk])).content.decode()
+    summary = text(client.get(reverse("admin:scoring_study_summary", args=[study.pk])))
     assert "Open my rating sheet" in summary
     assert "Open round 2" not in summary
+    assert "shown when round 2 opens" in summary
+    assert "From the mean round-1 ratings" not in summary
     response = client.post(reverse("admin:scoring_study_action", args=[study.pk, "open-round-2"]), {"confirm": "yes"})
     assert response.status_code == 403
+
+
+def test_the_round_two_sheet_shows_the_round_one_impact(client, study, raters, facilitator):
+    # given: round 1 done, and one recent candidate far above any cut
+    for rater in raters:
+        rate_all(study, rater, 1, lambda i, q: 0.6)
+    study_round_two_open(study=study, by=facilitator)
+    scored_attempt(get_user_model().objects.create_user("strong"), study.exam, theta=2.9, days_ago=3)
+    client.force_login(raters[1])
+
+    sheet = text(client.get(sheet_url(study)))
+
+    assert "The panel's round-1 cut is a raw score of <strong>30.0</strong> of 50." in sheet
+    assert "Of 1 recent candidate (latest scored full mock in the last 180 days), <strong>1</strong> (100%)" in sheet
+    assert "min 0.60, mean 0.60, max 0.60 (3 raters)" in sheet
 
 
 def test_facilitator_confirms_round_two_and_adoption_and_the_list_shows_the_source(
