@@ -39,7 +39,7 @@ STUDY_ACTIONS = {
 
 @admin.register(StandardSettingStudy)
 class StandardSettingStudyAdmin(admin.ModelAdmin):
-    list_display = ["name", "exam", "state", "rater_count", "cut_theta", "decided"]
+    list_display = ["name", "exam_code", "state", "rater_count", "cut_theta", "decided"]
     list_filter = ["exam", "state"]
     list_select_related = ["exam", "cut"]
     search_fields = ["name"]
@@ -47,6 +47,10 @@ class StandardSettingStudyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[StandardSettingStudy]:
         return super().get_queryset(request).annotate(rater_total=Count("ratings__rater", distinct=True))
+
+    @admin.display(description="exam", ordering="exam__code")
+    def exam_code(self, obj: StandardSettingStudy) -> str:
+        return obj.exam.code
 
     @admin.display(description="raters", ordering="rater_total")
     def rater_count(self, obj: StandardSettingStudy) -> int:

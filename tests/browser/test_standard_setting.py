@@ -128,6 +128,10 @@ def test_raters_fill_sheets_and_the_facilitator_adopts(page, phone, bank):
     page.goto("/admin/scoring/standardsettingstudy/")
     expect(page.get_by_text("set by the panel")).to_be_visible()
     shot(page, "list-desktop")
+    phone.goto("/admin/scoring/standardsettingstudy/")
+    expect(phone.get_by_role("heading", name="Current cut of each exam version")).to_be_visible()
+    assert horizontal_overflow(phone) == 0
+    shot(phone, "list-phone")
     page.goto(f"/admin/scoring/standardsettingstudy/{study.pk}/cut/")
     assert horizontal_overflow(page) == 0
     shot(page, "cut-desktop")

@@ -454,3 +454,21 @@ def test_a_failed_adoption_shows_its_reason(client, study, raters, facilitator):
 
     assert "Adoption needs at least 3 raters who rated all 50 items; 1 have (ana)." in text(response)
     assert not RecordedCut.objects.exists()
+
+
+def test_facilitator_creates_a_study_in_the_admin_and_a_thin_bank_is_explained(client, bank, exam_c02, facilitator):
+    client.force_login(facilitator)
+    add = reverse("admin:scoring_standardsettingstudy_add")
+
+    missing = client.post(add, {"exam": bank.pk, "name": ""})
+    assert missing.status_code == 200
+    assert "This field is required." in text(missing)
+
+    thin = client.post(add, {"exam": exam_c02.pk, "name": "C02 panel"})
+    assert "No base form can be drawn for MLA-C02: Domain 1 needs" in text(thin)
+
+    response = client.post(add, {"exam": bank.pk, "name": "C01 autumn panel"})
+    study = bank.standard_studies.get()
+    assert response["Location"] == reverse("admin:scoring_study_summary", args=[study.pk])
+    assert study.items.count() == bank.scored_count
+    assert study.created_by == facilitator
