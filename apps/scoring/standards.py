@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max
@@ -310,8 +311,6 @@ def round_summary(*, study: StandardSettingStudy, now: datetime | None = None) -
         .annotate(n=Count("id"))
         .values_list("rater_id", "round", "n")
     }
-    from django.contrib.auth import get_user_model
-
     users = get_user_model().objects.in_bulk(list(final))
     raters = sorted(
         (
@@ -365,7 +364,10 @@ def _positions(positions: list[int]) -> str:
     return shown + (f" and {len(positions) - 10} more" if len(positions) > 10 else "")
 
 
-def _adoption_problems(*, study, items: list[StudyItem], final: dict[int, dict[int, float]], users) -> list[str]:
+def _adoption_problems(
+    *, study: StandardSettingStudy, items: list[StudyItem], final: dict[int, dict[int, float]], users: dict
+) -> list[str]:
+    """What stands between the study and adoption, in words a facilitator can act on (empty: ready)."""
     problems = []
     if study.state == StudyState.ROUND_1:
         problems.append("Round 2 is not open yet: raters see the impact data and may revise in round 2.")
@@ -376,7 +378,7 @@ def _adoption_problems(*, study, items: list[StudyItem], final: dict[int, dict[i
         names = ", ".join(sorted(_name(users[rater]) for rater in complete)) or "none"
         problems.append(
             f"Adoption needs at least {PANEL_MIN_RATERS} raters who rated all {len(items)} items; "
-            f"{len(complete)} have ({names})."
+            f"{len(complete)} {'has' if len(complete) == 1 else 'have'} ({names})."
         )
         for rater, ratings in sorted(final.items(), key=lambda kv: _name(users[kv[0]]).lower()):
             missing = [item.position for item in items if item.question_id not in ratings]
@@ -511,8 +513,6 @@ def study_adopt(*, study: StandardSettingStudy, by, now: datetime | None = None)
         items = list(locked.items.select_related("question").order_by("position"))
         questions = [item.question for item in items]
         final = _final_ratings(study=locked)
-        from django.contrib.auth import get_user_model
-
         users = get_user_model().objects.in_bulk(list(final))
         complete = {rater: ratings for rater, ratings in final.items() if len(ratings) == len(items)}
         if not items or len(complete) < PANEL_MIN_RATERS:

@@ -452,7 +452,7 @@ def test_a_failed_adoption_shows_its_reason(client, study, raters, facilitator):
         reverse("admin:scoring_study_action", args=[study.pk, "adopt"]), {"confirm": "yes"}, follow=True
     )
 
-    assert "Adoption needs at least 3 raters who rated all 50 items; 1 have (ana)." in text(response)
+    assert "Adoption needs at least 3 raters who rated all 50 items; 1 has (ana)." in text(response)
     assert not RecordedCut.objects.exists()
 
 
