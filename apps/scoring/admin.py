@@ -4,6 +4,7 @@ with impact data and its actions, and the recorded cut. The logic is in apps/sco
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -113,7 +114,13 @@ class StandardSettingStudyAdmin(admin.ModelAdmin):
         )
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
-        return redirect("admin:scoring_study_summary", object_id)
+        """A study is read on its summary page; any address that names none gets the admin's usual answer."""
+        study = self.get_object(request, unquote(object_id))
+        if study is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
+        if not self.has_view_or_change_permission(request, study):
+            raise PermissionDenied
+        return redirect("admin:scoring_study_summary", study.pk)
 
     def sheet_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not request.user.has_perm(RATE_PERMISSION):

@@ -472,3 +472,5 @@ def test_facilitator_creates_a_study_in_the_admin_and_a_thin_bank_is_explained(c
     assert response["Location"] == reverse("admin:scoring_study_summary", args=[study.pk])
     assert study.items.count() == bank.scored_count
     assert study.created_by == facilitator
+    change = client.get(reverse("admin:scoring_standardsettingstudy_change", args=[study.pk]))
+    assert change["Location"] == reverse("admin:scoring_study_summary", args=[study.pk])
