@@ -21,8 +21,9 @@ INSTRUCTOR_PERMISSIONS = [
     ("syllabus", "task", ("view",)),
     ("syllabus", "objective", ("view",)),
     ("scoring", "examoutcome", ("view",)),  # candidates' reported results, for the calibration page
+    ("scoring", "standardsettingstudy", ("view",)),  # they sit on Angoff panels; facilitating needs "change"
 ]
-INSTRUCTOR_EXTRA = [("questions", "publish_question")]
+INSTRUCTOR_EXTRA = [("questions", "publish_question"), ("scoring", "rate_standardsettingstudy")]
 
 
 @transaction.atomic

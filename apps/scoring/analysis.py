@@ -17,7 +17,7 @@ from apps.questions.models import Choice, Question, QuestionType
 from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.scoring import calibration, statistics
 from apps.scoring.models import AttemptResult, CalibrationRun, ExamReliability, ItemParameter, ItemStatistic
-from apps.scoring.services import UNSCORED_AFTER, item_features, question_floor
+from apps.scoring.services import UNSCORED_AFTER, exam_cut_forget, item_features, question_floor
 from apps.syllabus.models import Exam
 
 logger = logging.getLogger(__name__)
@@ -262,6 +262,7 @@ def items_calibrate(*, exam: Exam, min_responses: int = MIN_CALIBRATION_RESPONSE
         prior_beta=[slope * value + (shift if index < 3 else 0.0) for index, value in enumerate(fit.prior.beta)],
         prior_tau=slope * fit.prior.tau,
     )
+    transaction.on_commit(lambda: exam_cut_forget(exam_id=exam.pk))
     logger.info("items calibrated", extra={"exam": exam.pk, "stored": stored, "iterations": fit.iterations})
     return stored
 

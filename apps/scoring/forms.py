@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import datetime
+import re
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from apps.questions.models import QuestionReport
-from apps.scoring.models import OUTCOME_EARLIEST, ExamOutcome
+from apps.scoring.models import OUTCOME_EARLIEST, RATING_MAX, RATING_MIN, ExamOutcome
 from apps.scoring.outcomes import outcome_problems
+from apps.scoring.standards import SheetRow
 from apps.syllabus.models import Exam
 
 
@@ -99,3 +102,53 @@ class ExamOutcomeForm(forms.Form):
     def add_problems(self, problems: dict[str, str]) -> None:
         for name, message in problems.items():
             self.add_error(name if name in self.fields else None, message)
+
+
+RATING_FIELD = re.compile(r"^rating-(\d+)$")
+
+
+class StudyCreateForm(forms.Form):
+    exam = forms.ModelChoiceField(queryset=Exam.objects.filter(is_active=True), label="Exam version")
+    name = forms.CharField(max_length=200, label="Study name", help_text="For example “MLA-C02 panel, spring”.")
+
+
+class RatingSheetForm(forms.Form):
+    """One number per base-form item (``rating-<question id>``); blank means not rated yet. Field errors name the
+    item, and a posted item that is not on the form is reported rather than ignored."""
+
+    round = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, rows: list[SheetRow], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.positions: dict[str, int] = {}
+        for row in rows:
+            name = f"rating-{row.question.pk}"
+            self.positions[name] = row.item.position
+            self.fields[name] = forms.FloatField(
+                required=False,
+                label=f"Item {row.item.position}: probability that a minimally competent candidate answers correctly",
+                initial=row.value if row.value is not None else row.round_one,
+                error_messages={"invalid": f"Item {row.item.position}: enter a number such as 0.65."},
+                widget=forms.NumberInput(attrs={"min": RATING_MIN, "max": RATING_MAX, "step": "0.01"}),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name, position in self.positions.items():
+            value = cleaned.get(name)
+            if value is not None and not RATING_MIN <= value <= RATING_MAX:
+                self.add_error(name, f"Item {position}: enter a probability from {RATING_MIN} to {RATING_MAX}.")
+        strangers = [
+            match.group(1) for key in self.data if (match := RATING_FIELD.match(key)) and key not in self.fields
+        ]
+        if strangers:
+            raise forms.ValidationError(
+                f"Item id {', '.join(strangers)} is not on this study's base form; reload the sheet and try again."
+            )
+        return cleaned
+
+    def values(self) -> dict[int, float | None]:
+        return {int(name.split("-")[1]): self.cleaned_data.get(name) for name in self.positions}
+
+    def field_for(self, question_id: int) -> forms.BoundField:
+        return self[f"rating-{question_id}"]

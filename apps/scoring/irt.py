@@ -152,14 +152,15 @@ def classify(theta: np.ndarray | float, se: np.ndarray | float, cut: float) -> t
     return labels, chance
 
 
-def cut_theta(items: Items, angoff: np.ndarray) -> float:
+def cut_theta(items: Items, angoff: np.ndarray, bounds: tuple[float, float] = CUT_RANGE) -> float:
     """Solve the test characteristic curve ``Σ P_i(θ_c) = Σ p_i`` for θ_c by bisection (the TCC is monotone).
 
-    The result is kept within ``CUT_RANGE``: ratings at or below the guessing floors (or near 1) would otherwise
-    put the cut at the edge of the scale, where scaled scores are undefined.
+    The result is kept within ``bounds`` (``CUT_RANGE``): ratings at or below the guessing floors (or near 1) would
+    otherwise put the cut at the edge of the scale, where scaled scores are undefined. A standard-setting panel
+    solves over a wider range and refuses a cut outside ``CUT_RANGE`` with an explanation instead.
     """
     target = float(np.sum(angoff))
-    low, high = CUT_RANGE
+    low, high = bounds
     for _ in range(60):
         middle = (low + high) / 2
         if float(probability(middle, items).sum()) < target:

@@ -206,3 +206,129 @@ class ExamOutcome(models.Model):
     @property
     def has_prediction(self) -> bool:
         return self.predicted_pass_probability is not None
+
+
+class StudyState(models.TextChoices):
+    ROUND_1 = "round1", "Round 1 open"
+    ROUND_2 = "round2", "Round 2 open"
+    ADOPTED = "adopted", "Adopted"
+    ABANDONED = "abandoned", "Abandoned"
+
+
+OPEN_STUDY_STATES = (StudyState.ROUND_1, StudyState.ROUND_2)
+RATING_MIN = 0.05
+RATING_MAX = 0.95
+
+
+class StandardSettingStudy(models.Model):
+    """A modified-Angoff panel for one exam version: raters judge the scored items of one base form in two
+    rounds, and the facilitator adopts the cut their final ratings give (apps/scoring/standards.py)."""
+
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.PROTECT, related_name="standard_studies")
+    name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=StudyState.choices, default=StudyState.ROUND_1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    round_two_opened_at = models.DateTimeField(null=True, blank=True)
+    adopted_at = models.DateTimeField(null=True, blank=True)
+    adopted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When it was adopted or abandoned.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "standard-setting study"
+        verbose_name_plural = "standard-setting studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="adopted") | models.Q(adopted_at__isnull=False),
+                name="study_adopted_has_date",
+            ),
+        ]
+        permissions = [("rate_standardsettingstudy", "Can rate items as a standard-setting panellist")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def round(self) -> int | None:
+        """The round open for rating, or None once the study is closed."""
+        return {StudyState.ROUND_1: 1, StudyState.ROUND_2: 2}.get(self.state)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STUDY_STATES
+
+
+class StudyItem(models.Model):
+    """An item of a study's base form, in form order, with its task in the study's exam version."""
+
+    study = models.ForeignKey(StandardSettingStudy, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField()
+    question = models.ForeignKey("questions.Question", on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey("syllabus.Task", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "position"], name="study_item_position_unique"),
+            models.UniqueConstraint(fields=["study", "question"], name="study_item_question_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study_id}#{self.position}"
+
+
+class StudyRating(models.Model):
+    """One rater's judgement of one item in one round: the probability that a minimally competent candidate
+    answers it correctly."""
+
+    study = models.ForeignKey(StandardSettingStudy, on_delete=models.CASCADE, related_name="ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    question = models.ForeignKey("questions.Question", on_delete=models.PROTECT, related_name="+")
+    round = models.PositiveSmallIntegerField()
+    value = models.FloatField()
+    rated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "rater", "question", "round"], name="study_rating_unique"),
+            models.CheckConstraint(condition=models.Q(round__in=[1, 2]), name="study_rating_round_1_or_2"),
+            models.CheckConstraint(
+                condition=models.Q(value__gte=RATING_MIN, value__lte=RATING_MAX), name="study_rating_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater_id} on {self.question_id} (round {self.round}): {self.value:.2f}"
+
+
+class RecordedCut(models.Model):
+    """A cut adopted for an exam version, with what it rests on. The panel's mean final rating of each base-form
+    item is kept, so the θ cut can be re-solved on current item parameters while the raw cut stays put."""
+
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.PROTECT, related_name="recorded_cuts")
+    study = models.OneToOneField(StandardSettingStudy, on_delete=models.PROTECT, related_name="cut")
+    method = models.CharField(max_length=20, default="panel")
+    theta = models.FloatField(help_text="θ cut in logits, as solved when adopted.")
+    raw_cut = models.FloatField(help_text="Σ of the panel's mean final ratings over the base form.")
+    items = models.PositiveSmallIntegerField(help_text="Items on the base form.")
+    raters = models.PositiveSmallIntegerField()
+    spread_sd = models.FloatField(help_text="SD of the raters' individual θ cuts (logits).")
+    spread_se = models.FloatField(help_text="Standard error of the cut: SD / √raters.")
+    item_means = models.JSONField(help_text="Question id → the panel's mean final rating.")
+    rater_cuts = models.JSONField(default=list, help_text="Per rater: id, name, raw cut and θ cut.")
+    decided_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-decided_at"]
+        indexes = [models.Index(fields=["exam", "-decided_at"], name="recorded_cut_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.exam_id}: θ_c={self.theta:.2f} ({self.method})"

@@ -129,8 +129,10 @@ CUT_LOCAL_SECONDS = 60
 
 
 def exam_cut_theta(*, exam: Exam) -> float:
-    """θ_c from the Angoff ratings of the exam's published items, cached until the bank or a calibration changes
-    (and for a minute in each worker, so scoring a burst of attempts does not re-check the bank each time)."""
+    """θ_c of the version: the latest adopted standard-setting panel's (re-solved on its base form with the
+    current item parameters), else the provisional cut from the authors' Angoff ratings of the published items.
+    Cached until a panel is adopted, the bank or a calibration changes (and for a minute in each worker, so
+    scoring a burst of attempts does not re-check the bank each time)."""
     local = _CUT_LOCAL.get(exam.pk)
     if local is not None and time.monotonic() - local[1] < CUT_LOCAL_SECONDS:
         return local[0]
@@ -139,7 +141,25 @@ def exam_cut_theta(*, exam: Exam) -> float:
     return value
 
 
+def exam_cut_forget(*, exam_id: int) -> None:
+    """Drop this worker's minute-long copies of the version's cut and item model (after a panel is adopted or a
+    calibration stored here); other workers pick the change up within the minute."""
+    _CUT_LOCAL.pop(exam_id, None)
+    _CALIBRATED_LOCAL.pop(exam_id, None)
+
+
 def _exam_cut_theta(exam: Exam) -> float:
+    from apps.scoring.standards import latest_cut, panel_cut_theta  # standards builds on this module
+
+    cut = latest_cut(exam=exam)
+    if cut is not None:
+        return panel_cut_theta(cut=cut)
+    return provisional_cut_theta(exam=exam)
+
+
+def provisional_cut_theta(*, exam: Exam) -> float:
+    """The provisional seed cut: authors' Angoff ratings (or the defaults by difficulty) of the published items,
+    ``Σ P_i(θ_c) = Σ p_i`` over the bank."""
     published = questions_of_exam(exam=exam).filter(status=QuestionStatus.PUBLISHED)
     version = published.aggregate(n=Count("id"), changed=Max("updated_at"), calibrated=Max("irt__calibrated_at"))
     run = CalibrationRun.objects.filter(exam=exam).aggregate(at=Max("ran_at"))["at"]

@@ -18,8 +18,8 @@ from apps.cohorts.models import Membership, Organisation, Role
 from apps.cohorts.services import assignment_create, cohort_create, cohort_join
 from apps.core.roles import INSTRUCTORS, TEAM_LEADS, roles_ensure
 from apps.exams.services import attempt_start_practice
-from apps.questions.models import QuestionImport
-from apps.scoring.models import StudyRule
+from apps.questions.models import Question, QuestionImport
+from apps.scoring.models import StandardSettingStudy, StudyItem, StudyRule
 from apps.syllabus.models import Task
 from tests.questions.factories import QuestionFactory
 
@@ -114,6 +114,10 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "admin:questions_question_import": ("GET", "", ADMIN_PAGE),
     "admin:questions_question_import_detail": ("GET", "import", ADMIN_PAGE),
     "admin:questions_question_export": ("GET", "", ADMIN_PAGE),
+    "admin:scoring_study_sheet": ("GET", "study", ADMIN_PAGE),
+    "admin:scoring_study_summary": ("GET", "study", ADMIN_PAGE),
+    "admin:scoring_study_cut": ("GET", "study", ADMIN_PAGE | {"instructor": 404}),  # not adopted
+    "admin:scoring_study_action": ("POST", "study_action", ADMIN_PAGE | {"instructor": 403}),  # facilitators only
     "logout": ("POST", "", {"default": 302}),
 }
 # Django's own admin and auth views are covered by Django; these are not ours to list.
@@ -125,6 +129,10 @@ EXEMPT_OURS_IN_ADMIN = {
     "admin:questions_question_import",
     "admin:questions_question_import_detail",
     "admin:questions_question_export",
+    "admin:scoring_study_sheet",
+    "admin:scoring_study_summary",
+    "admin:scoring_study_cut",
+    "admin:scoring_study_action",
 }
 
 
@@ -185,6 +193,9 @@ def world(exam):
     )
     StudyRule.objects.create(candidate=people["candidate"], task=task, text="A rule")
     upload = QuestionImport.objects.create(uploaded_by=people["instructor"], exam=exam, filename="bank.json")
+    study = StandardSettingStudy.objects.create(exam=exam, name="Panel")
+    for position, published in enumerate(Question.objects.filter(status="published"), start=1):
+        StudyItem.objects.create(study=study, position=position, question=published, task=published.task)
     kwargs = {
         "": {},
         "attempt": {"attempt_id": attempt.pk},
@@ -197,6 +208,8 @@ def world(exam):
         "question": {"pk": question.pk},
         "assignment": {"assignment_id": assignment.pk},
         "import": {"pk": upload.pk},
+        "study": {"pk": study.pk},
+        "study_action": {"pk": study.pk, "action": "adopt"},
         "reset": {"uidb64": "MQ", "token": "not-a-token"},
     }
     return people, kwargs

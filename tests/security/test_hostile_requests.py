@@ -89,6 +89,7 @@ def owner(exam):
         "assignment_id": assignment.pk,
         "pk": question.pk,
         "table": "members",
+        "action": "adopt",  # a standard-setting study's action
     }
     return user, {key: str(value) for key, value in values.items()}
 
@@ -127,7 +128,7 @@ def test_no_url_takes_a_number_beyond_what_its_column_holds():
     taken = []
     for _, route, numbers in numbered_routes():
         for number in numbers:
-            url = _fill(route, {"table": "members", **dict.fromkeys(numbers, "1"), number: HUGE})
+            url = _fill(route, {"table": "members", "action": "adopt", **dict.fromkeys(numbers, "1"), number: HUGE})
             try:
                 match = resolve(url)
             except Resolver404:

@@ -17,7 +17,7 @@ def counts_backfill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0003_studyrule_reviewcard'),
+        ('scoring', '0005_exam_outcome'),
     ]
 
     operations = [
