@@ -453,7 +453,7 @@ def report(r: dict, wall: float) -> str:
         f" own work) | {cpu_in_process:.1f} ms ({cpu_worker:.1f} ms) | ≤ 20 ms | {met(cpu_in_process <= 20)} |",
         f"| 10,000 attempts queued at once, scored through the workers ({ten['scored']:,} scored,"
         f" {ten['per_second']:.0f}/s) | {ten['seconds']:.0f} s | ≤ 120 s | {met(ten_met)} |",
-        f"| Rasch calibration, 1,000 items × 20,000 attempts | {calibration['seconds']:.1f} s | ≤ 120 s "
+        f"| 3PL calibration (MML), 1,000 items × 20,000 attempts | {calibration['seconds']:.1f} s | ≤ 120 s "
         f"| {met(calibration['seconds'] <= 120)} |",
         f"| cohort dashboard, {dash['members']:,} members: p95 / SQL queries | {dash['p95']:.0f} ms /"
         f" {dash['queries']} | ≤ 150 ms / ≤ 15 | {met(dash['p95'] <= 150 and dash['queries'] <= 15)} |",

@@ -137,11 +137,14 @@ def item_statistics_report(*, statistic: ItemStatistic, parameter: ItemParameter
     if parameter is not None:
         rows.append(
             StatisticRow(
-                "Rasch difficulty (used for scoring)",
-                f"{_signed(parameter.b, 2)} ± {parameter.b_se:.2f} logits",
+                "3PL parameters (used for scoring)",
+                f"difficulty {_signed(parameter.b, 2)} ± {parameter.b_se:.2f} logits, slope {parameter.a:.2f}, "
+                f"guessing floor {parameter.c:.2f}",
                 f"{parameter.responses:,} responses from every scored mock exam of one version, repeats included",
                 "A different count from the figures above: calibration uses all scored mocks, not only first "
-                "attempts. Higher is harder; 0 is an average item.",
+                "attempts. Difficulty: higher is harder, 0 is an average item. Slope: how sharply the item "
+                "separates weaker from stronger candidates (1 is typical). Guessing floor: the chance that a "
+                "candidate who does not know gets it right.",
             )
         )
     options = []

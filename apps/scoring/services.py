@@ -1,4 +1,4 @@
-"""Scoring an attempt: mark items 0/1, estimate ability (Rasch EAP), map to the 100-1000 scale, and report
+"""Scoring an attempt: mark items 0/1, estimate ability (3PL EAP), map to the 100-1000 scale, and report
 per domain and task with honest intervals."""
 
 from __future__ import annotations

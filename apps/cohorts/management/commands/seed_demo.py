@@ -1,5 +1,5 @@
 """Generate a realistic synthetic cohort: members of varied ability taking mocks over twelve weeks, improving as
-they go. Responses are simulated with the Rasch model on the real bank, so dashboards and benchmarks see the
+they go. Responses are simulated with the scoring model (3PL) on the real bank, so dashboards and benchmarks see the
 patterns real data would have (weak tasks, a spread around the pass mark, progress over time). Answers are stored in
 the shape the exams app saves, so item statistics can read which option each member chose."""
 
