@@ -7,7 +7,7 @@ cohort, the cohort's lead, and the admin of the lead's organisation.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,7 +19,7 @@ from apps.cohorts.services import assignment_create, cohort_create, cohort_join
 from apps.core.roles import INSTRUCTORS, TEAM_LEADS, roles_ensure
 from apps.exams.services import attempt_start_practice
 from apps.questions.models import Question, QuestionImport
-from apps.scoring.models import StandardSettingStudy, StudyItem, StudyRule
+from apps.scoring.models import ExamOutcome, StandardSettingStudy, StudyItem, StudyRule
 from apps.syllabus.models import Task
 from tests.questions.factories import QuestionFactory
 
@@ -114,10 +114,16 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "admin:questions_question_import": ("GET", "", ADMIN_PAGE),
     "admin:questions_question_import_detail": ("GET", "import", ADMIN_PAGE),
     "admin:questions_question_export": ("GET", "", ADMIN_PAGE),
+    "scoring:outcome-edit": ("GET", "outcome", OWNER),
+    "api-outcomes": ("GET", "", API_SIGNED_IN),
+    "api-outcome": ("GET", "outcome", API_OWNER),
+    "admin:scoring_examoutcome_calibration": ("GET", "", ADMIN_PAGE),
     "admin:scoring_study_sheet": ("GET", "study", ADMIN_PAGE),
     "admin:scoring_study_summary": ("GET", "study", ADMIN_PAGE),
     "admin:scoring_study_cut": ("GET", "study", ADMIN_PAGE | {"instructor": 404}),  # not adopted
     "admin:scoring_study_action": ("POST", "study_action", ADMIN_PAGE | {"instructor": 403}),  # facilitators only
+    "scoring:outcome-create": ("POST", "", {"anonymous": 302, "default": 400}),  # an empty report is refused
+    "scoring:outcome-delete": ("POST", "outcome", {"anonymous": 302, "candidate": 302, "default": 404}),
     "logout": ("POST", "", {"default": 302}),
 }
 # Django's own admin and auth views are covered by Django; these are not ours to list.
@@ -129,6 +135,7 @@ EXEMPT_OURS_IN_ADMIN = {
     "admin:questions_question_import",
     "admin:questions_question_import_detail",
     "admin:questions_question_export",
+    "admin:scoring_examoutcome_calibration",
     "admin:scoring_study_sheet",
     "admin:scoring_study_summary",
     "admin:scoring_study_cut",
@@ -196,8 +203,12 @@ def world(exam):
     study = StandardSettingStudy.objects.create(exam=exam, name="Panel")
     for position, published in enumerate(Question.objects.filter(status="published"), start=1):
         StudyItem.objects.create(study=study, position=position, question=published, task=published.task)
+    outcome = ExamOutcome.objects.create(
+        candidate=people["candidate"], exam=exam, sat_on=date(2026, 11, 2), passed=True
+    )
     kwargs = {
         "": {},
+        "outcome": {"outcome_id": outcome.pk},
         "attempt": {"attempt_id": attempt.pk},
         "attempt_item": {"attempt_id": attempt.pk, "position": 1},
         "strike": {"attempt_id": attempt.pk, "position": 1, "option": 1},
