@@ -91,7 +91,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
         ids = [row[0] for row in cursor.fetchall()]
         columns = (
             "id, candidate_id, exam_id, mode, state, feedback, item_count, started_at, duration_seconds,"
-            " accommodation_seconds, deadline, submitted_at, submitted_by, last_position, selection"
+            " accommodation_seconds, deadline, submitted_at, submitted_by, last_position, selection, scratchpad"
         )
         with cursor.copy(f"COPY exams_attempt ({columns}) FROM STDIN") as copy:
             for i in range(n):
@@ -112,6 +112,7 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
                         "candidate",
                         1,
                         "{}",
+                        "",
                     )
                 )
         columns = (
@@ -119,8 +120,8 @@ def history_seed(*, exam, user_ids: list[int], per_member: int, seed: int = 2026
         )
         # A writer thread sends while this one formats: PostgreSQL's index upkeep is the slow half.
         writer = QueuedLibpqWriter(cursor.cursor)
-        with cursor.copy(f"COPY exams_attemptitem ({columns}, is_correct) FROM STDIN", writer=writer) as copy:
-            fixed = 't\t{}\t{"simulated": true}\t0\tf\t[]\t'
+        with cursor.copy(f"COPY exams_attemptitem ({columns}, complete, is_correct) FROM STDIN", writer=writer) as copy:
+            fixed = 't\t{}\t{"simulated": true}\t0\tf\t[]\tt\t'
             for i in range(n):
                 attempt_id = ids[i]
                 copy.write(

@@ -37,21 +37,22 @@ WITH users AS (
 )
 INSERT INTO exams_attempt (candidate_id, exam_id, mode, state, feedback, item_count, started_at,
     duration_seconds, accommodation_seconds, deadline, next_check_at, submitted_at, submitted_by, last_position,
-    selection)
+    selection, scratchpad)
 SELECT u.id, a.exam_id, a.mode, %(state)s, a.feedback, a.item_count, a.started_at,
     a.duration_seconds, a.accommodation_seconds, a.deadline,
     CASE WHEN %(state)s = 'in_progress' THEN a.next_check_at END,
     CASE WHEN %(state)s = 'submitted' THEN now() END,
     CASE WHEN %(state)s = 'submitted' THEN 'candidate' ELSE '' END,
-    1, jsonb_build_object('source', a.id)
+    1, jsonb_build_object('source', a.id), ''
 FROM numbered u JOIN sources a ON a.n = 1 + (u.n - 1) %% a.total
 RETURNING id
 """
 CLONE_ITEMS = """
-INSERT INTO exams_attemptitem (attempt_id, position, question_id, scored, presentation, answer, answer_seq,
-    answered_at, flagged, eliminated)
-SELECT n.id, i.position, i.question_id, i.scored, i.presentation, p.answer,
-    CASE WHEN p.answer IS NULL THEN 0 ELSE 1 END, CASE WHEN p.answer IS NOT NULL THEN now() END, false, '[]'::jsonb
+INSERT INTO exams_attemptitem (attempt_id, position, question_id, task_id, scored, presentation, answer, answer_seq,
+    answered_at, flagged, eliminated, complete)
+SELECT n.id, i.position, i.question_id, i.task_id, i.scored, i.presentation, p.answer,
+    CASE WHEN p.answer IS NULL THEN 0 ELSE 1 END, CASE WHEN p.answer IS NOT NULL THEN now() END, false, '[]'::jsonb,
+    p.answer IS NOT NULL
 FROM exams_attempt n
 JOIN exams_attemptitem i ON i.attempt_id = (n.selection->>'source')::bigint
 CROSS JOIN LATERAL (

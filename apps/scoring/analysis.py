@@ -127,6 +127,7 @@ def item_statistics_compute(*, exam: Exam) -> int:
     codes = dict(Exam.objects.values_list("pk", "code"))
 
     statistics_rows = []
+    unreadable_items: list[int] = []
     for question_id, per_candidate in by_question.items():
         responses = list(per_candidate.values())
         x = np.array([r.correct for r in responses])
@@ -140,7 +141,7 @@ def item_statistics_compute(*, exam: Exam) -> int:
         if kinds[question_id] in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             unreadable = sum(bool(r.answer) and "choices" not in r.answer for r in responses)
             if unreadable:  # shares would read as "chosen by nobody" next to a facility taken from is_correct
-                logger.warning("answers without choices", extra={"question": question_id, "responses": unreadable})
+                unreadable_items.append(question_id)
             else:
                 options, weak = _option_rows(choices[question_id], responses, rest)
         statistics_rows.append(
@@ -162,6 +163,11 @@ def item_statistics_compute(*, exam: Exam) -> int:
         )
     ItemStatistic.objects.filter(question_id__in=by_question).delete()
     ItemStatistic.objects.bulk_create(statistics_rows)
+    if unreadable_items:  # once per run: simulated or imported answers that do not record the choice
+        logger.warning(
+            "answers without choices: option table left out",
+            extra={"exam": exam.pk, "items": len(unreadable_items), "first": unreadable_items[:10]},
+        )
     _reliability_store(exam=exam, attempt_ids=[a for a, (_, e) in first.items() if e == exam.pk], rows=rows)
     return len(statistics_rows)
 

@@ -143,6 +143,19 @@ def subscores(responses: np.ndarray, items: Items, inside: np.ndarray) -> tuple[
     return eap_many(x[:, inside], items.take(inside), prior)
 
 
+def subscores_of_groups(responses: np.ndarray, items: Items, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``subscores`` of one candidate for several groups at once (``groups``: one boolean row per group over the
+    items): two EAP passes over a stacked matrix instead of two per group, which keeps scoring an attempt with
+    four domains and twelve tasks cheap."""
+    groups = np.atleast_2d(np.asarray(groups, dtype=bool))
+    x = np.broadcast_to(np.asarray(responses, dtype=float), groups.shape)
+    rest, rest_se = eap_many(x, items, answered=~groups)
+    no_rest = ~(~groups).any(axis=1)
+    prior = prior_about(rest, np.hypot(rest_se, SUBSCORE_TAU))
+    prior[no_rest] = PRIOR
+    return eap_many(x, items, prior, answered=groups)
+
+
 def classify(theta: np.ndarray | float, se: np.ndarray | float, cut: float) -> tuple[np.ndarray, np.ndarray]:
     """Labels ("meets", "needs", "unsure") about the cut, and the posterior chance of being at or above it."""
     chance = 0.5 * (1.0 + np.vectorize(math.erf)((np.asarray(theta) - cut) / (np.maximum(se, 1e-6) * math.sqrt(2))))

@@ -195,12 +195,15 @@ def breakdown_report(
     candidate would be expected to get on those items (``target``), and the classification of the sub-score."""
     report = []
     at_cut = irt.probability(cut, items)
-    for (code, title), index in sorted(groups.items(), key=lambda kv: [int(p) for p in str(kv[0][0]).split(".")]):
-        inside = np.zeros(len(responses), dtype=bool)
-        inside[index] = True
+    ordered = sorted(groups.items(), key=lambda kv: [int(p) for p in str(kv[0][0]).split(".")])
+    masks = np.zeros((len(ordered), len(responses)), dtype=bool)
+    for row, (_, index) in enumerate(ordered):
+        masks[row, index] = True
+    thetas, ses = irt.subscores_of_groups(responses, items, masks)
+    for ((code, title), index), inside, theta, se in zip(ordered, masks, thetas, ses, strict=True):
         correct, total = int(responses[inside].sum()), len(index)
         low, high = irt.wilson_interval(correct, total)
-        estimate = subscore(responses, items, inside)
+        estimate = irt.AbilityEstimate(float(theta), float(se))
         label, chance = classify_estimate(estimate, cut)
         report.append(
             {
