@@ -5,7 +5,7 @@ population N(0, 1) (that fixes the scale), giving expected counts of attempts an
 grid point. The M-step moves each item's (log a, b, logit c) by Fisher scoring on those counts plus log-priors:
 
 - log a ~ N(0, 0.3²): slopes near 1 unless the data say otherwise;
-- logit c ~ N(logit c₀, 0.35²) (c within about ±0.05 of c₀ a priori), with c₀ from the item type
+- logit c ~ N(logit c₀, 0.35²) (one prior SD is about ±0.06 in c near 0.2), with c₀ from the item type
   (``guessing_floor``): a fixed floor would be wrong for items whose distractors attract the candidates who
   guess, and a free c is not identified with few responses;
 - b ~ N(z_i·β, τ²): the difficulty prior is a regression on what authors said about the item (difficulty label,
@@ -23,7 +23,7 @@ out; so are items under ``min_responses``. Both keep their prior (see ``PriorMod
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -87,7 +87,6 @@ class Calibration:
     prior: PriorModel
     iterations: int
     persons: int
-    notes: list[str] = field(default_factory=list)
 
 
 def mml_calibrate(
