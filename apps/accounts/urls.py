@@ -20,7 +20,7 @@ reset_per_email = ratelimit(key=per_email, rate=reset_rate, method="POST", group
 urlpatterns = [
     path("", views.account, name="account"),
     path("text-size/", views.text_size_set, name="text-size"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", signup(views.SignupView.as_view()), name="signup"),
     path(

@@ -110,3 +110,17 @@ def text_size_set(request: HttpRequest) -> HttpResponse:
 def rate_limited(request: HttpRequest, exception=None) -> HttpResponse:
     """django-ratelimit's RATELIMIT_VIEW: too many sign-ups or reset requests from one address."""
     return render(request, "accounts/rate_limited.html", status=429)
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, except where it lands without a ``next``: a team lead lands on their cohorts, everyone
+    else on the home page."""
+
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        from apps.cohorts.selectors import leads_cohorts  # cohorts builds on accounts
+
+        if self.next_page is None and leads_cohorts(user=self.request.user):
+            return reverse("cohorts:home")
+        return super().get_default_redirect_url()

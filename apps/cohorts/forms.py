@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from apps.cohorts.models import Assignment
 from apps.syllabus.models import Exam, Task
@@ -52,9 +53,15 @@ class AssignmentForm(forms.Form):
         queryset=Task.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
     size = forms.IntegerField(min_value=1, max_value=65, initial=20, required=False, label="Questions (practice sets)")
-    due_at = forms.DateTimeField(label="Due (YYYY-MM-DD HH:MM, UTC)")
+    due_at = forms.DateTimeField(
+        label="Due (UTC)",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
 
     def __init__(self, *args, exam, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tasks"].queryset = Task.objects.filter(domain__exam=exam).order_by("code")
+        # The browser's picker offers no past moment; the service refuses one whatever the browser sends.
+        self.fields["due_at"].widget.attrs["min"] = timezone.now().strftime("%Y-%m-%dT%H:%M")
         self.fields["tasks"].label_from_instance = lambda task: f"{task.code} {task.title}"

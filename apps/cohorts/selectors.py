@@ -55,6 +55,11 @@ def can_create_cohorts(user) -> bool:
     return Membership.objects.filter(user=user, role__in=[Role.ADMIN, Role.LEAD]).exists()
 
 
+def leads_cohorts(*, user) -> bool:
+    """Whether the user leads a cohort or may start one (a lead or admin of an organisation)."""
+    return can_create_cohorts(user) or cohorts_led_by(user=user).exists()
+
+
 @dataclass
 class AssignmentRow:
     assignment: Assignment

@@ -164,10 +164,20 @@ def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv", si
 
 @transaction.atomic
 def assignment_create(
-    *, cohort: Cohort, by, kind: str, title: str, due_at: datetime, task_ids: list[int] | None = None, size: int = 65
+    *,
+    cohort: Cohort,
+    by,
+    kind: str,
+    title: str,
+    due_at: datetime,
+    task_ids: list[int] | None = None,
+    size: int = 65,
+    now: datetime | None = None,
 ) -> Assignment:
     if not cohort.leads.filter(pk=by.pk).exists():
         raise CohortError("Only this cohort's leads assign work to it.")
+    if due_at <= (now or timezone.now()):
+        raise CohortError("The due date has passed: choose a date and time from now on.")
     if kind == Assignment.Kind.PRACTICE and not task_ids:
         raise CohortError("A practice assignment needs at least one task.")
     assignment = Assignment.objects.create(
