@@ -19,7 +19,7 @@ from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult, Classification, ReviewCard, StudyRule
-from apps.scoring.services import classify_estimate, exam_cut_theta, item_model, subscore
+from apps.scoring.services import breakdown_report, exam_cut_theta, item_model
 from apps.syllabus.models import Exam, Task
 
 SCHEDULER = Scheduler(desired_retention=0.9, enable_fuzzing=False)
@@ -230,44 +230,68 @@ def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineC
 MIN_ITEMS_FOR_CHANCE = 20
 
 
-def first_answers(*, candidate, attempts) -> list[tuple[int, int, bool]]:
-    """(question id, task id, right) for each item family the first time the candidate answered it, among the
-    scored items of ``attempts``.
+@dataclass(frozen=True)
+class FirstAnswer:
+    exam_id: int
+    submitted_at: datetime | None
+    question_id: int
+    task_id: int
+    correct: bool
+
+
+def first_answers(*, candidate) -> list[FirstAnswer]:
+    """Each item family's first answer by the candidate, over all their scored attempts, when it was scored.
 
     Only a first answer was given with the key unseen: review and due sets repeat items whose keys the
     candidate has been shown, and a retaken mock may repeat a family. Counting those would measure memory of
-    the key, so they are left out (not down-weighted).
+    the key, so they are left out (not down-weighted). One query; readiness and mastery filter the result.
     """
     seen: set = set()
     rows = []
-    earlier = (
+    answers = (
         AttemptItem.objects.filter(attempt__candidate=candidate, attempt__state=AttemptState.SCORED)
         .order_by("attempt__started_at", "position")
-        .values_list("question__family", "attempt_id", "question_id", "task_id", "is_correct", "scored")
+        .values_list(
+            "question__family",
+            "attempt__exam_id",
+            "attempt__submitted_at",
+            "question_id",
+            "task_id",
+            "is_correct",
+            "scored",
+        )
     )
-    wanted = set(attempts.values_list("pk", flat=True))
-    for family, attempt_id, question_id, task_id, correct, scored in earlier:
+    for family, exam_id, submitted_at, question_id, task_id, correct, scored in answers:
         if family in seen:
             continue
         seen.add(family)
-        if scored and attempt_id in wanted:
-            rows.append((question_id, task_id, bool(correct)))
+        if scored:
+            rows.append(FirstAnswer(exam_id, submitted_at, question_id, task_id, bool(correct)))
     return rows
 
 
-def readiness_for(*, candidate, exam: Exam, before: datetime | None = None) -> Readiness | None:
-    """EAP over the first answers the candidate gave in this version's scored attempts (finished before
-    ``before`` when given), on the version's own scale and cut."""
-    finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
-    if before is not None:
-        finished = finished.filter(submitted_at__lt=before)
-    rows = first_answers(candidate=candidate, attempts=finished)
+def _questions(rows: list[FirstAnswer]) -> list[Question]:
+    by_id = questions_with_parts(
+        Question.objects.filter(pk__in={row.question_id for row in rows}), objectives=False
+    ).in_bulk()
+    return [by_id[row.question_id] for row in rows]
+
+
+def readiness_for(
+    *, candidate, exam: Exam, before: datetime | None = None, answers: list[FirstAnswer] | None = None
+) -> Readiness | None:
+    """EAP over the first answers the candidate gave in this version's scored attempts (submitted before
+    ``before`` when given), on the version's own scale and cut. ``answers``: ``first_answers`` if already read."""
+    answers = first_answers(candidate=candidate) if answers is None else answers
+    rows = [
+        row
+        for row in answers
+        if row.exam_id == exam.pk and (before is None or (row.submitted_at is not None and row.submitted_at < before))
+    ]
     if not rows:
         return None
-    questions = questions_with_parts(Question.objects.filter(pk__in={row[0] for row in rows}), objectives=False)
-    by_id = questions.in_bulk()
-    items = item_model(exam=exam).items([by_id[question_id] for question_id, _, _ in rows])
-    estimate = irt.eap(np.array([row[2] for row in rows], dtype=float), items)
+    items = item_model(exam=exam).items(_questions(rows))
+    estimate = irt.eap(np.array([row.correct for row in rows], dtype=float), items)
     cut = exam_cut_theta(exam=exam)
     scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
     return Readiness(
@@ -281,41 +305,43 @@ def readiness_for(*, candidate, exam: Exam, before: datetime | None = None) -> R
     )
 
 
-def mastery_for(*, candidate, exam: Exam, tasks: list[Task]) -> list[TaskMastery]:
+def mastery_for(*, exam: Exam, tasks: list[Task], answers: list[FirstAnswer]) -> list[TaskMastery]:
     """Each task's sub-score from the candidate's first answers in it, shrunk toward what the rest of their
-    answers say (``services.subscore``) and classified about the cut. Evidence on a task of the version this one
-    replaces counts for the task that continues it."""
-    finished = Attempt.objects.filter(candidate=candidate, exam=exam, state=AttemptState.SCORED)
+    answers say, and classified about the cut: the per-task report of a form (``services.breakdown_report``)
+    over all the candidate's first answers. Evidence on a task of the version this one replaces counts for the
+    task that continues it."""
     carried = {task.continues_id: task.pk for task in tasks if task.continues_id}
-    rows = first_answers(candidate=candidate, attempts=finished)
-    if carried:
-        older = Attempt.objects.filter(candidate=candidate, state=AttemptState.SCORED).exclude(exam=exam)
-        rows += [(q, carried[t], c) for q, t, c in first_answers(candidate=candidate, attempts=older) if t in carried]
-    by_id = questions_with_parts(Question.objects.filter(pk__in={row[0] for row in rows}), objectives=False).in_bulk()
-    x = np.array([row[2] for row in rows], dtype=float)
-    items = item_model(exam=exam).items([by_id[question_id] for question_id, _, _ in rows]) if rows else None
-    cut = exam_cut_theta(exam=exam)
+    by_pk = {task.pk: task for task in tasks}
+    rows = [
+        (row, task_id)
+        for row in answers
+        if (task_id := row.task_id if row.exam_id == exam.pk else carried.get(row.task_id)) in by_pk
+    ]
+    reported: dict[str, dict] = {}
+    if rows:
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for index, (_, task_id) in enumerate(rows):
+            groups[(by_pk[task_id].code, by_pk[task_id].title)].append(index)
+        x = np.array([row.correct for row, _ in rows], dtype=float)
+        items = item_model(exam=exam).items(_questions([row for row, _ in rows]))
+        reported = {row["code"]: row for row in breakdown_report(groups, x, items, exam_cut_theta(exam=exam))}
     mastery = []
     for task in tasks:
-        inside = np.array([task_id == task.pk for _, task_id, _ in rows], dtype=bool)
-        correct, total = int(x[inside].sum()) if rows else 0, int(inside.sum())
-        low, high = irt.wilson_interval(correct, total)
-        if total:
-            label, chance = classify_estimate(subscore(x, items, inside), cut)
-            target = float(irt.probability(cut, items.take(inside)).mean())
-        else:
-            label, chance, target = Classification.UNSURE, None, 0.0
+        row = reported.get(task.code)
+        if row is None:
+            mastery.append(TaskMastery(task.code, task.title, 0, 0, 0, 100, 0, Classification.UNSURE))
+            continue
         mastery.append(
             TaskMastery(
                 task.code,
                 task.title,
-                correct,
-                total,
-                round(100 * low),
-                round(100 * high),
-                round(100 * target),
-                label,
-                chance,
+                row["correct"],
+                row["total"],
+                row["low"],
+                row["high"],
+                row["target"],
+                row["classification"],
+                row["chance"],
             )
         )
     return mastery
@@ -331,8 +357,9 @@ def progress_for(*, candidate, exam: Exam) -> Progress:
         .order_by("attempt__started_at")
     ]
     tasks = list(Task.objects.filter(domain__exam=exam).order_by("code"))
-    mastery = mastery_for(candidate=candidate, exam=exam, tasks=tasks)
-    readiness = readiness_for(candidate=candidate, exam=exam)
+    answers = first_answers(candidate=candidate)
+    mastery = mastery_for(exam=exam, tasks=tasks, answers=answers)
+    readiness = readiness_for(candidate=candidate, exam=exam, answers=answers)
     rules: dict[str, list[StudyRule]] = defaultdict(list)
     for rule in StudyRule.objects.filter(candidate=candidate, task__domain__exam=exam).select_related("task"):
         rules[rule.task.code].append(rule)

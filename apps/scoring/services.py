@@ -183,11 +183,6 @@ def classify_estimate(estimate: irt.AbilityEstimate, cut: float) -> tuple[str, f
     return Classification(str(labels)), float(chance)
 
 
-def subscore(responses: np.ndarray, items: irt.Items, inside: np.ndarray) -> irt.AbilityEstimate:
-    theta, se = irt.subscores(responses, items, inside)
-    return irt.AbilityEstimate(float(theta[0]), float(se[0]))
-
-
 def breakdown_report(
     groups: dict[tuple[str, str], list[int]], responses: np.ndarray, items: irt.Items, cut: float
 ) -> list[dict]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from apps.exams.assembly import largest_remainder
 from apps.questions.models import Question, QuestionType
 from apps.questions.selectors import match_responses
 from apps.scoring import calibration, irt
@@ -168,7 +169,8 @@ def _validate_once(design: Design, seed: int) -> dict:
         samples.append((responses_simulate(theta, form_a, rng, fresh), responses_simulate(theta, form_b, rng, fresh)))
     truth = np.tile(theta, len(samples))
 
-    domains = np.repeat(np.arange(len(DOMAIN_WEIGHTS)), _largest_remainder(k, DOMAIN_WEIGHTS))
+    quota = largest_remainder(k, dict(enumerate(DOMAIN_WEIGHTS)))
+    domains = np.repeat(np.arange(len(DOMAIN_WEIGHTS)), [quota[d] for d in range(len(DOMAIN_WEIGHTS))])
 
     def run(items_a: irt.Items, items_b: irt.Items, cut: float) -> dict:
         scale = irt.Scale(cut=cut)
@@ -190,14 +192,6 @@ def _validate_once(design: Design, seed: int) -> dict:
 
 # Domain weights of a full mock (MLA-C01: 28, 26, 22, 24 percent); the scored items are split by them.
 DOMAIN_WEIGHTS = (0.28, 0.26, 0.22, 0.24)
-
-
-def _largest_remainder(total: int, weights: tuple[float, ...]) -> list[int]:
-    raw = [total * weight for weight in weights]
-    counts = [int(value) for value in raw]
-    for index in sorted(range(len(raw)), key=lambda i: raw[i] - counts[i], reverse=True)[: total - sum(counts)]:
-        counts[index] += 1
-    return counts
 
 
 def _domain_labels(
