@@ -7,7 +7,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format install migrate load serve bench lock clean audit
+.PHONY: run test lint format install migrate load serve bench lock clean audit chromium
+
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,7 +57,22 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# The browser tests drive Debian's Chromium (Playwright cannot download a browser here). Install it when we may;
+# otherwise stop at once with the one command that fixes it, instead of failing a hundred tests later.
+chromium:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium from Debian's packages for the browser tests."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM_PATH): run 'sudo apt-get install chromium' (or set CHROMIUM_PATH to a Chromium binary)."; \
+	    exit 1; \
+	  fi; \
+	  [ -x "$(CHROMIUM_PATH)" ] || { echo "No Chromium at $(CHROMIUM_PATH): set CHROMIUM_PATH to a Chromium binary."; exit 1; }; \
+	fi
+
+test: lint chromium
 	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
