@@ -18,6 +18,7 @@ from statistics import median
 import yaml
 from django.db.models import Count, F, Q
 
+from apps.questions.interchange.base import normalised_key
 from apps.questions.interchange.native import ParsedItem, parse_bank
 from apps.questions.models import DELIVERABLE_STATUSES, Placement, Question, QuestionStatus
 from apps.questions.placements import skill_coverage
@@ -89,6 +90,7 @@ def lint_targets(exam: Exam) -> LintTargets:
 @dataclass
 class LintReport:
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     table: str = ""
     published: int = 0
     pretest: int = 0
@@ -226,8 +228,18 @@ def _check_mix(published, cases, targets, report) -> None:
 
 
 def _check_duplicates(items: list[_Located], targets: LintTargets, report: LintReport) -> None:
-    """Near-duplicate stems: Jaccard similarity of word bigrams, compared within a task and across the bank by
-    an inverted index, so the cost stays near-linear in the bank's size."""
+    """Duplicates (the importers' rule: stem, options and keys equal after normalisation) are errors.
+
+    Near-duplicate stems are warnings naming both items: Jaccard similarity of word bigrams, compared across the
+    bank by an inverted index, so the cost stays near-linear in the bank's size.
+    """
+    first: dict[str, _Located] = {}
+    for located in items:
+        key = f"{located.item.case_ref}|{normalised_key(located.item.draft)}"
+        if key in first:
+            report.errors.append(f"{located.where}: duplicate of {first[key].where} (same stem, options and key).")
+        else:
+            first[key] = located
     shingles = [_shingles(x.item.draft.stem) for x in items]
     index: dict[tuple[str, str], list[int]] = defaultdict(list)
     for position, grams in enumerate(shingles):
@@ -242,7 +254,7 @@ def _check_duplicates(items: list[_Located], targets: LintTargets, report: LintR
     for (a, b), common in shared.items():
         union = len(shingles[a] | shingles[b]) or 1
         if common / union >= targets.near_duplicate:
-            report.errors.append(
+            report.warnings.append(
                 f"{items[b].where}: stem is a near-duplicate of {items[a].where} ({100 * common / union:.0f}% alike)."
             )
 

@@ -8,6 +8,7 @@ syllabus check task and objective codes against it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -101,9 +102,34 @@ def code_key(code: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in code.split("."))
 
 
+# Symbols that change what a text says ("3 + 2" is not "3 - 2", "a < b" is not "a > b"); other punctuation and
+# spacing do not. Dashes and minus signs are one symbol; a hyphen inside a word is a space ("cost-effective").
+_MEANING_SYMBOLS = "+-*/=<>[](){}%^|&~#$≤≥≠±×÷√∑∞"
+_DASHES = str.maketrans({"−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-"})
+_WORD_HYPHEN_RE = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+# Ideographs and kana are written without spaces: each is a token of its own, so two texts that share a phrase
+# share tokens (near-duplicate checks) as they do in spaced scripts.
+_IDEOGRAPH = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN_RE = re.compile(rf"[{_IDEOGRAPH}]|\d+(?:\.\d+)+|[^\W_{_IDEOGRAPH}]+|[{re.escape(_MEANING_SYMBOLS)}]")
+_LOOSE_RE = re.compile(rf"[{_IDEOGRAPH}]|[^\W_{_IDEOGRAPH}]+")
+
+
+def _folded(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").casefold().translate(_DASHES)
+    return _WORD_HYPHEN_RE.sub(" ", text)
+
+
 def normalise(text: str) -> str:
-    """Lower-case words only: the key used for duplicate and banned-text checks."""
-    return " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))
+    """The key used for duplicate and repeat checks: Unicode NFKC and case folding, then the words of every
+    script, numbers (with their decimal points) and the symbols that change meaning, each as a token. Spacing,
+    case and other punctuation do not count."""
+    return " ".join(_TOKEN_RE.findall(_folded(text)))
+
+
+def normalise_loose(text: str) -> str:
+    """Words and numbers only, symbols dropped: two texts equal here but not under ``normalise`` differ only in
+    symbols, which is worth a warning (a near duplicate), never a silent skip."""
+    return " ".join(_LOOSE_RE.findall(_folded(text)))
 
 
 def _check_range(errors: list[RuleError], name: str, count: int, bounds: tuple[int, int], what: str) -> None:

@@ -69,4 +69,22 @@ def test_lint_catches_near_duplicate_stems(bank_copy: Path):
 
     report = bank_lint(bank_files=sorted(bank_copy.glob("*.yaml")), syllabus_file=SYLLABUS)
 
-    assert any("near-duplicate" in e for e in report.errors), report.errors[:5]
+    # a near duplicate is a warning naming both items; an exact copy (same options and key too) is an error
+    assert any("near-duplicate" in w and "task-1.1.yaml" in w for w in report.warnings), report.warnings[:5]
+    assert not any("near-duplicate" in e for e in report.errors)
+
+
+def test_lint_calls_an_exact_copy_with_the_same_key_a_duplicate(bank_copy: Path):
+    # given t11-001 copied under a new ref, its text re-spaced and re-cased (normalisation sees through that)
+    path = bank_copy / "task-1.1.yaml"
+    text = path.read_text()
+    first = text.split("\n  - ref: ", 2)[1]
+    copy = "\n  - ref: " + first.replace("t11-001", "t11-copy", 1).replace("An ML team", "AN  ML team", 1)
+    head, cases = text.split("\ncase_studies:", 1)
+    path.write_text(head.rstrip("\n") + "\n" + copy.rstrip("\n") + "\n\ncase_studies:" + cases)
+
+    report = bank_lint(bank_files=sorted(bank_copy.glob("*.yaml")), syllabus_file=SYLLABUS)
+
+    assert any("(t11-copy): duplicate of task-1.1.yaml" in e and "(t11-001)" in e for e in report.errors), [
+        e for e in report.errors if "duplicate" in e
+    ]

@@ -265,12 +265,17 @@ def plain_to_html(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def normalised_key(draft: QuestionDraft) -> str:
-    """The duplicate-detection key: normalised stem and options, steps or pairs (order of options ignored)."""
-    parts = sorted(normalise(choice.text) for choice in draft.choices)
-    parts += [normalise(step.text) for step in draft.steps]
-    parts += sorted(f"{normalise(pair.prompt or '')}->{normalise(pair.response)}" for pair in draft.pairs)
-    return normalise(draft.stem) + "|" + "|".join(parts)
+def normalised_key(draft: QuestionDraft, *, keys: bool = True, normaliser=normalise) -> str:
+    """The duplicate-detection key: normalised stem and options, steps or pairs (order of options ignored).
+
+    With ``keys`` the key also says which options are right, so two items that differ only in their key are
+    not duplicates (one of them is probably miskeyed: the importer warns). Steps are in their correct order
+    and pairs are their own key, so those carry their key either way.
+    """
+    parts = sorted(("*" if keys and choice.correct else "") + normaliser(choice.text) for choice in draft.choices)
+    parts += [normaliser(step.text) for step in draft.steps]
+    parts += sorted(f"{normaliser(pair.prompt or '')}->{normaliser(pair.response)}" for pair in draft.pairs)
+    return normaliser(draft.stem) + "|" + "|".join(parts)
 
 
 # Our fields that other formats have no place for travel in a small metadata record: a GIFT comment, Moodle

@@ -24,7 +24,7 @@ from apps.core.enqueue import PUBLISH_RETRY_POLICY
 from apps.questions.interchange.base import Case, Item, ParseResult, normalised_key
 from apps.questions.interchange.formats import upload_parse
 from apps.questions.models import CaseStudy, ImmutableQuestionError, Question, QuestionImport, QuestionStatus
-from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft
+from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, normalise_loose
 from apps.questions.selectors import questions_with_parts
 from apps.questions.services import (
     QuestionInvalidError,
@@ -140,24 +140,64 @@ def _label(question: Question) -> str:
 
 
 def _content_key(draft: QuestionDraft, case_ref: str) -> str:
-    """Duplicates share stem and options in the same setting: a case study's item is read against its scenario."""
+    """Duplicates share stem, options and keys in the same setting: a case study's item is read against its
+    scenario."""
     return f"{case_ref}|{normalised_key(draft)}"
 
 
-def _bank_keys(exam: Exam) -> dict[str, str]:
-    """Content key → label, over every version in the bank (duplicates of retired ones count)."""
-    keys: dict[str, str] = {}
+def _near_keys(draft: QuestionDraft, case_ref: str) -> list[tuple[str, str]]:
+    """Keys under which two different items are probably the same question: (key, how they differ)."""
+    return [
+        (f"{case_ref}|{normalised_key(draft, keys=False)}", "the same stem and options with a different key"),
+        (
+            f"{case_ref}|{normalised_key(draft, keys=False, normaliser=normalise_loose)}",
+            "a stem and options that differ only in symbols or punctuation",
+        ),
+    ]
+
+
+@dataclass
+class _Seen:
+    """Content keys already met, each with the label of the first item that had it."""
+
+    exact: dict[str, str] = field(default_factory=dict)
+    near: dict[str, str] = field(default_factory=dict)
+
+    def add(self, draft: QuestionDraft, case_ref: str, label: str) -> None:
+        self.exact.setdefault(_content_key(draft, case_ref), label)
+        for key, _how in _near_keys(draft, case_ref):
+            self.near.setdefault(key, label)
+
+    def near_match(self, draft: QuestionDraft, case_ref: str) -> tuple[str, str] | None:
+        for key, how in _near_keys(draft, case_ref):
+            if key in self.near:
+                return self.near[key], how
+        return None
+
+
+def _near_duplicate(draft: QuestionDraft, case_ref: str, *, file: _Seen, bank: _Seen) -> str:
+    """How ``draft`` nearly duplicates an item met earlier in the file or in the bank, naming it; or ""."""
+    for seen, where in ((file, "in this file"), (bank, "in the bank")):
+        if match := seen.near_match(draft, case_ref):
+            other, how = match
+            return f"{how} as {other} {where}"
+    return ""
+
+
+def _bank_keys(exam: Exam) -> _Seen:
+    """Content keys over every version in the bank (duplicates of retired ones count)."""
+    seen = _Seen()
     queryset = Question.objects.filter(Q(task__domain__exam=exam) | Q(task__isnull=True)).order_by("pk")
     for question in questions_with_parts(queryset, objectives=False):
         draft = QuestionDraft(
             type=question.type,
             stem=question.stem,
-            choices=[ChoiceDraft(choice.text) for choice in question.choices.all()],
+            choices=[ChoiceDraft(choice.text, correct=choice.is_correct) for choice in question.choices.all()],
             steps=[StepDraft(step.text) for step in question.steps.all()],
             pairs=[PairDraft(pair.prompt or None, pair.response) for pair in question.pairs.all()],
         )
-        keys.setdefault(_content_key(draft, question.case_study.ref if question.case_study else ""), _label(question))
-    return keys
+        seen.add(draft, question.case_study.ref if question.case_study else "", _label(question))
+    return seen
 
 
 def _families(items: list[Item]) -> dict[str, list[Question]]:
@@ -273,6 +313,7 @@ def _items_plan(
         Question.objects.filter(ref__in=[item.ref for item in parsed.items if item.ref]).values_list("ref", flat=True)
     )
     seen: dict[str, tuple[str, str]] = {}  # content key → (location, family) of its first item in the file
+    seen_near = _Seen()  # the file's items so far, for near duplicates
     planned: list[tuple[Item, PlannedItem, Question | None]] = []
     for item in parsed.items:
         draft = item.draft
@@ -296,16 +337,22 @@ def _items_plan(
             else:
                 plan.action, plan.note = "update", f"replaces the content of {_label(current)}"
         elif key in seen and not (item.family and seen[key][1] == item.family):
-            plan.action, plan.note = "duplicate", f"same stem and options as {seen[key][0]} in this file"
-        elif key in bank_keys:
-            plan.action, plan.note = "duplicate", f"same stem and options as {bank_keys[key]} in the bank"
-        elif item.ref in taken_refs:
+            plan.action, plan.note = "duplicate", f"same stem, options and key as {seen[key][0]} in this file"
+        elif key in bank_keys.exact:
+            plan.action, plan.note = "duplicate", f"same stem, options and key as {bank_keys.exact[key]} in the bank"
+        elif near := _near_duplicate(draft, item.case_ref, file=seen_near, bank=bank_keys):
+            report.warnings.append(
+                f"{report.filename}: {item.location}{f' ({item.ref})' if item.ref else ''}: imported, but it has "
+                f"{near}: check that both are meant."
+            )
+        if plan.action == "create" and item.ref in taken_refs:
             report.warnings.append(
                 f"{report.filename}: {item.location}: ref {item.ref!r} already names another item; "
                 "imported without a ref."
             )
             item.ref = plan.ref = ""
         seen.setdefault(key, (item.location, item.family))
+        seen_near.add(draft, item.case_ref, item.location)
         if plan.action == "duplicate":
             report.skipped.append(f"{report.filename}: {item.location}: duplicate, {plan.note}.")
         if plan.action in {"create", "update", "new_version"}:

@@ -142,7 +142,7 @@ def test_duplicates_of_bank_items_are_reported_and_skipped(exam):
 
     assert Question.objects.count() == 3
     assert again.count("duplicate") == 3
-    assert "duplicate, same stem and options as #" in again.skipped[0]
+    assert "duplicate, same stem, options and key as #" in again.skipped[0]
 
 
 def test_dry_run_writes_nothing_but_reports_the_same(exam):
@@ -352,3 +352,52 @@ def test_a_file_with_an_error_leaves_no_case_study_behind(exam):
     assert report.errors
     assert CaseStudy.objects.count() == 0
     assert Question.objects.count() == 0
+
+
+def test_options_in_any_script_are_not_repeats_and_questions_are_not_duplicates(exam):
+    # given options in Hebrew, Greek, Russian and Chinese (an ASCII-only rule saw them all as empty, hence equal)
+    data = (SAMPLES / "gift" / "scripts.gift").read_bytes()
+
+    # when
+    report = questions_import(data=data, filename="scripts.gift", exam=exam)
+
+    # then all four arrive, and no option is called a repeat of another
+    assert report.errors == []
+    assert report.skipped == []
+    assert not any("repeats" in warning for warning in report.warnings), report.warnings
+    assert Question.objects.count() == 4
+    chinese = Question.objects.get(stem__startswith="哪种方法")
+    assert sorted(c.text for c in chinese.choices.all()) == sorted(
+        ["正则化", "提高学习率", "删除验证集", "只用一个样本训练"]
+    )
+
+
+def test_items_that_differ_in_a_symbol_or_a_key_are_kept_with_a_warning_naming_both(exam):
+    # given "3 + 2" and "3 - 2", "a < b" and "a > b", and an item that repeats "a > b" with another key
+    data = (SAMPLES / "gift" / "operators.gift").read_bytes()
+
+    # when
+    report = questions_import(data=data, filename="operators.gift", exam=exam)
+
+    # then nothing is skipped: each pair differs in what it asks or in its key
+    assert report.errors == []
+    assert report.skipped == []
+    assert Question.objects.count() == 5
+    # and the near duplicates are named, each with the item it resembles
+    rekeyed = [w for w in report.warnings if "the same stem and options with a different key" in w]
+    assert len(rekeyed) == 1, report.warnings
+    assert "rekeyed" in rekeyed[0]
+    assert "in this file" in rekeyed[0]
+    symbols = [w for w in report.warnings if "differ only in symbols" in w]
+    assert any("minus" in w for w in symbols), report.warnings
+    assert any("greater" in w for w in symbols), report.warnings
+
+
+def test_the_same_item_twice_is_a_duplicate_only_when_its_key_is_the_same_too(exam):
+    questions_import(data=(SAMPLES / "gift" / "operators.gift").read_bytes(), filename="first.gift", exam=exam)
+
+    again = questions_import(data=(SAMPLES / "gift" / "operators.gift").read_bytes(), filename="again.gift", exam=exam)
+
+    assert Question.objects.count() == 5
+    assert len(again.skipped) == 5
+    assert all("same stem, options and key as" in line and "in the bank" in line for line in again.skipped)

@@ -40,6 +40,8 @@ class Command(BaseCommand):
         report = bank_lint(bank_files=files, syllabus_file=syllabus)
         self.stdout.write(report.table)
         self.stdout.write(f"\n{report.published} published, {report.pretest} pretest items in {len(files)} files.")
+        for warning in report.warnings:
+            self.stdout.write(f"warning: {warning}")
         if not report.ok:
             for error in report.errors:
                 self.stderr.write(error)
