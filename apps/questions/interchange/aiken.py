@@ -7,8 +7,9 @@
     ANSWER: A
 
 The question is every line before the first option (Moodle joins them), options are a capital letter followed by
-``.`` or ``)`` and a space, and ``ANSWER:`` names the key. Questions are separated by blank lines. Aiken has no
-feedback, so imported items have no explanation or rationales yet: they arrive as drafts to complete.
+``.`` or ``)`` and a space, and ``ANSWER:`` names the key and ends the question (blank lines between questions
+are customary, not required, as in Moodle). The text is plain: anything that looks like HTML is kept literally.
+Aiken has no feedback, so imported items have no explanation or rationales yet: they arrive as drafts to complete.
 ``ANSWER: A, C`` is not Aiken, but some tools write it; it is read as a multiple-response item, with a warning.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from apps.questions.interchange.base import DecodeError, Item, ParseResult, decode
+from apps.questions.interchange.base import DecodeError, Item, ParseResult, decode, plain_to_markdown
 from apps.questions.rules import MULTIPLE, SINGLE, ChoiceDraft, QuestionDraft
 
 _OPTION = re.compile(r"^([A-Z])[.)]\s+(.*\S)\s*$")
@@ -30,13 +31,28 @@ def parse(data: bytes, *, name: str = "upload") -> ParseResult:
     except DecodeError as exc:
         result.error("file", str(exc))
         return result
+    # As in Moodle's own reader, a question ends at its ANSWER: line and blank lines are only spacing, so a
+    # file without blank lines between questions reads the same as one with them.
+    # A blank line after the options and before text that is neither an option nor an ANSWER: line starts a new
+    # question, so one missing ANSWER: line costs one question, not the rest of the file.
     block: list[tuple[int, str]] = []
-    for number, line in enumerate([*text.splitlines(), ""], start=1):
-        if line.strip():
-            block.append((number, line.strip()))
-        elif block:
+    after_blank = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            after_blank = True
+            continue
+        starts_anew = after_blank and not (_OPTION.match(line) or _ANSWER.match(line))
+        if starts_anew and any(_OPTION.match(text) for _, text in block[1:]):
             _question(block, result)
             block = []
+        after_blank = False
+        block.append((number, line))
+        if _ANSWER.match(line):
+            _question(block, result)
+            block = []
+    if block:
+        _question(block, result)
     return result
 
 
@@ -47,9 +63,6 @@ def _question(block: list[tuple[int, str]], result: ParseResult) -> None:
     answer: tuple[int, str] | None = None
     for number, line in block:
         option, key = _OPTION.match(line), _ANSWER.match(line)
-        if answer is not None:
-            result.error(f"line {number}", f"text after the ANSWER line of the question on line {start}: {line!r}.")
-            return
         if key:
             answer = (number, key.group(1))
         elif option:
@@ -62,7 +75,11 @@ def _question(block: list[tuple[int, str]], result: ParseResult) -> None:
                 return
             options.append((letter, option.group(2)))
         elif options:
-            result.error(f"line {number}", f"{line!r} is neither an option (A. text) nor an ANSWER: line.")
+            result.error(
+                f"line {number}",
+                f"{line!r} is neither an option (A. text) nor an ANSWER: line; does the question on line {start}"
+                " lack its ANSWER: line?",
+            )
             return
         else:
             stem.append(line)
@@ -91,7 +108,7 @@ def _question(block: list[tuple[int, str]], result: ParseResult) -> None:
         result.warn(f"line {answer_line}", "several answers are not standard Aiken; read as a multiple-response item.")
     draft = QuestionDraft(
         type=kind,
-        stem="\n".join(stem),
-        choices=[ChoiceDraft(text=text, correct=letter in letters) for letter, text in options],
+        stem=plain_to_markdown("\n".join(stem)),
+        choices=[ChoiceDraft(text=plain_to_markdown(text), correct=letter in letters) for letter, text in options],
     )
     result.items.append(Item(draft=draft, location=where))

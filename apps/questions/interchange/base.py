@@ -260,6 +260,17 @@ def html_to_markdown(markup: str) -> tuple[str, list[str]]:
     return text.strip(), parser.images
 
 
+_TAG_START_RE = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY_RE = re.compile(r"&(?=#?\w+;)")
+
+
+def plain_to_markdown(text: str) -> str:
+    """Plain text (Aiken) kept literal once stored as Markdown: what looks like an HTML tag or entity is
+    backslash-escaped, so ``<html class="cool">`` shows as written instead of being sanitised away. Other
+    Markdown punctuation is left alone: Markdown leaves ``2 * 3 * 4`` and ``snake_case`` as they are."""
+    return _ENTITY_RE.sub(r"\\&", _TAG_START_RE.sub(r"\\<", text))
+
+
 def plain_to_html(text: str) -> str:
     """Escape plain text for an HTML context (exporters that must write HTML)."""
     return html.escape(text, quote=False)

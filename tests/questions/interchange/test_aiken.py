@@ -3,6 +3,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from apps.core.markdown import markdown_inline_to_html, markdown_to_html
 from apps.questions.interchange import aiken
 from apps.questions.interchange.base import ParseResult
 
@@ -74,3 +75,25 @@ def test_any_input_gives_a_result_never_an_exception(data):
 def test_aiken_like_lines_never_raise(lines):
     result = aiken.parse("\n".join(lines).encode())
     assert isinstance(result, ParseResult)
+
+
+def test_a_question_ends_at_its_answer_line_without_a_blank_line_as_in_moodle():
+    result = aiken.parse((SAMPLES / "no_blank_lines.txt").read_bytes())
+
+    assert result.errors == []
+    assert [item.location for item in result.items] == ["line 1", "line 6", "line 11"]
+    assert [c.correct for c in result.items[2].draft.choices] == [True, False, False]
+
+
+def test_html_like_text_is_shown_literally_not_sanitised_away():
+    result = aiken.parse((SAMPLES / "no_blank_lines.txt").read_bytes())
+    html_item = result.items[1].draft
+
+    assert (
+        markdown_to_html(html_item.stem) == '<p>Which tag starts an HTML page, as in &lt;html class="cool"&gt;?</p>\n'
+    )
+    assert [markdown_inline_to_html(c.text) for c in html_item.choices] == [
+        "&lt;html&gt;",
+        "&lt;body&gt;",
+        "&amp;lt;head&amp;gt;",
+    ]
