@@ -104,6 +104,7 @@ from apps.questions.rules import (
 FORMAT = "qti"
 
 QTI21 = "http://www.imsglobal.org/xsd/imsqti_v2p1"
+XINCLUDE = "http://www.w3.org/2001/XInclude"
 QTI22 = "http://www.imsglobal.org/xsd/imsqti_v2p2"
 QTI_NAMESPACES = (QTI21, QTI22, "")
 QTI3 = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
@@ -809,6 +810,17 @@ def _read_item(doc: _Doc, result: ParseResult, meta: dict[str, object] | None) -
     details = [f"title {_shorten(title)!r}"] if title else []
     details += [f"line {line}"] if line else []
     where = f"{doc.file}: {doc.path(root)}" + (f" ({', '.join(details)})" if details else "")
+    # XInclude pulls content from another file when a processor resolves it; ours does not (a file from an upload
+    # is never fetched), so an item with one would arrive with holes: name each include instead.
+    includes = [element for element in root.iter() if _namespace(element.tag) == XINCLUDE]
+    for element in includes:
+        result.error(
+            doc.loc(element),
+            f"xi:include of {element.get('href') or '(no href)'!r} is not supported: put the included content "
+            "into the item itself.",
+        )
+    if includes:
+        return
     reader = _ItemReader(doc, result, where)
     try:
         draft = reader.read()

@@ -1250,3 +1250,14 @@ def test_fuzz_any_text_exports_to_well_formed_qti(stem: str, options: list[str])
     assert result.errors == []
     assert len(result.items) == 1
     assert len(result.items[0].draft.choices) == len(options)
+
+
+def test_an_xinclude_is_named_in_the_error_not_reported_as_an_empty_option() -> None:
+    result = qti.parse((SAMPLES / "xinclude.xml").read_bytes(), name="xinclude.xml")
+
+    assert result.items == []
+    messages = [str(error) for error in result.errors]
+    assert len(messages) == 1, messages
+    assert "xi:include of 'shared/option-c.xml' is not supported" in messages[0]
+    assert "line 12" in messages[0]
+    assert "has no text" not in messages[0]
