@@ -18,7 +18,8 @@ Reading (``parse``) maps Moodle question types to ours:
   questions that follow when it is a task code ``N.N`` (and clears it when it is not).
 
 Per-answer ``<feedback>`` becomes the option's (step's, pair's) rationale, ``<generalfeedback>`` the
-explanation. Texts follow their ``format`` attribute: ``html`` goes through ``html_to_markdown``; ``markdown``,
+explanation. The feedback for a correct, partially correct and incorrect response has no place here: when it
+says more than Moodle's default sentence, the item gets one warning naming which. Texts follow their ``format`` attribute: ``html`` goes through ``html_to_markdown``; ``markdown``,
 ``plain_text`` and ``moodle_auto_format`` are kept as text. A missing format means HTML for the question text
 and "same as the question text" for the rest, as in Moodle's own importer. Images and other embedded files
 (``@@PLUGINFILE@@`` references, ``<file>`` elements) are not imported: each gives a warning and the text keeps
@@ -618,11 +619,43 @@ def _draft(question: _Question, item_type: str, question_format: str) -> Questio
     element = question.element
     questiontext = element.find("questiontext")
     generalfeedback = element.find("generalfeedback")
+    _combined_feedback_read(question)
     return QuestionDraft(
         type=item_type,
         stem=question.text(questiontext, "html", question.where(questiontext, "questiontext")),
         explanation=question.text(generalfeedback, question_format, question.where(generalfeedback, "generalfeedback")),
     )
+
+
+# What Moodle fills in when the author writes nothing: no loss when it is dropped.
+_TAG_STRIP_RE = re.compile(r"<[^>]*>")
+_DEFAULT_COMBINED = {"", "your answer is correct.", "your answer is partially correct.", "your answer is incorrect."}
+
+
+def _combined_feedback_read(question: _Question) -> None:
+    """Moodle's feedback for a right, partly right and wrong response has no place here (an item has one
+    explanation that every candidate reads, and options have rationales): warn once per item when any of it
+    says more than Moodle's default sentence, naming which."""
+    written = [
+        label
+        for tag, label in (
+            ("correctfeedback", "correct"),
+            ("partiallycorrectfeedback", "partially correct"),
+            ("incorrectfeedback", "incorrect"),
+        )
+        if " ".join(_TAG_STRIP_RE.sub(" ", _inner_text(question.element.find(tag))).split()).lower()
+        not in _DEFAULT_COMBINED
+    ]
+    if written:
+        question.warn(
+            question.where(),
+            f"the feedback written for {_and(written)} responses is not imported: an item here has one "
+            "explanation for every candidate and a rationale per option; move what matters there.",
+        )
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _truefalse(question: _Question) -> QuestionDraft | None:

@@ -840,3 +840,14 @@ def _quiz(draw: st.DrawFn) -> str:
 @given(_quiz())
 def test_fuzz_plausible_moodle_xml(text: str):
     _no_crash(moodlexml.parse(text.encode()))
+
+
+def test_written_combined_feedback_is_warned_about_once_per_item_and_defaults_are_not():
+    result = parse_sample("combined_feedback.xml")
+
+    clean(result)
+    written, default = result.items
+    feedback_warnings = [w for w in written.warnings if "feedback is not imported" in str(w)]
+    assert len(feedback_warnings) == 1
+    assert "the feedback written for correct and incorrect responses is not imported" in str(feedback_warnings[0])
+    assert not any("feedback is not imported" in str(w) for w in default.warnings)
