@@ -19,8 +19,9 @@ Reading (``parse``) maps Moodle question types to ours:
 
 Per-answer ``<feedback>`` becomes the option's (step's, pair's) rationale, ``<generalfeedback>`` the
 explanation. The feedback for a correct, partially correct and incorrect response has no place here: when it
-says more than Moodle's default sentence, the item gets one warning naming which. Texts follow their ``format`` attribute: ``html`` goes through ``html_to_markdown``; ``markdown``,
-``plain_text`` and ``moodle_auto_format`` are kept as text. A missing format means HTML for the question text
+says more than Moodle's default sentence, the item gets one warning naming which. Texts follow their ``format``
+attribute: ``html`` goes through ``html_to_markdown``; ``markdown``, ``plain_text`` and ``moodle_auto_format``
+are kept as text. A missing format means HTML for the question text
 and "same as the question text" for the rest, as in Moodle's own importer. Images and other embedded files
 (``@@PLUGINFILE@@`` references, ``<file>`` elements) are not imported: each gives a warning and the text keeps
 a placeholder. The question ``<name>`` is only a display title (used in locations and messages); the item's
