@@ -847,7 +847,7 @@ def test_written_combined_feedback_is_warned_about_once_per_item_and_defaults_ar
 
     clean(result)
     written, default = result.items
-    feedback_warnings = [w for w in written.warnings if "feedback is not imported" in str(w)]
+    feedback_warnings = [w for w in written.warnings if "responses is not imported" in str(w)]
     assert len(feedback_warnings) == 1
     assert "the feedback written for correct and incorrect responses is not imported" in str(feedback_warnings[0])
-    assert not any("feedback is not imported" in str(w) for w in default.warnings)
+    assert not any("responses is not imported" in str(w) for w in default.warnings)
