@@ -21,7 +21,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from apps.core.enqueue import PUBLISH_RETRY_POLICY
-from apps.questions.interchange.base import Case, Item, ParseResult, normalised_key
+from apps.questions.interchange.base import Case, Item, ParseResult, Problem, normalised_key
 from apps.questions.interchange.formats import upload_parse
 from apps.questions.models import CaseStudy, ImmutableQuestionError, Question, QuestionImport, QuestionStatus
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, normalise_loose
@@ -135,6 +135,13 @@ class ImportReport:
         return report
 
 
+def _in_file(filename: str, problem: Problem) -> str:
+    """A problem prefixed with the uploaded file's name, unless its location already starts with it (a QTI
+    item file names itself; inside a ZIP it names the member, which the package's name then precedes)."""
+    text = str(problem)
+    return text if text == filename or text.startswith(f"{filename}:") else f"{filename}: {text}"
+
+
 def _label(question: Question) -> str:
     return f"{question.ref or f'#{question.pk}'} v{question.version}"
 
@@ -232,11 +239,18 @@ def questions_import(
     """
     parsed = upload_parse(data=data, filename=filename, fmt=fmt, max_bytes=settings.IMPORT_MAX_BYTES)
     report = ImportReport(filename=filename, format=parsed.format, dry_run=dry_run)
-    report.skipped = [f"{filename}: {problem}" for problem in parsed.skipped]
-    warnings = [f"{filename}: {problem}" for problem in parsed.warnings]
-    warnings += [f"{filename}: {item.location}: {warning}" for item in parsed.items for warning in item.warnings]
-    report.warnings = list(dict.fromkeys(warnings))  # a parser may note a warning both on the file and the item
-    report.errors = [f"{filename}: {problem}" for problem in parsed.errors]
+    report.skipped = [_in_file(filename, problem) for problem in parsed.skipped]
+    warnings = [_in_file(filename, problem) for problem in parsed.warnings]
+    # A parser may note a warning both where it was found and on the item: report it once, where it was found.
+    noted = {problem.message for problem in parsed.warnings}
+    warnings += [
+        _in_file(filename, Problem(item.location, warning))
+        for item in parsed.items
+        for warning in item.warnings
+        if warning not in noted
+    ]
+    report.warnings = list(dict.fromkeys(warnings))
+    report.errors = [_in_file(filename, problem) for problem in parsed.errors]
     if status not in IMPORT_STATUSES:
         report.errors.append(f"status {status!r} is not one of {', '.join(IMPORT_STATUSES)}.")
     if status == KEEP_STATUS and parsed.format != "native":

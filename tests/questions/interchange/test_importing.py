@@ -401,3 +401,17 @@ def test_the_same_item_twice_is_a_duplicate_only_when_its_key_is_the_same_too(ex
     assert Question.objects.count() == 5
     assert len(again.skipped) == 5
     assert all("same stem, options and key as" in line and "in the bank" in line for line in again.skipped)
+
+
+def test_the_command_prints_one_message_per_line_each_once_with_the_file_named_once(exam):
+    out = StringIO()
+    for sample in ("moodlexml/images.xml", "qti/images.xml"):
+        call_command("import_questions", str(SAMPLES / sample), "--dry-run", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    warnings = [line for line in lines if line.startswith("  ")]
+    assert "Warnings:" in lines
+    assert len(warnings) == len(set(warnings)) == 7, lines
+    assert not any("images.xml: images.xml:" in line for line in lines)
+    assert sum("confusion matrix.png is not imported" in line for line in warnings) == 1
+    assert lines[-1].startswith("images.xml (qti): would import 1 item(s)")

@@ -49,7 +49,8 @@ class Command(BaseCommand):
         for title, lines in (("Skipped", report.skipped), ("Warnings", report.warnings)):
             if lines:
                 self.stdout.write(f"{title}:")
-                self.stdout.writelines(f"  {line}" for line in lines)
+                for line in lines:  # OutputWrapper.writelines would run them together on one line
+                    self.stdout.write(f"  {line}")
         if report.errors:
             raise CommandError("Nothing was imported:\n" + "\n".join(f"  {line}" for line in report.errors))
         self.stdout.write(report.summary())
