@@ -102,6 +102,17 @@ class Question(TimeStampedModel):
         help_text="Angoff rating: the chance (0-1) that a minimally competent candidate answers correctly.",
     )
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Where an imported item came from, kept so an instructor can find and sort a migrated bank and exports can
+    # write it back: the source's own name for the question, its category path and its tags. None of it is
+    # content a candidate sees, so editing it never needs a new version.
+    name = models.CharField(max_length=255, blank=True, help_text="The question's name in the bank it came from.")
+    category = models.CharField(
+        max_length=500,
+        blank=True,
+        db_index=True,
+        help_text='Category path in the source bank, e.g. "ML/Data/Cleaning".',
+    )
+    tags = models.JSONField(default=list, blank=True, help_text="Tags from the source bank.")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -322,3 +333,20 @@ class QuestionReport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.question}: {self.get_reason_display()} ({self.get_status_display()})"
+
+
+class CategoryTask(models.Model):
+    """An instructor's answer to "which task do this source category's questions belong to?", remembered so
+    that the next import of the same bank places them without asking again."""
+
+    exam = models.ForeignKey("syllabus.Exam", on_delete=models.CASCADE, related_name="+")
+    category = models.CharField(max_length=500, help_text='Category path as imported, e.g. "ML/Data/Cleaning".')
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = "category → task mapping"
+        constraints = [models.UniqueConstraint(fields=["exam", "category"], name="category_task_unique")]
+        ordering = ["category"]
+
+    def __str__(self) -> str:
+        return f"{self.category} → {self.task.code}"

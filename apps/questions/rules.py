@@ -86,6 +86,10 @@ class QuestionDraft:
     references: list[str] = field(default_factory=list)
     status: str = "draft"
     concept: str = ""  # items sharing a concept test the same thing: a form holds at most one of them
+    # Where an imported item came from (not content: a candidate never sees these).
+    name: str = ""
+    category: str = ""
+    tags: list[str] = field(default_factory=list)
     choices: list[ChoiceDraft] = field(default_factory=list)
     steps: list[StepDraft] = field(default_factory=list)
     pairs: list[PairDraft] = field(default_factory=list)

@@ -14,6 +14,7 @@ from apps.questions.models import (
     DELIVERABLE_STATUSES,
     LOCKED_STATUSES,
     CaseStudy,
+    CategoryTask,
     Choice,
     MatchPair,
     OrderingStep,
@@ -69,6 +70,9 @@ def question_to_draft(question: Question) -> QuestionDraft:
         references=question.reference_list,
         status=question.status,
         concept=question.concept,
+        name=question.name,
+        category=question.category,
+        tags=list(question.tags or []),
         choices=[ChoiceDraft(c.text, c.rationale, c.is_correct) for c in question.choices.all()],
         steps=[StepDraft(s.text, s.rationale) for s in question.steps.all()],
         pairs=[PairDraft(p.prompt or None, p.response, p.rationale) for p in question.pairs.all()],
@@ -83,7 +87,8 @@ def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: 
     """
     content = asdict(draft)
     content.pop("status")
-    content.pop("concept")  # a tag for assembly, not something a candidate sees
+    for key in ("concept", "name", "category", "tags"):  # tags for assembly and the source bank, not content
+        content.pop(key)
     content["objectives"] = sorted(content["objectives"], key=code_key)
     content["case"] = [case_ref, case_order]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -181,6 +186,9 @@ def question_create(
         difficulty=draft.difficulty,
         angoff=draft.angoff,
         concept=draft.concept,
+        name=draft.name[:255],
+        category=draft.category[:500],
+        tags=list(draft.tags),
         author=author,
         version=version,
         content_hash=draft_content_hash(draft, case_ref=case_study.ref if case_study else "", case_order=case_order),
@@ -213,6 +221,7 @@ def question_update(*, question: Question, draft: QuestionDraft, exam: Exam, all
     question.references = "\n".join(draft.references)
     question.difficulty = draft.difficulty
     question.concept = draft.concept
+    question.name, question.category, question.tags = draft.name[:255], draft.category[:500], list(draft.tags)
     question.angoff = draft.angoff
     question.content_hash = draft_content_hash(
         draft, case_ref=question.case_study.ref if question.case_study else "", case_order=question.case_order
@@ -313,6 +322,18 @@ def questions_map_task(*, questions: QuerySet[Question], task: Task) -> tuple[in
         question.save(update_fields=["content_hash", "updated_at"])
         mapped += 1
     return mapped, refused
+
+
+@transaction.atomic
+def category_task_remember(*, exam: Exam, category: str, task: Task) -> tuple[int, list[str]]:
+    """Remember that ``category`` (a source bank's category path) holds ``task``'s questions, for later
+    imports, and give that task to the category's drafts still waiting for one. Returns what
+    ``questions_map_task`` returns for those drafts."""
+    if task.domain.exam_id != exam.pk:
+        raise QuestionInvalidError([RuleError("task", f"task {task.code} is not a task of {exam.code}.")])
+    CategoryTask.objects.update_or_create(exam=exam, category=category, defaults={"task": task})
+    waiting = Question.objects.filter(category=category, task__isnull=True)
+    return questions_map_task(questions=waiting, task=task)
 
 
 def case_study_is_editable(case_study: CaseStudy) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +22,8 @@ from apps.questions.interchange.importing import (
     question_import_confirm,
     question_import_stage,
 )
-from apps.questions.models import QuestionImport, QuestionStatus
+from apps.questions.models import CategoryTask, QuestionImport, QuestionStatus
+from apps.questions.services import category_task_remember
 from apps.syllabus.models import Task
 from apps.syllabus.selectors import exam_by_code, exam_default, exam_versions
 
@@ -176,3 +177,40 @@ class InterchangeAdminMixin:
             context |= {"result": result, "count": queryset.count(), "query": request.GET.urlencode()}
         context["form"] = form
         return TemplateResponse(request, "admin/questions/question/export.html", context)
+
+
+class CategoryTaskForm(forms.ModelForm):
+    class Meta:
+        model = CategoryTask
+        fields = ["exam", "category", "task"]
+
+    def clean(self):
+        cleaned = super().clean()
+        exam, task = cleaned.get("exam"), cleaned.get("task")
+        if exam and task and task.domain.exam_id != exam.pk:
+            self.add_error("task", f"Task {task.code} belongs to {task.domain.exam.code}, not {exam.code}.")
+        return cleaned
+
+
+@admin.register(CategoryTask)
+class CategoryTaskAdmin(admin.ModelAdmin):
+    """Which task each source-bank category's questions belong to. Saving one also gives that task to the
+    category's imported drafts still waiting for one, and later imports use it."""
+
+    form = CategoryTaskForm
+    list_display = ["category", "task", "exam"]
+    list_filter = ["exam"]
+    search_fields = ["category"]
+    list_select_related = ["task", "exam"]
+
+    def save_model(self, request: HttpRequest, obj: CategoryTask, form, change: bool) -> None:
+        obj.save()  # a changed category renames this mapping; the service then finds it by its new name
+        mapped, refused = category_task_remember(exam=obj.exam, category=obj.category, task=obj.task)
+        if mapped:
+            self.message_user(
+                request,
+                f"{mapped} waiting draft(s) of category {obj.category!r} now belong to task {obj.task.code}.",
+                messages.SUCCESS,
+            )
+        for message in refused:
+            self.message_user(request, message, messages.WARNING)

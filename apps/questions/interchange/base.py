@@ -260,6 +260,10 @@ def html_to_markdown(markup: str) -> tuple[str, list[str]]:
     return text.strip(), parser.images
 
 
+# The context a Moodle category path starts with ("$course$/top/", "$system$/top/", "$module$/"): where the bank
+# lived in Moodle, not part of the category's own path.
+MOODLE_CONTEXT_RE = re.compile(r"^\$[a-z]+\$/(top(/|$))?")
+
 _TAG_START_RE = re.compile(r"<(?=[A-Za-z/!?])")
 _ENTITY_RE = re.compile(r"&(?=#?\w+;)")
 
@@ -291,7 +295,10 @@ def normalised_key(draft: QuestionDraft, *, keys: bool = True, normaliser=normal
 
 # Our fields that other formats have no place for travel in a small metadata record: a GIFT comment, Moodle
 # XML tags, a QTI manifest entry. Tools that do not know it ignore it; our importers read it back.
-META_FIELDS = ("ref", "version", "task", "objectives", "difficulty", "angoff", "references", "case", "case_order")
+META_FIELDS = (
+    *("ref", "version", "task", "objectives", "difficulty", "angoff", "references", "case", "case_order"),
+    *("concept", "name", "category", "tags"),
+)
 
 
 def item_meta(item: Item) -> dict[str, object]:
@@ -305,6 +312,9 @@ def item_meta(item: Item) -> dict[str, object]:
         "difficulty": draft.difficulty if draft.difficulty != "medium" else "",
         "angoff": draft.angoff,
         "concept": draft.concept,
+        "name": draft.name,
+        "category": draft.category,
+        "tags": list(draft.tags),
         "references": list(draft.references),
         "case": item.case_ref,
         "case_order": item.case_order or None,
@@ -319,9 +329,9 @@ def apply_meta(item: Item, meta: object, result: ParseResult, location: str) -> 
         return
     draft = item.draft
     for key, value in meta.items():
-        if key in {"ref", "task", "difficulty", "case", "concept"} and isinstance(value, str):
-            if key == "concept":
-                draft.concept = value
+        if key in {"ref", "task", "difficulty", "case", "concept", "name", "category"} and isinstance(value, str):
+            if key in {"concept", "name", "category"}:
+                setattr(draft, key, value)
             elif key == "ref":
                 item.ref = value[:40]
             elif key == "task":
@@ -330,7 +340,11 @@ def apply_meta(item: Item, meta: object, result: ParseResult, location: str) -> 
                 draft.difficulty = value
             else:
                 item.case_ref = value
-        elif key in {"objectives", "references"} and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        elif (
+            key in {"objectives", "references", "tags"}
+            and isinstance(value, list)
+            and all(isinstance(v, str) for v in value)
+        ):
             setattr(draft, key, list(value))
         elif key in {"version", "case_order"} and isinstance(value, int) and not isinstance(value, bool) and value > 0:
             if key == "version":

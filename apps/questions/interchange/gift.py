@@ -59,6 +59,7 @@ import re
 from dataclasses import dataclass, field
 
 from apps.questions.interchange.base import (
+    MOODLE_CONTEXT_RE,
     Case,
     DecodeError,
     ExportResult,
@@ -197,6 +198,7 @@ class _Parser:
     def __init__(self, result: ParseResult) -> None:
         self.result = result
         self.task = ""
+        self.category_path = ""
         self.warned_category = False
 
     # -- blocks ---------------------------------------------------------------------------------------------
@@ -244,8 +246,11 @@ class _Parser:
 
     def category(self, number: int, line: str) -> None:
         """Moodle writes ``$CATEGORY:`` as a block of its own; we also accept a question right after it."""
-        path = line[len("$CATEGORY:") :].strip()
-        last = path.rstrip("/").rsplit("/", 1)[-1].strip()
+        path = MOODLE_CONTEXT_RE.sub("", line[len("$CATEGORY:") :].strip()).rstrip("/")
+        segments = [segment.strip() for segment in path.split("/")]
+        last = segments[-1]
+        ours = segments[0] == ROOT_CATEGORY and len(segments) <= 2  # what our exporter writes says nothing more
+        self.category_path = "" if ours else path[:500]
         if _TASK_RE.match(last):
             self.task = last
             return
@@ -255,7 +260,8 @@ class _Parser:
             self.result.warn(
                 f"line {number}",
                 f"category {path!r} does not end in a task code such as 1.2; its questions (and those of other "
-                "such categories) are imported without a task.",
+                "such categories) keep it as their category and get the task a category→task map gives it, or "
+                "none.",
             )
 
     def read_meta(self, meta_lines: list[tuple[int, str]]) -> dict[str, object]:
@@ -319,6 +325,8 @@ class _Parser:
         if draft is None:
             return
         item = Item(draft=draft, location=q.location, ref=title[:REF_MAX].strip())
+        draft.category = self.category_path
+        draft.name = title if title != item.ref else ""
         if len(title) > REF_MAX:
             self.result.warn(
                 q.location, f"title {title!r} is longer than {REF_MAX} characters; the ref is cut to {item.ref!r}."
@@ -698,7 +706,7 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
     ]
     by_ref = {case.ref: case for case in cases}
     written: set[str] = set()
-    task = ""
+    category = ""
     for number, item in enumerate(items, start=1):
         if item.draft.type not in TYPES:
             losses.append(Problem(f"item {item.ref or number}", f"type {item.draft.type!r} cannot be written."))
@@ -706,9 +714,10 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
         if item.case_ref in by_ref and item.case_ref not in written:
             written.add(item.case_ref)
             blocks.append(_case(by_ref[item.case_ref]))
-        if item.draft.task != task:
-            task = item.draft.task
-            blocks.append([f"$CATEGORY: {ROOT_CATEGORY}/{task}" if task else f"$CATEGORY: {ROOT_CATEGORY}"])
+        if (item.draft.category or item.draft.task) != category:
+            category = item.draft.category or item.draft.task
+            own = f"{ROOT_CATEGORY}/{item.draft.task}" if item.draft.task else ROOT_CATEGORY
+            blocks.append([f"$CATEGORY: {item.draft.category or own}"])
         blocks.append(_question(item, number, losses))
     for case in cases:
         if case.ref not in written:

@@ -7,6 +7,8 @@ the place (line or XML element path) and the reason. A dry run produces the same
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +25,14 @@ from kombu.exceptions import OperationalError
 from apps.core.enqueue import PUBLISH_RETRY_POLICY
 from apps.questions.interchange.base import Case, Item, ParseResult, Problem, normalised_key
 from apps.questions.interchange.formats import upload_parse
-from apps.questions.models import CaseStudy, ImmutableQuestionError, Question, QuestionImport, QuestionStatus
+from apps.questions.models import (
+    CaseStudy,
+    CategoryTask,
+    ImmutableQuestionError,
+    Question,
+    QuestionImport,
+    QuestionStatus,
+)
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, normalise_loose
 from apps.questions.selectors import questions_with_parts
 from apps.questions.services import (
@@ -135,6 +144,36 @@ class ImportReport:
         return report
 
 
+def category_tasks(*, exam: Exam) -> dict[str, str]:
+    """The category → task code mappings remembered for ``exam``."""
+    return dict(CategoryTask.objects.filter(exam=exam).values_list("category", "task__code"))
+
+
+def category_tasks_read(*, text: str, filename: str, exam: Exam) -> tuple[dict[str, Task], list[str]]:
+    """A category → task map from CSV (``category,task`` per line; a header line is optional). Every problem
+    names the file and line; a task must be one of ``exam``'s."""
+    tasks = {task.code: task for task in Task.objects.filter(domain__exam=exam).select_related("domain__exam")}
+    mapping: dict[str, Task] = {}
+    errors: list[str] = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or (number == 1 and [cell.lower() for cell in cells] == ["category", "task"]):
+            continue
+        if len(row) != 2:
+            errors.append(f"{filename}: line {number}: expected two columns, category and task; found {len(row)}.")
+            continue
+        category, code = cells
+        if not category:
+            errors.append(f"{filename}: line {number}: the category is empty.")
+        elif code not in tasks:
+            errors.append(f"{filename}: line {number}: {code!r} is not a task of {exam.code} (e.g. 1.2).")
+        elif category in mapping and mapping[category].code != code:
+            errors.append(f"{filename}: line {number}: category {category!r} is mapped twice, to different tasks.")
+        else:
+            mapping[category] = tasks[code]
+    return mapping, errors
+
+
 def _in_file(filename: str, problem: Problem) -> str:
     """A problem prefixed with the uploaded file's name, unless its location already starts with it (a QTI
     item file names itself; inside a ZIP it names the member, which the package's name then precedes)."""
@@ -227,15 +266,18 @@ def questions_import(
     fmt: str = "auto",
     status: str = QuestionStatus.DRAFT,
     task: str = "",
+    categories: dict[str, str] | None = None,
     author=None,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import ``data`` (a file named ``filename``) into ``exam``'s bank, or only report what would happen.
 
-    Items arrive with ``status`` (``keep`` keeps the statuses a native file states). ``task`` maps items whose
-    file names no task; items left without one are imported as drafts waiting for an instructor to map them.
-    Duplicates of items already in the bank (same normalised stem and options) are reported and skipped.
+    Items arrive with ``status`` (``keep`` keeps the statuses a native file states). An item whose file names
+    no task takes the one its source category maps to (``categories``, then the mappings remembered for
+    ``exam``), else ``task``; items left without one are imported as drafts waiting for an instructor to map
+    them. Duplicates of items already in the bank (same normalised stem, options and key) are reported and
+    skipped; near duplicates are imported with a warning naming both.
     """
     parsed = upload_parse(data=data, filename=filename, fmt=fmt, max_bytes=settings.IMPORT_MAX_BYTES)
     report = ImportReport(filename=filename, format=parsed.format, dry_run=dry_run)
@@ -264,7 +306,8 @@ def questions_import(
     try:
         with transaction.atomic():
             cases = _cases_plan(parsed, report, dry_run=dry_run)
-            planned = _items_plan(parsed, report, exam=exam, status=status, task=task)
+            category_map = {**category_tasks(exam=exam), **(categories or {})}
+            planned = _items_plan(parsed, report, exam=exam, status=status, task=task, categories=category_map)
             if report.errors:
                 transaction.set_rollback(True)  # case studies the plan created go too
                 return report
@@ -318,7 +361,7 @@ def _cases_plan(parsed: ParseResult, report: ImportReport, *, dry_run: bool) -> 
 
 
 def _items_plan(
-    parsed: ParseResult, report: ImportReport, *, exam: Exam, status: str, task: str
+    parsed: ParseResult, report: ImportReport, *, exam: Exam, status: str, task: str, categories: dict[str, str]
 ) -> list[tuple[Item, PlannedItem, Question | None]]:
     """Decide what happens to each item and check it against every rule its status needs."""
     bank_keys = _bank_keys(exam)
@@ -333,6 +376,8 @@ def _items_plan(
         draft = item.draft
         if status != KEEP_STATUS:
             draft.status = status
+        if not draft.task and draft.category in categories:
+            draft.task = categories[draft.category]
         if not draft.task and task:
             draft.task = task
         versions = families.get(f"family:{item.family}") or families.get(f"ref:{item.ref}") if families else None

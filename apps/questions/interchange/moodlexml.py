@@ -14,8 +14,10 @@ Reading (``parse``) maps Moodle question types to ours:
   plugin itself ignores their ``fraction`` on import, and so do we).
 - ``description`` tagged ``mla-case-study:<ref>`` → a case study (name → title, question text → scenario);
   other descriptions are skipped: they carry no question.
-- ``category`` → the last segment of the category path (``$course$/top/MLA-C01/1.2``) sets the task of the
-  questions that follow when it is a task code ``N.N`` (and clears it when it is not).
+- ``category`` → the questions that follow keep the category path (without Moodle's ``$course$/top/``) as
+  their ``category``, which the admin filters on and a category→task map (admin, or ``import_questions
+  --categories``) turns into a task; a last segment that is a task code ``N.N`` (``$course$/top/MLA-C01/1.2``)
+  sets the task directly.
 
 Per-answer ``<feedback>`` becomes the option's (step's, pair's) rationale, ``<generalfeedback>`` the
 explanation. The feedback for a correct, partially correct and incorrect response has no place here: when it
@@ -24,8 +26,8 @@ attribute: ``html`` goes through ``html_to_markdown``; ``markdown``, ``plain_tex
 are kept as text. A missing format means HTML for the question text
 and "same as the question text" for the rest, as in Moodle's own importer. Images and other embedded files
 (``@@PLUGINFILE@@`` references, ``<file>`` elements) are not imported: each gives a warning and the text keeps
-a placeholder. The question ``<name>`` is only a display title (used in locations and messages); the item's
-ref comes from ``<idnumber>`` (Moodle 3.6+) when present.
+a placeholder. The question ``<name>`` is kept as the item's name (and names it in messages); the item's ref
+comes from ``<idnumber>`` (Moodle 3.6+) when present.
 
 Skipped, with the reason: essay, numerical, shortanswer, multianswer/cloze, calculated (all three kinds),
 ddwtos, ddimageortext, ddmarker, gapselect, randomsamatch, random and any type we do not know. They need a
@@ -40,13 +42,15 @@ Our metadata travels in Moodle question tags, which Moodle keeps and other tools
     mla-case-study:CS-03    (on a description question: that description is case study CS-03)
 
 The ref is written to ``<idnumber>``; ``mla-ref`` is only used when ``<idnumber>`` cannot hold it (a ref
-repeated within one category, which Moodle refuses). Tags that do not start with ``mla-`` are ignored. Moodle
+repeated within one category, which Moodle refuses). Tags that do not start with ``mla-`` are kept as the
+item's tags and written back on export. Moodle
 cuts tags to 50 characters when it imports them, so a long reference link survives a round trip through this
 platform but not through Moodle (a cut cannot be told from a link that happens to end there, so it is not
 guessed at).
 
 Writing (``export``) produces what Moodle 4 writes, with texts in ``format="markdown"`` (Moodle renders
-Markdown): a category question ``$course$/top/MLA-C01/<task>`` whenever the task changes; multichoice with
+Markdown): a category question whenever the category changes (the item's own path from its source bank, else
+``$course$/top/MLA-C01/<task>``), each item under its own name when it has one; multichoice with
 Moodle grade fractions (single: key 100, others 0; multiple: keys 100/k from Moodle's list, wrong -100);
 ordering with the plugin's settings for an all-or-nothing, all-items question; matching with distractors as
 empty subquestions; case studies as tagged description questions placed before their first item. Moodle has
@@ -69,6 +73,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from defusedxml.ElementTree import ParseError as DefusedParseError
 
 from apps.questions.interchange.base import (
+    MOODLE_CONTEXT_RE,
     Case,
     ExportResult,
     Item,
@@ -93,7 +98,9 @@ from apps.questions.rules import (
 FORMAT = "moodlexml"
 FILENAME = "questions.moodle.xml"
 CONTENT_TYPE = "application/xml"
-COURSE_CATEGORY = "$course$/top/MLA-C01"
+ROOT_CATEGORY = "MLA-C01"
+COURSE_CONTEXT = "$course$/top"
+COURSE_CATEGORY = f"{COURSE_CONTEXT}/{ROOT_CATEGORY}"
 TAG_PREFIX = "mla-"
 
 _TASK_RE = re.compile(r"\d+\.\d+")
@@ -411,7 +418,7 @@ def _parse(data: bytes, result: ParseResult) -> None:
             f"the root element is <{_short(str(root.tag), 40)}>, not <quiz>: this is not a Moodle XML question file.",
         )
         return
-    task = ""
+    place = _Place()
     index = 0
     for child in root:
         if child.tag != "question":
@@ -429,24 +436,34 @@ def _parse(data: bytes, result: ParseResult) -> None:
             lines=lines,
             result=result,
         )
-        task = _read_question(question, task)
+        _read_question(question, place)
 
 
-def _read_question(question: _Question, task: str) -> str:
-    """Turn one <question> into an item, a case, a category change or a skip; returns the current task."""
+@dataclass
+class _Place:
+    """Where the questions that follow a category question go: its path in the source bank, and the task
+    when the path ends in a task code."""
+
+    task: str = ""
+    category: str = ""
+
+
+def _read_question(question: _Question, place: _Place) -> None:
+    """Turn one <question> into an item, a case, a category change (updating ``place``) or a skip."""
     element = question.element
     qtype = (element.get("type") or "").strip().lower()
     if not qtype:
         question.error(question.where(), 'the question has no type attribute (e.g. <question type="multichoice">).')
-        return task
+        return
     if qtype == "category":
-        return _category(question)
+        place.task, place.category = _category(question)
+        return
     if qtype == "description":
         _description(question)
-        return task
+        return
     if qtype in _UNSUPPORTED:
         question.result.skip(question.where(), _UNSUPPORTED[qtype])
-        return task
+        return
     reader = _READERS.get(qtype)
     if reader is None:
         question.result.skip(
@@ -454,25 +471,34 @@ def _read_question(question: _Question, task: str) -> str:
             f"question type {_short(qtype, 40)!r} is not supported: only multichoice, truefalse, matching and "
             "ordering questions (and descriptions tagged as case studies) can be imported.",
         )
-        return task
+        return
     draft = reader(question)
     if draft is None:
-        return task
+        return
     question.scan_files()
-    draft.task = task
+    draft.task, draft.category, draft.name = place.task, place.category, question.name
     item = Item(draft=draft, location=question.where())
     _apply_tags(question, item)
+    if draft.name == _question_name(item, 0):  # the name our exporter makes up for an item without one
+        draft.name = ""
     item.warnings.extend(question.warnings)
     question.result.items.append(item)
-    return task
 
 
-def _category(question: _Question) -> str:
-    """The task that a ``$course$/top/MLA-C01/1.2`` category sets, or "" for any other category."""
+def _category(question: _Question) -> tuple[str, str]:
+    """The task and the category path that a category question sets.
+
+    The path is kept without Moodle's context prefix (``$course$/top/``); the task is its last segment when
+    that is a task code (``$course$/top/MLA-C01/1.2``). Our own exports' category carries no information of
+    its own, so it is not kept as a category.
+    """
     path = _inner_text(question.element.find("category")).strip()
+    path = MOODLE_CONTEXT_RE.sub("", path)
     segments = [segment.strip() for segment in _CATEGORY_SPLIT_RE.split(path)]
     last = segments[-1] if segments else ""
-    return last if _TASK_RE.fullmatch(last) else ""
+    task = last if _TASK_RE.fullmatch(last) else ""
+    ours = segments[0] == ROOT_CATEGORY and len(segments) <= 2 and (task or len(segments) == 1)
+    return task, "" if ours else path[:500]
 
 
 def _tags(element: ET.Element) -> list[str]:
@@ -513,12 +539,14 @@ def _description(question: _Question) -> None:
 
 
 def _apply_tags(question: _Question, item: Item) -> None:
-    """Read our ``mla-`` tags (and ``<idnumber>``) into the item's metadata; other tags are ignored."""
+    """Read our ``mla-`` tags (and ``<idnumber>``) into the item's metadata; other tags are kept as they are."""
     meta: dict[str, Any] = {}
     location = question.where()
     for tag in _tags(question.element):
         parsed = _split_tag(tag)
         if parsed is None:
+            if tag not in item.draft.tags:
+                item.draft.tags.append(tag)
             continue
         key, value = parsed
         if key not in _KNOWN_TAGS:
@@ -800,16 +828,17 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
     case_by_ref = {case.ref: case for case in cases}
     written_cases: set[str] = set()
     idnumbers: set[tuple[str, str]] = set()
-    current_task: str | None = None
+    current_category: str | None = None
     for index, item in enumerate(items, start=1):
         writer.label = f"item {item.ref or index}"
         if item.draft.type not in TYPES:
             writer.losses.append(Problem(writer.label, f"type {item.draft.type!r} cannot be written; item left out."))
             continue
         task = item.draft.task or ""
-        if task != (current_task or ""):
-            _write_category(writer, task)
-        current_task = task
+        category = _category_path(item.draft)
+        if category != current_category:
+            _write_category(writer, category)
+        current_category = category
         case = case_by_ref.get(item.case_ref)
         if case is not None and case.ref not in written_cases:
             _write_case(writer, case)
@@ -826,9 +855,15 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
     return ExportResult(data=data, filename=FILENAME, content_type=CONTENT_TYPE, losses=writer.losses)
 
 
-def _write_category(writer: _Writer, task: str) -> None:
+def _category_path(draft: QuestionDraft) -> str:
+    """The item's category from its source bank when it has one, else ours: ``$course$/top/MLA-C01/<task>``."""
+    if draft.category:
+        return f"{COURSE_CONTEXT}/{draft.category}"
+    return f"{COURSE_CATEGORY}/{draft.task}" if draft.task else COURSE_CATEGORY
+
+
+def _write_category(writer: _Writer, path: str) -> None:
     question = _sub(writer.root, "question", type="category")
-    path = f"{COURSE_CATEGORY}/{task}" if task else COURSE_CATEGORY
     _sub(_sub(question, "category"), "text", writer.clean(path))
     _text_element(writer, question, "info", "", "moodle_auto_format")
     _sub(question, "idnumber", "")
@@ -858,7 +893,7 @@ def _write_item(writer: _Writer, item: Item, index: int, idnumbers: set[tuple[st
     draft = item.draft
     moodle_type = {SINGLE: "multichoice", MULTIPLE: "multichoice", ORDERING: "ordering", MATCHING: "matching"}
     question = _sub(writer.root, "question", type=moodle_type[draft.type])
-    _sub(_sub(question, "name"), "text", writer.clean(_question_name(item, index)))
+    _sub(_sub(question, "name"), "text", writer.clean(draft.name or _question_name(item, index)))
     _text_element(writer, question, "questiontext", draft.stem)
     _text_element(writer, question, "generalfeedback", draft.explanation)
     _sub(question, "defaultgrade", "1")
@@ -875,7 +910,7 @@ def _write_item(writer: _Writer, item: Item, index: int, idnumbers: set[tuple[st
         _write_steps(writer, question, draft)
     else:
         _write_pairs(writer, question, draft)
-    _write_tags(writer, question, _meta_tags(item, ref_in_tag))
+    _write_tags(writer, question, [*item.draft.tags, *_meta_tags(item, ref_in_tag)])
 
 
 def _combined_feedback(writer: _Writer, question: ET.Element) -> None:

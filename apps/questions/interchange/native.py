@@ -9,7 +9,8 @@ A document is a mapping::
       - {ref, title, scenario, items: [ITEM, ...]}
 
 and an ITEM is ``{ref, type, status, difficulty, angoff, task, objectives, stem, explanation, references}``,
-optionally ``concept`` (a slug: items sharing one are never on the same mock form), plus ``options``
+optionally ``concept`` (a slug: items sharing one are never on the same mock form) and where the item came from
+(``name``, ``category`` path and ``tags`` of its source bank), plus ``options``
 (single/multiple: ``{text, correct, rationale}``), ``steps`` (ordering, in the correct order: ``{text,
 rationale}``) or ``pairs`` (matching: ``{prompt, response, rationale}``, ``prompt: null`` for a response that
 matches nothing). JSON is valid YAML, so one parser reads both, and every error carries its line.
@@ -49,6 +50,9 @@ ITEM_KEYS = {
     "difficulty",
     "angoff",
     "concept",
+    "name",
+    "category",
+    "tags",
     "task",
     "objectives",
     "stem",
@@ -142,7 +146,19 @@ def _item(
     unknown = sorted(str(key) for key in set(raw) - ITEM_KEYS)
     if unknown:
         bank.errors.append(ParseError(line, f"unknown field(s) {', '.join(unknown)}.", ref))
-    for key in ("ref", "type", "status", "difficulty", "concept", "task", "stem", "explanation", "title"):
+    for key in (
+        "ref",
+        "type",
+        "status",
+        "difficulty",
+        "concept",
+        "name",
+        "category",
+        "task",
+        "stem",
+        "explanation",
+        "title",
+    ):
         if isinstance(raw.get(key), dict | list):
             bank.errors.append(ParseError(line, f"{key} must be text, not a {type(raw[key]).__name__}.", ref))
     status = _text(raw.get("status")) or "draft"
@@ -164,6 +180,9 @@ def _item(
         references=[_text(url) for url in _list(raw.get("references"))],
         status=status,
         concept=_text(raw.get("concept")),
+        name=_text(raw.get("name")),
+        category=_text(raw.get("category")),
+        tags=[_text(tag) for tag in _list(raw.get("tags")) if _text(tag)],
     )
     for raw_option in _list(raw.get("options")):
         option = raw_option if isinstance(raw_option, dict) else {"text": raw_option}
@@ -351,6 +370,9 @@ def _item_document(item: Item) -> dict[str, Any]:
         "difficulty": draft.difficulty,
         "angoff": draft.angoff,
         **({"concept": draft.concept} if draft.concept else {}),
+        **({"name": draft.name} if draft.name else {}),
+        **({"category": draft.category} if draft.category else {}),
+        **({"tags": draft.tags} if draft.tags else {}),
         "stem": draft.stem,
         "explanation": draft.explanation,
         "references": draft.references,

@@ -830,6 +830,8 @@ def _read_item(doc: _Doc, result: ParseResult, meta: dict[str, object] | None) -
     if draft is None:
         return
     item = Item(draft=draft, location=where)
+    if title and title != doc.identifier and meta is None:  # our own packages carry the name in their metadata
+        draft.name = title[:255]
     if meta is not None:
         apply_meta(item, meta, result, where)
     elif doc.identifier:
@@ -1066,7 +1068,7 @@ def _meta_dict(record: ET.Element) -> dict[str, object]:
         if _namespace(child.tag) != MLA:
             continue
         key, text = _local(child.tag), (child.text or "").strip()
-        if key in {"objective", "reference"}:
+        if key in {"objective", "reference", "tag"}:
             meta.setdefault(f"{key}s", []).append(text)  # type: ignore[union-attr]
         elif key in {"version", "case_order"}:
             meta[key] = int(text) if re.fullmatch(r"\d{1,9}", text) else text
@@ -1437,7 +1439,8 @@ class _PackageWriter:
         identifier = self.unique(_slug(item.ref) or f"item-{index}")
         href = f"items/{identifier}.xml"
         losses: list[str] = []
-        self.files.append((href, _item_document(item, identifier, item.ref or f"Question {index}", losses)))
+        title = item.draft.name or item.ref or f"Question {index}"
+        self.files.append((href, _item_document(item, identifier, title, losses)))
         resource = self.resource(f"res-{identifier}", ITEM_RESOURCE, href)
         record = _sub(_sub(resource, f"{{{CP}}}metadata"), f"{{{MLA}}}meta")
         for key, value in item_meta(item).items():

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.questions.interchange.formats import IMPORT_CHOICES
-from apps.questions.interchange.importing import IMPORT_STATUSES, questions_import
+from apps.questions.interchange.importing import IMPORT_STATUSES, category_tasks_read, questions_import
+from apps.questions.services import category_task_remember
 from apps.syllabus.models import Exam
 from apps.syllabus.selectors import exam_default
 
@@ -29,11 +30,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exam", default="", help="Exam version the items are written for (default: the current one)."
         )
+        parser.add_argument(
+            "--categories",
+            type=Path,
+            help="CSV of 'category,task' lines: the task for each source category's questions. Remembered for "
+            "later imports (admin: Category → task mappings).",
+        )
 
     def handle(self, *args, file: Path, fmt: str, task: str, status: str, dry_run: bool, exam: str, **options):
         exam_obj = Exam.objects.filter(code=exam).first() if exam else exam_default()
         if exam_obj is None:
             raise CommandError(f"Exam version {exam or '(current)'} is not loaded; run load_syllabus first.")
+        categories = self._categories(options.get("categories"), exam_obj)
         try:
             size = file.stat().st_size
             if size > settings.IMPORT_MAX_BYTES:
@@ -44,7 +52,14 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from exc
         report = questions_import(
-            data=data, filename=file.name, exam=exam_obj, fmt=fmt, status=status, task=task, dry_run=dry_run
+            data=data,
+            filename=file.name,
+            exam=exam_obj,
+            fmt=fmt,
+            status=status,
+            task=task,
+            categories={category: mapped.code for category, mapped in categories.items()},
+            dry_run=dry_run,
         )
         for title, lines in (("Skipped", report.skipped), ("Warnings", report.warnings)):
             if lines:
@@ -54,3 +69,22 @@ class Command(BaseCommand):
         if report.errors:
             raise CommandError("Nothing was imported:\n" + "\n".join(f"  {line}" for line in report.errors))
         self.stdout.write(report.summary())
+        if not dry_run:
+            for category, mapped in categories.items():
+                category_task_remember(exam=exam_obj, category=category, task=mapped)
+            if categories:
+                self.stdout.write(f"Remembered {len(categories)} category → task mapping(s) for later imports.")
+
+    def _categories(self, path: Path | None, exam: Exam) -> dict:
+        if path is None:
+            return {}
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        mapping, errors = category_tasks_read(text=text, filename=path.name, exam=exam)
+        if errors:
+            raise CommandError(
+                "The category map has problems; nothing was imported:\n" + "\n".join(f"  {e}" for e in errors)
+            )
+        return mapping
