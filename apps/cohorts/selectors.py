@@ -193,3 +193,30 @@ def member_percentile(*, cohort: Cohort, user) -> int | None:
     below = scores.filter(latest_scaled__lt=mine).count()
     total = scores.count()
     return round(100 * below / total) if total > 1 else None
+
+
+@dataclass
+class Onboarding:
+    """A new cohort's first steps: people in, then the first assignment. Shown until both are done."""
+
+    members: int
+    assignments: int
+
+    @property
+    def people_added(self) -> bool:
+        return self.members > 0
+
+    @property
+    def first_assigned(self) -> bool:
+        return self.assignments > 0
+
+    @property
+    def active(self) -> bool:
+        return not (self.people_added and self.first_assigned)
+
+
+def cohort_onboarding(*, cohort: Cohort) -> Onboarding:
+    return Onboarding(
+        members=CohortMember.objects.filter(cohort=cohort).count(),
+        assignments=Assignment.objects.filter(cohort=cohort).count(),
+    )

@@ -19,6 +19,7 @@ from apps.cohorts.selectors import (
     can_create_cohorts,
     cohort_dashboard,
     cohort_for_lead,
+    cohort_onboarding,
     cohorts_led_by,
     cohorts_of_member,
 )
@@ -141,10 +142,14 @@ def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
         "roster_form": RosterForm(),
         "assignment_form": AssignmentForm(exam=cohort.exam),
         "invite_url": request.build_absolute_uri(f"/cohorts/join/{cohort.invite_token}/"),
+        "onboarding": cohort_onboarding(cohort=cohort),
     }
     if request.htmx:
         return render(request, "cohorts/dashboard.html#dashboard-body", context)
     return render(request, "cohorts/dashboard.html", context)
+
+
+ROSTER_ERRORS_SHOWN = 20
 
 
 @login_required
@@ -163,7 +168,14 @@ def roster_upload(request: HttpRequest, cohort_id: int) -> HttpResponse:
         site_url=request.build_absolute_uri("/"),
     )
     if result.errors:
-        messages.error(request, "Nothing was imported. " + " ".join(result.errors[:20]))
+        # One message per error, each naming its line, so a long list can be read and fixed line by line.
+        shown = result.errors[:ROSTER_ERRORS_SHOWN]
+        more = len(result.errors) - len(shown)
+        messages.error(request, f"Nothing was imported: the roster has {len(result.errors)} problem(s) to fix.")
+        for error in shown:
+            messages.error(request, error)
+        if more:
+            messages.error(request, f"… and {more} more.")
     else:
         text = f"Roster imported: {result.added} added ({result.created} new accounts), {result.already} already in."
         if result.created:
