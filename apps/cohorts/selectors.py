@@ -47,6 +47,19 @@ def cohort_for_lead(*, user, cohort_id: int) -> Cohort:
     return cohort
 
 
+def assignment_for_lead(*, user, assignment_id: int) -> Assignment:
+    """An assignment of one of the user's cohorts; any other is a 404, as if it did not exist."""
+    assignment = (
+        Assignment.objects.filter(cohort__in=cohorts_led_by(user=user))
+        .select_related("cohort__exam", "cohort__organisation")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment in your cohorts.")
+    return assignment
+
+
 def cohorts_of_member(*, user) -> QuerySet[Cohort]:
     return Cohort.objects.filter(members__user=user).select_related("exam", "organisation").order_by("name")
 
@@ -197,10 +210,10 @@ def member_percentile(*, cohort: Cohort, user) -> int | None:
 
 @dataclass
 class Onboarding:
-    """A new cohort's first steps: people in, then the first assignment. Shown until both are done."""
+    """A new cohort's first steps: people in, then the first assignment."""
 
     members: int
-    assignments: int
+    assignments: list[Assignment]
 
     @property
     def people_added(self) -> bool:
@@ -208,15 +221,26 @@ class Onboarding:
 
     @property
     def first_assigned(self) -> bool:
-        return self.assignments > 0
+        return bool(self.assignments)
 
     @property
     def active(self) -> bool:
+        """The steps show until both are done."""
         return not (self.people_added and self.first_assigned)
 
+    @property
+    def hides_dashboard(self) -> bool:
+        """With nobody in the cohort every figure is zero: the steps take the page instead."""
+        return not self.people_added
 
-def cohort_onboarding(*, cohort: Cohort) -> Onboarding:
-    return Onboarding(
-        members=CohortMember.objects.filter(cohort=cohort).count(),
-        assignments=Assignment.objects.filter(cohort=cohort).count(),
-    )
+
+def cohort_onboarding(
+    *, cohort: Cohort, members: int | None = None, assignments: list[Assignment] | None = None
+) -> Onboarding:
+    """The steps' state. The dashboard passes the figures it has already read (its unfiltered member count, all
+    the cohort's assignments), so the page costs no extra query."""
+    if members is None:
+        members = CohortMember.objects.filter(cohort=cohort).count()
+    if assignments is None:
+        assignments = list(Assignment.objects.filter(cohort=cohort))
+    return Onboarding(members=members, assignments=sorted(assignments, key=lambda a: a.due_at)[:5])

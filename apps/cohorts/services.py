@@ -162,6 +162,26 @@ def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv", si
     return result
 
 
+def _assignment_lead_check(cohort: Cohort, by) -> None:
+    if not cohort.leads.filter(pk=by.pk).exists():
+        raise CohortError("Only this cohort's leads assign work to it.")
+
+
+def _assignment_tasks(cohort: Cohort, kind: str, task_ids: list[int] | None) -> list[Task]:
+    if kind == Assignment.Kind.PRACTICE and not task_ids:
+        raise CohortError("A practice assignment needs at least one task.")
+    if not task_ids:
+        return []
+    tasks = list(Task.objects.filter(domain__exam=cohort.exam, pk__in=task_ids))
+    if len(tasks) != len(set(task_ids)):
+        raise CohortError("Some of the chosen tasks are not part of this cohort's exam.")
+    return tasks
+
+
+def _assignment_size(cohort: Cohort, kind: str, size: int) -> int:
+    return cohort.exam.question_count if kind == Assignment.Kind.MOCK else max(1, min(size, 65))
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -174,26 +194,71 @@ def assignment_create(
     size: int = 65,
     now: datetime | None = None,
 ) -> Assignment:
-    if not cohort.leads.filter(pk=by.pk).exists():
-        raise CohortError("Only this cohort's leads assign work to it.")
+    _assignment_lead_check(cohort, by)
     if due_at <= (now or timezone.now()):
         raise CohortError("The due date has passed: choose a date and time from now on.")
-    if kind == Assignment.Kind.PRACTICE and not task_ids:
-        raise CohortError("A practice assignment needs at least one task.")
+    tasks = _assignment_tasks(cohort, kind, task_ids)
     assignment = Assignment.objects.create(
         cohort=cohort,
         kind=kind,
         title=title.strip()[:200] or "Assignment",
         due_at=due_at,
         created_by=by,
-        size=cohort.exam.question_count if kind == Assignment.Kind.MOCK else max(1, min(size, 65)),
+        size=_assignment_size(cohort, kind, size),
     )
-    if task_ids:
-        tasks = list(Task.objects.filter(domain__exam=cohort.exam, pk__in=task_ids))
-        if len(tasks) != len(set(task_ids)):
-            raise CohortError("Some of the chosen tasks are not part of this cohort's exam.")
+    if tasks:
         assignment.tasks.set(tasks)
     return assignment
+
+
+def _to_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+@transaction.atomic
+def assignment_update(
+    *,
+    assignment: Assignment,
+    by,
+    kind: str,
+    title: str,
+    due_at: datetime,
+    task_ids: list[int] | None = None,
+    size: int = 65,
+    now: datetime | None = None,
+) -> Assignment:
+    """Change an assignment as ``assignment_create`` would make it. A new due date must be in the future; the
+    unchanged one may have passed (the form sends it back to the minute, so it is compared to the minute).
+    Attempts already started keep the questions they were given; once anyone has started, the kind is fixed,
+    since a cohort's completion would otherwise count mocks and practice sets as the same work."""
+    cohort = assignment.cohort
+    _assignment_lead_check(cohort, by)
+    if _to_minute(due_at) == _to_minute(assignment.due_at):
+        due_at = assignment.due_at
+    elif due_at <= (now or timezone.now()):
+        raise CohortError("The due date has passed: choose a date and time from now on, or keep the current one.")
+    if kind != assignment.kind and assignment.attempts.exists():
+        raise CohortError(
+            "Members have already started this assignment, so its kind cannot change: create a new assignment."
+        )
+    tasks = _assignment_tasks(cohort, kind, task_ids)
+    assignment.kind = kind
+    assignment.title = title.strip()[:200] or "Assignment"
+    assignment.due_at = due_at
+    assignment.size = _assignment_size(cohort, kind, size)
+    assignment.save(update_fields=["kind", "title", "due_at", "size"])
+    assignment.tasks.set(tasks)
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, by) -> int:
+    """Delete an assignment. Attempts members already started are kept, with their scores, in their history and
+    in the cohort's figures: only their link to the assignment goes. Returns how many attempts were unlinked."""
+    _assignment_lead_check(assignment.cohort, by)
+    unlinked = assignment.attempts.count()
+    assignment.delete()  # AssignmentAttempt rows cascade; the Attempt rows they point to stay
+    return unlinked
 
 
 @transaction.atomic

@@ -13,5 +13,7 @@ urlpatterns = [
     path("<id:cohort_id>/roster/", views.roster_upload, name="roster"),
     path("<id:cohort_id>/assign/", views.assignment_new, name="assign"),
     path("<id:cohort_id>/export/<str:table>.csv", views.export_csv, name="export"),
+    path("assignments/<id:assignment_id>/edit/", views.assignment_edit, name="assignment-edit"),
+    path("assignments/<id:assignment_id>/delete/", views.assignment_remove, name="assignment-delete"),
     path("assignments/<id:assignment_id>/start/", views.assignment_begin, name="assignment-start"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.cohorts.forms import AssignmentForm, CohortForm, JoinForm, RosterForm
 from apps.cohorts.models import Assignment, Cohort, Membership, Role
 from apps.cohorts.selectors import (
+    assignment_for_lead,
     assignments_for_member,
     can_create_cohorts,
     cohort_dashboard,
@@ -26,7 +27,9 @@ from apps.cohorts.selectors import (
 from apps.cohorts.services import (
     CohortError,
     assignment_create,
+    assignment_delete,
     assignment_start,
+    assignment_update,
     cohort_create,
     cohort_join,
     roster_import,
@@ -134,15 +137,21 @@ def _is_uuid(value: str) -> bool:
 def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
     since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
+    data = cohort_dashboard(cohort=cohort, since=since, until=until, page=_page(request.GET.get("page")))
+    onboarding = cohort_onboarding(
+        cohort=cohort,
+        members=None if since or until else data.member_count,  # a date range counts only some members
+        assignments=[row["assignment"] for row in data.assignments],
+    )
     context = {
-        "data": cohort_dashboard(cohort=cohort, since=since, until=until, page=_page(request.GET.get("page"))),
+        "data": data,
         "since": since,
         "until": until,
         "cohort": cohort,
         "roster_form": RosterForm(),
         "assignment_form": AssignmentForm(exam=cohort.exam),
         "invite_url": request.build_absolute_uri(f"/cohorts/join/{cohort.invite_token}/"),
-        "onboarding": cohort_onboarding(cohort=cohort),
+        "onboarding": onboarding,
     }
     if request.htmx:
         return render(request, "cohorts/dashboard.html#dashboard-body", context)
@@ -214,6 +223,61 @@ def assignment_new(request: HttpRequest, cohort_id: int) -> HttpResponse:
     else:
         messages.success(request, "Assigned.")
     return redirect("cohorts:dashboard", cohort.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_edit(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = assignment_for_lead(user=request.user, assignment_id=assignment_id)
+    cohort = assignment.cohort
+    initial = {
+        "title": assignment.title,
+        "kind": assignment.kind,
+        "due_at": assignment.due_at,
+        "size": assignment.size,
+        "tasks": list(assignment.tasks.all()),
+    }
+    form = AssignmentForm(request.POST or None, initial=initial, exam=cohort.exam)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment_update(
+                assignment=assignment,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+                due_at=form.cleaned_data["due_at"],
+                task_ids=[t.pk for t in form.cleaned_data["tasks"]],
+                size=form.cleaned_data["size"] or 20,
+            )
+        except CohortError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved {assignment.title}.")
+            return redirect("cohorts:dashboard", cohort.pk)
+    return render(request, "cohorts/assignment_edit.html", {"assignment": assignment, "cohort": cohort, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """GET asks for confirmation, saying what happens to attempts already started; POST deletes."""
+    assignment = assignment_for_lead(user=request.user, assignment_id=assignment_id)
+    cohort = assignment.cohort
+    if request.method == "POST":
+        try:
+            unlinked = assignment_delete(assignment=assignment, by=request.user)
+        except CohortError as exc:
+            messages.error(request, str(exc))
+            return redirect("cohorts:dashboard", cohort.pk)
+        text = f"Deleted {assignment.title}."
+        if unlinked:
+            text += f" The {unlinked} attempt(s) already started are kept in those members' history."
+        messages.success(request, text)
+        return redirect("cohorts:dashboard", cohort.pk)
+    started = assignment.attempts.count()
+    return render(
+        request, "cohorts/assignment_delete.html", {"assignment": assignment, "cohort": cohort, "started": started}
+    )
 
 
 @login_required

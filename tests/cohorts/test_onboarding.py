@@ -40,7 +40,7 @@ def test_a_new_cohort_shows_the_first_steps_instead_of_empty_tables(client, coho
     assert page.count('name="title"') == 1  # the assign form once, in the steps
 
 
-def test_steps_show_as_done_and_the_dashboard_returns_when_both_are(client, cohort, lead):
+def test_once_people_are_in_the_dashboard_shows_and_the_steps_follow_to_the_end(client, cohort, lead):
     client.force_login(lead)
     CohortMember.objects.create(cohort=cohort, user=get_user_model().objects.create_user("m1"), via="lead")
 
@@ -49,9 +49,24 @@ def test_steps_show_as_done_and_the_dashboard_returns_when_both_are(client, coho
     full = _dashboard(client, cohort)
 
     assert "Done: 1 in the cohort" in half
-    assert "Set the first assignment" in half
+    assert "Assign work with the form below" in half
+    assert "Members (1)" in half
+    assert half.count('name="title"') == 1  # the dashboard's own assign form, not a second one
     assert "Get Spring bootcamp started" not in full
     assert "Members (1)" in full
+
+
+def test_an_assignment_set_before_anyone_joined_can_be_edited_from_the_steps(client, cohort, lead):
+    client.force_login(lead)
+    assignment = assignment_create(
+        cohort=cohort, by=lead, kind="mock", title="Mock 1", due_at=timezone.now() + timedelta(days=3)
+    )
+
+    page = _dashboard(client, cohort)
+
+    assert "Get Spring bootcamp started" in page
+    assert reverse("cohorts:assignment-edit", args=[assignment.pk]) in page
+    assert "Members (0)" not in page
 
 
 def test_roster_errors_are_listed_one_per_line_number(client, cohort, lead):
