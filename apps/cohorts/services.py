@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, Max, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.services import account_email_queue
@@ -22,6 +28,7 @@ from apps.cohorts.models import (
     Cohort,
     CohortMember,
     CountedAttempt,
+    DigestSubscription,
     ItemMissStat,
     Membership,
     MemberStat,
@@ -31,11 +38,14 @@ from apps.cohorts.models import (
     WeekMember,
     WeekStat,
 )
+from apps.cohorts.selectors import STALLED_DAYS, cohort_digest, cohorts_led_by
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.exams.services import attempt_start_mock, attempt_start_practice
 from apps.questions.selectors import item_skills
 from apps.scoring.models import AttemptResult
 from apps.syllabus.models import Exam, Task
+
+logger = logging.getLogger(__name__)
 
 ROSTER_MAX_LINES = 5000
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
@@ -525,3 +535,95 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
     CountedAttempt.objects.bulk_create(
         [CountedAttempt(cohort=cohort, attempt_id=pk) for pk in attempts.values_list("pk", flat=True)], batch_size=5000
     )
+
+
+DIGEST_SALT = "cohorts.digest-off"
+
+
+def digest_subscribe(*, cohort: Cohort, lead, site_url: str) -> DigestSubscription:
+    """Turn on the weekly digest of a cohort the user leads (or administers); turning it on twice changes nothing
+    but the address used for the links."""
+    if not cohorts_led_by(user=lead).filter(pk=cohort.pk).exists():
+        raise CohortError("Only this cohort's leads get its digest.")
+    if not lead.email:
+        raise CohortError("Your account has no email address: add one on your account page first.")
+    subscription, _ = DigestSubscription.objects.update_or_create(
+        cohort=cohort, lead=lead, defaults={"site_url": site_url}
+    )
+    return subscription
+
+
+def digest_unsubscribe(*, cohort: Cohort, lead) -> bool:
+    return DigestSubscription.objects.filter(cohort=cohort, lead=lead).delete()[0] > 0
+
+
+def digest_off_token(subscription: DigestSubscription) -> str:
+    """The signed key of the email's turn-off link: it works without logging in, for this one opt-in only."""
+    return signing.dumps(subscription.pk, salt=DIGEST_SALT)
+
+
+def digest_subscription_from_token(token: str) -> DigestSubscription | None:
+    try:
+        pk = signing.loads(token, salt=DIGEST_SALT)
+    except signing.BadSignature:
+        return None
+    return DigestSubscription.objects.select_related("cohort", "lead").filter(pk=pk).first()
+
+
+def cohort_digest_send(*, subscription_id: int, now: datetime | None = None) -> bool:
+    """Email one lead the week's digest of one cohort, at most once per week.
+
+    The week is claimed first with a conditional UPDATE (sent_week before this Monday), so a second run of the
+    same week finds nothing to claim; if the mail server refuses the email the claim is given back for a later
+    run. Nothing is sent to a lead without an email address or who no longer leads the cohort."""
+    now = now or timezone.now()
+    week = _week(now)
+    subscription = DigestSubscription.objects.select_related("cohort__exam", "lead").filter(pk=subscription_id).first()
+    if subscription is None or not subscription.lead.email or not subscription.lead.is_active:
+        return False
+    if not cohorts_led_by(user=subscription.lead).filter(pk=subscription.cohort_id).exists():
+        return False
+    previous = subscription.sent_week
+    claimed = (
+        DigestSubscription.objects.filter(pk=subscription.pk)
+        .filter(Q(sent_week__isnull=True) | Q(sent_week__lt=week))
+        .update(sent_week=week)
+    )
+    if not claimed:
+        return False
+    base = subscription.site_url.rstrip("/")
+    context = {
+        "digest": cohort_digest(cohort=subscription.cohort, now=now),
+        "lead": subscription.lead,
+        "now": now,
+        "passing_score": subscription.cohort.exam.passing_score,
+        "stalled_days": STALLED_DAYS,
+        "dashboard_url": base + reverse("cohorts:dashboard", args=[subscription.cohort_id]),
+        "off_url": base + reverse("cohorts:digest-off", args=[digest_off_token(subscription)]),
+    }
+    # One line: a newline in a subject would let a cohort's name inject headers.
+    subject = "".join(render_to_string("cohorts/email/digest_subject.txt", context).splitlines())
+    email = EmailMultiAlternatives(
+        subject,
+        render_to_string("cohorts/email/digest_body.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [subscription.lead.email],
+        headers={"List-Unsubscribe": f"<{context['off_url']}>"},
+    )
+    email.attach_alternative(render_to_string("cohorts/email/digest_body.html", context), "text/html")
+    try:
+        email.send()
+    except OSError as exc:  # smtplib's errors are OSErrors too
+        DigestSubscription.objects.filter(pk=subscription.pk, sent_week=week).update(sent_week=previous)
+        logger.error("digest of cohort %s to user %s not sent: %s", subscription.cohort_id, subscription.lead_id, exc)
+        return False
+    logger.info("cohort digest sent", extra={"cohort_id": subscription.cohort_id, "user_id": subscription.lead_id})
+    return True
+
+
+def cohort_digests_send(*, now: datetime | None = None) -> int:
+    """The weekly run: every opt-in not yet sent this week. Returns how many emails went out."""
+    now = now or timezone.now()
+    week = _week(now)
+    due = DigestSubscription.objects.filter(Q(sent_week__isnull=True) | Q(sent_week__lt=week)).order_by("pk")
+    return sum(cohort_digest_send(subscription_id=pk, now=now) for pk in due.values_list("pk", flat=True))

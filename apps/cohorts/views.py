@@ -23,6 +23,7 @@ from apps.cohorts.selectors import (
     cohort_onboarding,
     cohorts_led_by,
     cohorts_of_member,
+    digest_cohort_ids,
 )
 from apps.cohorts.services import (
     CohortError,
@@ -32,6 +33,9 @@ from apps.cohorts.services import (
     assignment_update,
     cohort_create,
     cohort_join,
+    digest_subscribe,
+    digest_subscription_from_token,
+    digest_unsubscribe,
     roster_import,
 )
 from apps.exams.assembly import FormAssemblyError
@@ -47,6 +51,7 @@ def cohorts_home(request: HttpRequest) -> HttpResponse:
         "cohorts/home.html",
         {
             "led": cohorts_led_by(user=request.user),
+            "digest_ids": digest_cohort_ids(user=request.user),
             "member_of": cohorts_of_member(user=request.user),
             "assignments": assignments_for_member(user=request.user),
             "can_create": can_create_cohorts(request.user),
@@ -300,6 +305,37 @@ def assignment_begin(request: HttpRequest, assignment_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("cohorts:home")
     return redirect("exams:open", attempt.pk)
+
+
+@login_required
+@require_POST
+def digest_toggle(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    if request.POST.get("digest") == "on":
+        try:
+            digest_subscribe(cohort=cohort, lead=request.user, site_url=request.build_absolute_uri("/"))
+        except CohortError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"The weekly digest of {cohort.name} is on: it comes on Mondays to {request.user.email}."
+            )
+    else:
+        digest_unsubscribe(cohort=cohort, lead=request.user)
+        messages.success(request, f"The weekly digest of {cohort.name} is off.")
+    return redirect("cohorts:home")
+
+
+@require_http_methods(["GET", "POST"])
+def digest_off(request: HttpRequest, token: str) -> HttpResponse:
+    """The email's turn-off link. It works without logging in (the signed token is the proof), and only a POST
+    turns the digest off, so a mail scanner following links changes nothing."""
+    subscription = digest_subscription_from_token(token)
+    if request.method == "POST":
+        if subscription is not None:
+            subscription.delete()
+        return render(request, "cohorts/digest_off.html", {"done": True, "subscription": subscription})
+    return render(request, "cohorts/digest_off.html", {"subscription": subscription})
 
 
 EXPORTS = {"members", "objectives", "items", "weeks"}
