@@ -573,9 +573,10 @@ def digest_subscription_from_token(token: str) -> DigestSubscription | None:
 def cohort_digest_send(*, subscription_id: int, now: datetime | None = None) -> bool:
     """Email one lead the week's digest of one cohort, at most once per week.
 
-    The week is claimed first with a conditional UPDATE (sent_week before this Monday), so a second run of the
-    same week finds nothing to claim; if the mail server refuses the email the claim is given back for a later
-    run. Nothing is sent to a lead without an email address or who no longer leads the cohort."""
+    The week is claimed just before sending with a conditional UPDATE (sent_week before this Monday), so a
+    second run of the same week, even a concurrent one, finds nothing to claim; if the mail server refuses the
+    email the claim is given back for a later run. Nothing is sent to a lead without an email address or who no
+    longer leads the cohort."""
     now = now or timezone.now()
     week = _week(now)
     subscription = DigestSubscription.objects.select_related("cohort__exam", "lead").filter(pk=subscription_id).first()
@@ -583,14 +584,8 @@ def cohort_digest_send(*, subscription_id: int, now: datetime | None = None) -> 
         return False
     if not cohorts_led_by(user=subscription.lead).filter(pk=subscription.cohort_id).exists():
         return False
-    previous = subscription.sent_week
-    claimed = (
-        DigestSubscription.objects.filter(pk=subscription.pk)
-        .filter(Q(sent_week__isnull=True) | Q(sent_week__lt=week))
-        .update(sent_week=week)
-    )
-    if not claimed:
-        return False
+    if subscription.sent_week is not None and subscription.sent_week >= week:
+        return False  # sent already: spare the rendering (the claim below is what guarantees once)
     base = subscription.site_url.rstrip("/")
     context = {
         "digest": cohort_digest(cohort=subscription.cohort, now=now),
@@ -611,6 +606,15 @@ def cohort_digest_send(*, subscription_id: int, now: datetime | None = None) -> 
         headers={"List-Unsubscribe": f"<{context['off_url']}>"},
     )
     email.attach_alternative(render_to_string("cohorts/email/digest_body.html", context), "text/html")
+    # Claimed only once the email is ready, so a failure before it leaves the week to the next run.
+    previous = subscription.sent_week
+    claimed = (
+        DigestSubscription.objects.filter(pk=subscription.pk)
+        .filter(Q(sent_week__isnull=True) | Q(sent_week__lt=week))
+        .update(sent_week=week)
+    )
+    if not claimed:
+        return False
     try:
         email.send()
     except OSError as exc:  # smtplib's errors are OSErrors too

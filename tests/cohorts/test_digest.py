@@ -194,3 +194,20 @@ def test_a_lead_removed_from_the_cohort_is_not_sent_its_digest(seeded, lead):
 
     assert cohort_digest_send(subscription_id=subscription.pk, now=NOW) is False
     assert mail.outbox == []
+
+
+def test_a_refused_email_is_sent_again_by_the_next_run(seeded, lead, monkeypatch):
+    subscription = digest_subscribe(cohort=seeded, lead=lead, site_url=SITE)
+
+    def mail_server_down(self, fail_silently=False):
+        raise ConnectionRefusedError("mail server down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("django.core.mail.EmailMultiAlternatives.send", mail_server_down)
+        first = cohort_digests_send(now=NOW)
+    subscription.refresh_from_db()
+    claim_after_failure = subscription.sent_week
+    second = cohort_digests_send(now=NOW + timedelta(hours=1))
+
+    assert (first, claim_after_failure, second) == (0, None, 1)
+    assert len(mail.outbox) == 1
