@@ -7,6 +7,7 @@ from pathlib import Path
 
 import environ
 import structlog
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -172,6 +173,11 @@ CELERY_BEAT_SCHEDULE = {
     "attempts-requeue-unscored": {"task": "apps.scoring.tasks.attempts_requeue_unscored", "schedule": 30.0},
     "item-statistics-refresh": {"task": "apps.scoring.tasks.item_statistics_refresh", "schedule": 24 * 3600.0},
     "accounts-unactivated-purge": {"task": "apps.accounts.tasks.accounts_unactivated_purge", "schedule": 24 * 3600.0},
+    # Monday morning (UTC), for the week ahead; a second run in the same week sends nothing again.
+    "cohort-digests-send": {
+        "task": "apps.cohorts.tasks.cohort_digests_send",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
 }
 
 CACHES = {

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.cohorts.models import Assignment, Cohort, CohortMember, Membership, Organisation
+from apps.cohorts.models import Assignment, Cohort, CohortMember, DigestSubscription, Membership, Organisation
 
 
 class MembershipInline(admin.TabularInline):
@@ -35,3 +35,10 @@ class CohortAdmin(admin.ModelAdmin):
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = ["title", "cohort", "kind", "due_at"]
     list_filter = ["kind", "cohort__organisation"]
+
+
+@admin.register(DigestSubscription)
+class DigestSubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["cohort", "lead", "sent_week", "created_at"]
+    list_filter = ["cohort__organisation"]
+    readonly_fields = ["sent_week"]

@@ -62,6 +62,11 @@ class AssignmentForm(forms.Form):
     def __init__(self, *args, exam, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tasks"].queryset = Task.objects.filter(domain__exam=exam).order_by("code")
-        # The browser's picker offers no past moment; the service refuses one whatever the browser sends.
-        self.fields["due_at"].widget.attrs["min"] = timezone.now().strftime("%Y-%m-%dT%H:%M")
+        # The browser's picker offers no past moment; the service refuses one whatever the browser sends. An edited
+        # assignment whose due date has passed may keep it, so the picker must accept that one too.
+        earliest = timezone.now()
+        current = self.initial.get("due_at")
+        if current is not None and current < earliest:
+            earliest = current
+        self.fields["due_at"].widget.attrs["min"] = timezone.localtime(earliest).strftime("%Y-%m-%dT%H:%M")
         self.fields["tasks"].label_from_instance = lambda task: f"{task.code} {task.title}"

@@ -209,3 +209,20 @@ class WeekMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cohort}: {self.user_id} in the week of {self.week}"
+
+
+class DigestSubscription(models.Model):
+    """A lead's opt-in to the weekly digest email of one cohort. ``sent_week`` is claimed before each send, so a
+    weekly run that is repeated (a retry, two beat processes) emails each lead once per cohort per week."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="digest_subscriptions")
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscriptions")
+    site_url = models.URLField(help_text="The site's address when the lead opted in, for the email's links.")
+    sent_week = models.DateField(null=True, blank=True, help_text="Monday of the week last sent.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort", "lead"], name="digest_subscription_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.lead} gets the digest of {self.cohort}"

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, F, FloatField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.http import Http404
+from django.utils import timezone
 
 from apps.cohorts.models import (
     Assignment,
     AssignmentAttempt,
     Cohort,
     CohortMember,
+    DigestSubscription,
     ItemMissStat,
     Membership,
     MemberStat,
@@ -45,6 +47,19 @@ def cohort_for_lead(*, user, cohort_id: int) -> Cohort:
     if cohort is None:
         raise Http404("No such cohort among yours.")
     return cohort
+
+
+def assignment_for_lead(*, user, assignment_id: int) -> Assignment:
+    """An assignment of one of the user's cohorts; any other is a 404, as if it did not exist."""
+    assignment = (
+        Assignment.objects.filter(cohort__in=cohorts_led_by(user=user))
+        .select_related("cohort__exam", "cohort__organisation")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment in your cohorts.")
+    return assignment
 
 
 def cohorts_of_member(*, user) -> QuerySet[Cohort]:
@@ -161,6 +176,14 @@ def cohort_dashboard(
     if until:
         weeks = weeks.filter(week__lte=until)
     weeks = list(weeks[:26])
+    assignments = assignments_completion(
+        cohort=cohort, assignments=Assignment.objects.filter(cohort=cohort).order_by("-due_at"), members=member_count
+    )
+    return Dashboard(cohort, members, member_count, page, pages, histogram, tasks, weakest, missed, weeks, assignments)
+
+
+def assignments_completion(*, cohort: Cohort, assignments, members: int) -> list[dict]:
+    """Each assignment with how many members started it and how many finished it (submitted or scored)."""
     completion = {
         row["assignment_id"]: row
         for row in AssignmentAttempt.objects.filter(assignment__cohort=cohort)
@@ -170,16 +193,15 @@ def cohort_dashboard(
             done=Count("id", filter=Q(attempt__state__in=[AttemptState.SUBMITTED, AttemptState.SCORED])),
         )
     }
-    assignments = [
+    return [
         {
             "assignment": a,
             "started": completion.get(a.pk, {}).get("started", 0),
             "done": completion.get(a.pk, {}).get("done", 0),
-            "members": member_count,
+            "members": members,
         }
-        for a in Assignment.objects.filter(cohort=cohort).order_by("-due_at")
+        for a in assignments
     ]
-    return Dashboard(cohort, members, member_count, page, pages, histogram, tasks, weakest, missed, weeks, assignments)
 
 
 def member_percentile(*, cohort: Cohort, user) -> int | None:
@@ -193,3 +215,131 @@ def member_percentile(*, cohort: Cohort, user) -> int | None:
     below = scores.filter(latest_scaled__lt=mine).count()
     total = scores.count()
     return round(100 * below / total) if total > 1 else None
+
+
+@dataclass
+class Onboarding:
+    """A new cohort's first steps: people in, then the first assignment."""
+
+    members: int
+    assignments: list[Assignment]
+
+    @property
+    def people_added(self) -> bool:
+        return self.members > 0
+
+    @property
+    def first_assigned(self) -> bool:
+        return bool(self.assignments)
+
+    @property
+    def active(self) -> bool:
+        """The steps show until both are done."""
+        return not (self.people_added and self.first_assigned)
+
+    @property
+    def hides_dashboard(self) -> bool:
+        """With nobody in the cohort every figure is zero: the steps take the page instead."""
+        return not self.people_added
+
+
+def cohort_onboarding(
+    *, cohort: Cohort, members: int | None = None, assignments: list[Assignment] | None = None
+) -> Onboarding:
+    """The steps' state. The dashboard passes the figures it has already read (its unfiltered member count, all
+    the cohort's assignments), so the page costs no extra query."""
+    if members is None:
+        members = CohortMember.objects.filter(cohort=cohort).count()
+    if assignments is None:
+        assignments = list(Assignment.objects.filter(cohort=cohort))
+    return Onboarding(members=members, assignments=sorted(assignments, key=lambda a: a.due_at)[:5])
+
+
+def digest_cohort_ids(*, user) -> set[int]:
+    """The cohorts whose weekly digest the user has turned on."""
+    return set(DigestSubscription.objects.filter(lead=user).values_list("cohort_id", flat=True))
+
+
+STALLED_DAYS = 14
+DIGEST_NAMES = 20  # longer lists are cut, with a count of the rest: the dashboard has everyone
+DIGEST_TASKS = 3
+DIGEST_TASK_MIN_ANSWERS = 5  # fewer answers say little about a task
+DIGEST_DUE_BEFORE = timedelta(days=7)
+DIGEST_DUE_AFTER = timedelta(days=14)
+
+
+@dataclass
+class DigestPerson:
+    username: str
+    detail: str
+
+
+@dataclass
+class CohortDigest:
+    cohort: Cohort
+    week: date
+    members: int
+    ready: list[DigestPerson]
+    ready_more: int
+    stalled: list[DigestPerson]
+    stalled_more: int
+    weakest_tasks: list[dict]
+    assignments: list[dict]
+
+
+def cohort_digest(*, cohort: Cohort, now: datetime | None = None) -> CohortDigest:
+    """A lead's week in one email, read from the aggregates the dashboard uses.
+
+    Ready: latest mock at or above the exam's passing score. Stalled: nothing submitted for STALLED_DAYS days
+    (counted from joining for those who never started), or, among those not yet ready, a latest mock no better
+    than the one before. Weakest tasks: percent right pooled over the members' answers, among tasks with at least
+    DIGEST_TASK_MIN_ANSWERS answers. Assignments: due from a week ago to two weeks ahead, with completion.
+    """
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    members = list(CohortMember.objects.filter(cohort=cohort).select_related("user").order_by("user__username"))
+    stats = {stat.user_id: stat for stat in MemberStat.objects.filter(cohort=cohort)}
+    passing = cohort.exam.passing_score
+    quiet_since = now - timedelta(days=STALLED_DAYS)
+    ready: list[DigestPerson] = []
+    stalled: list[DigestPerson] = []
+    pooled: dict[str, list[int]] = {}
+    for member in members:
+        stat = stats.get(member.user_id)
+        name = member.user.get_username()
+        last = stat.last_active if stat and stat.last_active else None
+        is_ready = bool(stat and stat.latest_scaled is not None and stat.latest_scaled >= passing)
+        if is_ready:
+            ready.append(DigestPerson(name, f"latest mock {stat.latest_scaled}"))
+        if (last or member.joined_at) < quiet_since:
+            since = f"since {timezone.localtime(last).date():%Y-%m-%d}" if last else "since joining"
+            stalled.append(DigestPerson(name, f"no activity {since}"))
+        elif not is_ready and stat and stat.trend is not None and stat.trend <= 0:
+            stalled.append(DigestPerson(name, f"latest mock {stat.latest_scaled}, {stat.trend:+d} on the one before"))
+        for code, (correct, total) in (stat.tasks if stat else {}).items():
+            pair = pooled.setdefault(code, [0, 0])
+            pair[0] += correct
+            pair[1] += total
+    titles = dict(Task.objects.filter(domain__exam=cohort.exam).values_list("code", "title"))
+    weakest = sorted(
+        (
+            {"code": code, "title": titles.get(code, ""), "correct": c, "total": t, "percent": round(100 * c / t)}
+            for code, (c, t) in pooled.items()
+            if t >= DIGEST_TASK_MIN_ANSWERS and code in titles
+        ),
+        key=lambda row: (row["correct"] / row["total"], -row["total"]),
+    )[:DIGEST_TASKS]
+    due = Assignment.objects.filter(
+        cohort=cohort, due_at__gte=now - DIGEST_DUE_BEFORE, due_at__lte=now + DIGEST_DUE_AFTER
+    ).order_by("due_at")
+    return CohortDigest(
+        cohort=cohort,
+        week=today - timedelta(days=today.weekday()),
+        members=len(members),
+        ready=ready[:DIGEST_NAMES],
+        ready_more=max(0, len(ready) - DIGEST_NAMES),
+        stalled=stalled[:DIGEST_NAMES],
+        stalled_more=max(0, len(stalled) - DIGEST_NAMES),
+        weakest_tasks=weakest,
+        assignments=assignments_completion(cohort=cohort, assignments=due, members=len(members)),
+    )

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Avg, Count, Max, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.services import account_email_queue
@@ -22,6 +28,7 @@ from apps.cohorts.models import (
     Cohort,
     CohortMember,
     CountedAttempt,
+    DigestSubscription,
     ItemMissStat,
     Membership,
     MemberStat,
@@ -31,11 +38,14 @@ from apps.cohorts.models import (
     WeekMember,
     WeekStat,
 )
+from apps.cohorts.selectors import STALLED_DAYS, cohort_digest, cohorts_led_by
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState
 from apps.exams.services import attempt_start_mock, attempt_start_practice
 from apps.questions.selectors import item_skills
 from apps.scoring.models import AttemptResult
 from apps.syllabus.models import Exam, Task
+
+logger = logging.getLogger(__name__)
 
 ROSTER_MAX_LINES = 5000
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
@@ -162,6 +172,26 @@ def roster_import(*, cohort: Cohort, text: str, filename: str = "roster.csv", si
     return result
 
 
+def _assignment_lead_check(cohort: Cohort, by) -> None:
+    if not cohort.leads.filter(pk=by.pk).exists():
+        raise CohortError("Only this cohort's leads assign work to it.")
+
+
+def _assignment_tasks(cohort: Cohort, kind: str, task_ids: list[int] | None) -> list[Task]:
+    if kind == Assignment.Kind.PRACTICE and not task_ids:
+        raise CohortError("A practice assignment needs at least one task.")
+    if not task_ids:
+        return []
+    tasks = list(Task.objects.filter(domain__exam=cohort.exam, pk__in=task_ids))
+    if len(tasks) != len(set(task_ids)):
+        raise CohortError("Some of the chosen tasks are not part of this cohort's exam.")
+    return tasks
+
+
+def _assignment_size(cohort: Cohort, kind: str, size: int) -> int:
+    return cohort.exam.question_count if kind == Assignment.Kind.MOCK else max(1, min(size, 65))
+
+
 @transaction.atomic
 def assignment_create(
     *,
@@ -174,26 +204,71 @@ def assignment_create(
     size: int = 65,
     now: datetime | None = None,
 ) -> Assignment:
-    if not cohort.leads.filter(pk=by.pk).exists():
-        raise CohortError("Only this cohort's leads assign work to it.")
+    _assignment_lead_check(cohort, by)
     if due_at <= (now or timezone.now()):
         raise CohortError("The due date has passed: choose a date and time from now on.")
-    if kind == Assignment.Kind.PRACTICE and not task_ids:
-        raise CohortError("A practice assignment needs at least one task.")
+    tasks = _assignment_tasks(cohort, kind, task_ids)
     assignment = Assignment.objects.create(
         cohort=cohort,
         kind=kind,
         title=title.strip()[:200] or "Assignment",
         due_at=due_at,
         created_by=by,
-        size=cohort.exam.question_count if kind == Assignment.Kind.MOCK else max(1, min(size, 65)),
+        size=_assignment_size(cohort, kind, size),
     )
-    if task_ids:
-        tasks = list(Task.objects.filter(domain__exam=cohort.exam, pk__in=task_ids))
-        if len(tasks) != len(set(task_ids)):
-            raise CohortError("Some of the chosen tasks are not part of this cohort's exam.")
+    if tasks:
         assignment.tasks.set(tasks)
     return assignment
+
+
+def _to_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+@transaction.atomic
+def assignment_update(
+    *,
+    assignment: Assignment,
+    by,
+    kind: str,
+    title: str,
+    due_at: datetime,
+    task_ids: list[int] | None = None,
+    size: int = 65,
+    now: datetime | None = None,
+) -> Assignment:
+    """Change an assignment as ``assignment_create`` would make it. A new due date must be in the future; the
+    unchanged one may have passed (the form sends it back to the minute, so it is compared to the minute).
+    Attempts already started keep the questions they were given; once anyone has started, the kind is fixed,
+    since a cohort's completion would otherwise count mocks and practice sets as the same work."""
+    cohort = assignment.cohort
+    _assignment_lead_check(cohort, by)
+    if _to_minute(due_at) == _to_minute(assignment.due_at):
+        due_at = assignment.due_at
+    elif due_at <= (now or timezone.now()):
+        raise CohortError("The due date has passed: choose a date and time from now on, or keep the current one.")
+    if kind != assignment.kind and assignment.attempts.exists():
+        raise CohortError(
+            "Members have already started this assignment, so its kind cannot change: create a new assignment."
+        )
+    tasks = _assignment_tasks(cohort, kind, task_ids)
+    assignment.kind = kind
+    assignment.title = title.strip()[:200] or "Assignment"
+    assignment.due_at = due_at
+    assignment.size = _assignment_size(cohort, kind, size)
+    assignment.save(update_fields=["kind", "title", "due_at", "size"])
+    assignment.tasks.set(tasks)
+    return assignment
+
+
+@transaction.atomic
+def assignment_delete(*, assignment: Assignment, by) -> int:
+    """Delete an assignment. Attempts members already started are kept, with their scores, in their history and
+    in the cohort's figures: only their link to the assignment goes. Returns how many attempts were unlinked."""
+    _assignment_lead_check(assignment.cohort, by)
+    unlinked = assignment.attempts.count()
+    assignment.delete()  # AssignmentAttempt rows cascade; the Attempt rows they point to stay
+    return unlinked
 
 
 @transaction.atomic
@@ -460,3 +535,99 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
     CountedAttempt.objects.bulk_create(
         [CountedAttempt(cohort=cohort, attempt_id=pk) for pk in attempts.values_list("pk", flat=True)], batch_size=5000
     )
+
+
+DIGEST_SALT = "cohorts.digest-off"
+
+
+def digest_subscribe(*, cohort: Cohort, lead, site_url: str) -> DigestSubscription:
+    """Turn on the weekly digest of a cohort the user leads (or administers); turning it on twice changes nothing
+    but the address used for the links."""
+    if not cohorts_led_by(user=lead).filter(pk=cohort.pk).exists():
+        raise CohortError("Only this cohort's leads get its digest.")
+    if not lead.email:
+        raise CohortError("Your account has no email address: add one on your account page first.")
+    subscription, _ = DigestSubscription.objects.update_or_create(
+        cohort=cohort, lead=lead, defaults={"site_url": site_url}
+    )
+    return subscription
+
+
+def digest_unsubscribe(*, cohort: Cohort, lead) -> bool:
+    return DigestSubscription.objects.filter(cohort=cohort, lead=lead).delete()[0] > 0
+
+
+def digest_off_token(subscription: DigestSubscription) -> str:
+    """The signed key of the email's turn-off link: it works without logging in, for this one opt-in only."""
+    return signing.dumps(subscription.pk, salt=DIGEST_SALT)
+
+
+def digest_subscription_from_token(token: str) -> DigestSubscription | None:
+    try:
+        pk = signing.loads(token, salt=DIGEST_SALT)
+    except signing.BadSignature:
+        return None
+    return DigestSubscription.objects.select_related("cohort", "lead").filter(pk=pk).first()
+
+
+def cohort_digest_send(*, subscription_id: int, now: datetime | None = None) -> bool:
+    """Email one lead the week's digest of one cohort, at most once per week.
+
+    The week is claimed just before sending with a conditional UPDATE (sent_week before this Monday), so a
+    second run of the same week, even a concurrent one, finds nothing to claim; if the mail server refuses the
+    email the claim is given back for a later run. Nothing is sent to a lead without an email address or who no
+    longer leads the cohort."""
+    now = now or timezone.now()
+    week = _week(now)
+    subscription = DigestSubscription.objects.select_related("cohort__exam", "lead").filter(pk=subscription_id).first()
+    if subscription is None or not subscription.lead.email or not subscription.lead.is_active:
+        return False
+    if not cohorts_led_by(user=subscription.lead).filter(pk=subscription.cohort_id).exists():
+        return False
+    if subscription.sent_week is not None and subscription.sent_week >= week:
+        return False  # sent already: spare the rendering (the claim below is what guarantees once)
+    base = subscription.site_url.rstrip("/")
+    context = {
+        "digest": cohort_digest(cohort=subscription.cohort, now=now),
+        "lead": subscription.lead,
+        "now": now,
+        "passing_score": subscription.cohort.exam.passing_score,
+        "stalled_days": STALLED_DAYS,
+        "dashboard_url": base + reverse("cohorts:dashboard", args=[subscription.cohort_id]),
+        "off_url": base + reverse("cohorts:digest-off", args=[digest_off_token(subscription)]),
+    }
+    # One line: a newline in a subject would let a cohort's name inject headers.
+    subject = "".join(render_to_string("cohorts/email/digest_subject.txt", context).splitlines())
+    email = EmailMultiAlternatives(
+        subject,
+        render_to_string("cohorts/email/digest_body.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [subscription.lead.email],
+        headers={"List-Unsubscribe": f"<{context['off_url']}>"},
+    )
+    email.attach_alternative(render_to_string("cohorts/email/digest_body.html", context), "text/html")
+    # Claimed only once the email is ready, so a failure before it leaves the week to the next run.
+    previous = subscription.sent_week
+    claimed = (
+        DigestSubscription.objects.filter(pk=subscription.pk)
+        .filter(Q(sent_week__isnull=True) | Q(sent_week__lt=week))
+        .update(sent_week=week)
+    )
+    if not claimed:
+        return False
+    try:
+        email.send()
+    except OSError as exc:  # smtplib's errors are OSErrors too
+        DigestSubscription.objects.filter(pk=subscription.pk, sent_week=week).update(sent_week=previous)
+        logger.error("digest of cohort %s to user %s not sent: %s", subscription.cohort_id, subscription.lead_id, exc)
+        return False
+    logger.info("cohort digest sent", extra={"cohort_id": subscription.cohort_id, "user_id": subscription.lead_id})
+    return True
+
+
+def cohort_digests_send(*, now: datetime | None = None) -> int:
+    """The weekly run: every opt-in not yet sent this week. Returns how many emails went out."""
+    now = now or timezone.now()
+    week = _week(now)
+    due = DigestSubscription.objects.filter(Q(sent_week__isnull=True) | Q(sent_week__lt=week)).order_by("pk")
+    return sum(cohort_digest_send(subscription_id=pk, now=now) for pk in due.values_list("pk", flat=True))

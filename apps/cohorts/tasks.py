@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
+from apps.cohorts.services import cohort_digests_send as cohort_digests_send_service
 from apps.cohorts.services import cohort_stats_on_scored as cohort_stats_on_scored_service
 
 
@@ -16,3 +17,9 @@ from apps.cohorts.services import cohort_stats_on_scored as cohort_stats_on_scor
 def cohort_stats_on_scored(attempt_id: int) -> int:
     """After each scoring: the dashboards' aggregates for every cohort the candidate belongs to."""
     return cohort_stats_on_scored_service(attempt_id=attempt_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def cohort_digests_send() -> int:
+    """Weekly (beat): each lead's opted-in cohort digests. Safe to run again: each is sent once per week."""
+    return cohort_digests_send_service()

@@ -15,19 +15,27 @@ from django.views.decorators.vary import vary_on_headers
 from apps.cohorts.forms import AssignmentForm, CohortForm, JoinForm, RosterForm
 from apps.cohorts.models import Assignment, Cohort, Membership, Role
 from apps.cohorts.selectors import (
+    assignment_for_lead,
     assignments_for_member,
     can_create_cohorts,
     cohort_dashboard,
     cohort_for_lead,
+    cohort_onboarding,
     cohorts_led_by,
     cohorts_of_member,
+    digest_cohort_ids,
 )
 from apps.cohorts.services import (
     CohortError,
     assignment_create,
+    assignment_delete,
     assignment_start,
+    assignment_update,
     cohort_create,
     cohort_join,
+    digest_subscribe,
+    digest_subscription_from_token,
+    digest_unsubscribe,
     roster_import,
 )
 from apps.exams.assembly import FormAssemblyError
@@ -43,6 +51,7 @@ def cohorts_home(request: HttpRequest) -> HttpResponse:
         "cohorts/home.html",
         {
             "led": cohorts_led_by(user=request.user),
+            "digest_ids": digest_cohort_ids(user=request.user),
             "member_of": cohorts_of_member(user=request.user),
             "assignments": assignments_for_member(user=request.user),
             "can_create": can_create_cohorts(request.user),
@@ -133,18 +142,28 @@ def _is_uuid(value: str) -> bool:
 def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
     since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
+    data = cohort_dashboard(cohort=cohort, since=since, until=until, page=_page(request.GET.get("page")))
+    onboarding = cohort_onboarding(
+        cohort=cohort,
+        members=None if since or until else data.member_count,  # a date range counts only some members
+        assignments=[row["assignment"] for row in data.assignments],
+    )
     context = {
-        "data": cohort_dashboard(cohort=cohort, since=since, until=until, page=_page(request.GET.get("page"))),
+        "data": data,
         "since": since,
         "until": until,
         "cohort": cohort,
         "roster_form": RosterForm(),
         "assignment_form": AssignmentForm(exam=cohort.exam),
         "invite_url": request.build_absolute_uri(f"/cohorts/join/{cohort.invite_token}/"),
+        "onboarding": onboarding,
     }
     if request.htmx:
         return render(request, "cohorts/dashboard.html#dashboard-body", context)
     return render(request, "cohorts/dashboard.html", context)
+
+
+ROSTER_ERRORS_SHOWN = 20
 
 
 @login_required
@@ -163,7 +182,14 @@ def roster_upload(request: HttpRequest, cohort_id: int) -> HttpResponse:
         site_url=request.build_absolute_uri("/"),
     )
     if result.errors:
-        messages.error(request, "Nothing was imported. " + " ".join(result.errors[:20]))
+        # One message per error, each naming its line, so a long list can be read and fixed line by line.
+        shown = result.errors[:ROSTER_ERRORS_SHOWN]
+        more = len(result.errors) - len(shown)
+        messages.error(request, f"Nothing was imported: the roster has {len(result.errors)} problem(s) to fix.")
+        for error in shown:
+            messages.error(request, error)
+        if more:
+            messages.error(request, f"… and {more} more.")
     else:
         text = f"Roster imported: {result.added} added ({result.created} new accounts), {result.already} already in."
         if result.created:
@@ -206,6 +232,61 @@ def assignment_new(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def assignment_edit(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    assignment = assignment_for_lead(user=request.user, assignment_id=assignment_id)
+    cohort = assignment.cohort
+    initial = {
+        "title": assignment.title,
+        "kind": assignment.kind,
+        "due_at": assignment.due_at,
+        "size": assignment.size,
+        "tasks": list(assignment.tasks.all()),
+    }
+    form = AssignmentForm(request.POST or None, initial=initial, exam=cohort.exam)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment_update(
+                assignment=assignment,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+                due_at=form.cleaned_data["due_at"],
+                task_ids=[t.pk for t in form.cleaned_data["tasks"]],
+                size=form.cleaned_data["size"] or 20,
+            )
+        except CohortError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Saved {assignment.title}.")
+            return redirect("cohorts:dashboard", cohort.pk)
+    return render(request, "cohorts/assignment_edit.html", {"assignment": assignment, "cohort": cohort, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """GET asks for confirmation, saying what happens to attempts already started; POST deletes."""
+    assignment = assignment_for_lead(user=request.user, assignment_id=assignment_id)
+    cohort = assignment.cohort
+    if request.method == "POST":
+        try:
+            unlinked = assignment_delete(assignment=assignment, by=request.user)
+        except CohortError as exc:
+            messages.error(request, str(exc))
+            return redirect("cohorts:dashboard", cohort.pk)
+        text = f"Deleted {assignment.title}."
+        if unlinked:
+            text += f" The {unlinked} attempt(s) already started are kept in those members' history."
+        messages.success(request, text)
+        return redirect("cohorts:dashboard", cohort.pk)
+    started = assignment.attempts.count()
+    return render(
+        request, "cohorts/assignment_delete.html", {"assignment": assignment, "cohort": cohort, "started": started}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def assignment_begin(request: HttpRequest, assignment_id: int) -> HttpResponse:
     """POST starts (or resumes) the member's attempt. GET, for a mock not started yet, shows the mock's
     instructions first, whose Begin posts here: the clock starts then, as for any mock."""
@@ -224,6 +305,37 @@ def assignment_begin(request: HttpRequest, assignment_id: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("cohorts:home")
     return redirect("exams:open", attempt.pk)
+
+
+@login_required
+@require_POST
+def digest_toggle(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    if request.POST.get("digest") == "on":
+        try:
+            digest_subscribe(cohort=cohort, lead=request.user, site_url=request.build_absolute_uri("/"))
+        except CohortError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"The weekly digest of {cohort.name} is on: it comes on Mondays to {request.user.email}."
+            )
+    else:
+        digest_unsubscribe(cohort=cohort, lead=request.user)
+        messages.success(request, f"The weekly digest of {cohort.name} is off.")
+    return redirect("cohorts:home")
+
+
+@require_http_methods(["GET", "POST"])
+def digest_off(request: HttpRequest, token: str) -> HttpResponse:
+    """The email's turn-off link. It works without logging in (the signed token is the proof), and only a POST
+    turns the digest off, so a mail scanner following links changes nothing."""
+    subscription = digest_subscription_from_token(token)
+    if request.method == "POST":
+        if subscription is not None:
+            subscription.delete()
+        return render(request, "cohorts/digest_off.html", {"done": True, "subscription": subscription})
+    return render(request, "cohorts/digest_off.html", {"subscription": subscription})
 
 
 EXPORTS = {"members", "objectives", "items", "weeks"}

@@ -67,6 +67,9 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "cohorts:join-invite": ("GET", "invite", SIGNED_IN),
     "cohorts:dashboard": ("GET", "cohort", LEAD_ONLY),
     "cohorts:export": ("GET", "export", LEAD_ONLY),
+    "cohorts:assignment-edit": ("GET", "assignment", LEAD_ONLY),
+    "cohorts:assignment-delete": ("GET", "assignment", LEAD_ONLY),  # the confirmation page
+    "cohorts:digest-off": ("GET", "digest_off", PUBLIC),  # the signed token is the proof; a wrong one: "not valid"
     "api-schema": ("GET", "", PUBLIC),
     "api-docs": ("GET", "", PUBLIC),
     "api-exams": ("GET", "", API_SIGNED_IN),
@@ -101,6 +104,7 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "cohorts:new": ("POST", "", {"anonymous": 302, "lead": 302, "other_lead": 302, "org_admin": 302, "default": 404}),
     "cohorts:assign": ("POST", "cohort", {"anonymous": 302, "lead": 302, "org_admin": 302, "default": 404}),
     "cohorts:roster": ("POST", "cohort", {"anonymous": 302, "lead": 302, "org_admin": 302, "default": 404}),
+    "cohorts:digest": ("POST", "cohort", {"anonymous": 302, "lead": 302, "org_admin": 302, "default": 404}),
     "cohorts:assignment-start": ("POST", "assignment", {"anonymous": 302, "candidate": 302, "default": 404}),
     "scoring:review-due": ("POST", "", {"anonymous": 302, "default": 302}),
     "exams:review-start": ("POST", "", {"anonymous": 302, "default": 302}),
@@ -222,6 +226,7 @@ def world(exam):
         "study": {"pk": study.pk},
         "study_action": {"pk": study.pk, "action": "adopt"},
         "reset": {"uidb64": "MQ", "token": "not-a-token"},
+        "digest_off": {"token": "not-a-token"},
     }
     return people, kwargs
 
