@@ -94,6 +94,18 @@ def draft_content_hash(draft: QuestionDraft, *, case_ref: str = "", case_order: 
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+def _syllabus_index(exam: Exam) -> dict[str, tuple[Task, dict[int, Objective]]]:
+    """Task code → (task, objectives by order) of ``exam``, read once per Exam instance: an import validates
+    thousands of drafts against the same syllabus, and a syllabus does not change while one request runs."""
+    index = getattr(exam, "_syllabus_index", None)
+    if index is None:
+        index = {}
+        for task in Task.objects.filter(domain__exam=exam).prefetch_related("objectives"):
+            index[task.code] = (task, {objective.order: objective for objective in task.objectives.all()})
+        exam._syllabus_index = index
+    return index
+
+
 def question_validate(
     *, draft: QuestionDraft, exam: Exam, allow_gaps: bool = False
 ) -> tuple[list[RuleError], list[RuleError], Task | None, list[Objective]]:
@@ -116,7 +128,8 @@ def question_validate(
         else:
             errors.append(RuleError("task", "is required."))
         return errors, gaps, None, []
-    task = Task.objects.filter(domain__exam=exam, code=draft.task).first()
+    syllabus = _syllabus_index(exam)
+    task, by_order = syllabus.get(draft.task, (None, {}))
     if task is None:
         errors.append(RuleError("task", f"task {draft.task!r} is not part of {exam.code}."))
         return errors, gaps, None, []
@@ -126,7 +139,7 @@ def question_validate(
         if prefix != task.code or not order.isdigit():
             continue  # validate_question already reported it
         orders.append(int(order))
-    objectives = list(task.objectives.filter(order__in=orders))
+    objectives = [by_order[order] for order in dict.fromkeys(orders) if order in by_order]
     missing = sorted(set(orders) - {objective.order for objective in objectives})
     errors.extend(RuleError("objectives", f"task {task.code} has no objective {task.code}.{n}.") for n in missing)
     return errors, gaps, task, objectives
@@ -196,7 +209,8 @@ def question_create(
     if family is not None:
         question.family = family
     question.save()
-    question.objectives.set(objectives)
+    if objectives:  # a new version has none yet: add, without set()'s read of the current ones
+        question.objectives.add(*objectives)
     _write_parts(question, draft)
     if draft.status == QuestionStatus.RETIRED:  # a retired version (from a native file) was published once
         question_set_status(question=question, status=QuestionStatus.PUBLISHED)
