@@ -10,6 +10,7 @@ urlpatterns = [
     path("join/", views.join_by_code, name="join-code"),
     path("join/<str:token>/", views.join_by_invite, name="join-invite"),
     path("<id:cohort_id>/", views.dashboard, name="dashboard"),
+    path("<id:cohort_id>/members/<id:user_id>/", views.member_detail, name="member"),
     path("<id:cohort_id>/roster/", views.roster_upload, name="roster"),
     path("<id:cohort_id>/assign/", views.assignment_new, name="assign"),
     path("<id:cohort_id>/export/<str:table>.csv", views.export_csv, name="export"),
