@@ -57,6 +57,10 @@ def score_histogram(*, exam: Exam, scores: Sequence[int], bins: Sequence[dict], 
         description=description,
         bins=data,
         x_ticks=[*range(exam.scale_min, exam.scale_max, 100), exam.scale_max],
+        # A tick every 100, labels further apart: "900" and "1000" side by side would touch on a phone.
+        tick_label=lambda value: (
+            charts.number_label(value) if value in (exam.scale_min, exam.scale_max) or value % 200 == 0 else ""
+        ),
         x_title="Latest scaled score",
         y_title="Members",
         references=[(passing, f"Pass mark {passing}")],

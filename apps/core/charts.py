@@ -700,6 +700,7 @@ def histogram_chart(
     references: Sequence[tuple[float, str]] = (),
     legend: Sequence[LegendEntry] = (),
     frame: Frame | None = None,
+    tick_label: Callable[[float], str] = number_label,
 ) -> HistogramChart:
     """Bars over a linear x scale spanning the first to the last tick, their heights on a count scale from 0 to
     just above the tallest bar (not to the number of people counted: a small bin stays readable), with
@@ -730,7 +731,7 @@ def histogram_chart(
         title=title,
         description=description,
         frame=frame,
-        x_ticks=x_value_ticks(frame, x_scale, x_ticks),
+        x_ticks=x_value_ticks(frame, x_scale, x_ticks, tick_label),
         y_ticks=y_ticks_exact(frame, y_scale, counts),
         x_axis=Segment(frame.plot_left, frame.plot_bottom, frame.plot_right, frame.plot_bottom),
         y_axis=Segment(frame.plot_left, frame.plot_top, frame.plot_left, frame.plot_bottom),

@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -21,16 +21,13 @@ from apps.cohorts.models import (
     ObjectiveStat,
     Organisation,
     Role,
-    WeekMember,
     WeekStat,
 )
 from apps.cohorts.services import assignment_create, cohort_create, cohort_stats_on_scored, cohort_stats_rebuild
 from apps.exams.models import Attempt
 from apps.syllabus.models import Objective
+from tests.cohorts.factories import MONDAY, NEXT_MONDAY, aware, member_add, two_weeks_seed
 from tests.questions.factories import QuestionFactory
-
-MONDAY = date(2026, 11, 2)  # a Monday
-NEXT_MONDAY = MONDAY + timedelta(days=7)
 
 
 @pytest.fixture
@@ -45,46 +42,9 @@ def cohort(organisation, lead, exam):
     return cohort_create(organisation=organisation, exam=exam, name="Spring bootcamp", by=lead)
 
 
-def _member(cohort, username: str, **stat):
-    user = get_user_model().objects.create_user(username, first_name=stat.pop("first_name", ""))
-    CohortMember.objects.create(cohort=cohort, user=user, via="lead")
-    if stat:
-        MemberStat.objects.create(cohort=cohort, user=user, **stat)
-    return user
-
-
-def _aware(day: date, hour: int = 12) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()) + timedelta(hours=hour))
-
-
 @pytest.fixture
 def two_weeks(cohort, exam):
-    """Objective and item tallies and week rows in two weeks: week one is weak on 1.1.1, week two on 2.1.1."""
-    first = Objective.objects.get(task__domain__exam=exam, task__code="1.1", order=1)
-    second = Objective.objects.get(task__domain__exam=exam, task__code="2.1", order=1)
-    q1 = QuestionFactory(exam=exam, task="1.1", stem="Which **service** stores features for *online* inference?")
-    q2 = QuestionFactory(exam=exam, task="2.1", stem="Which metric suits an imbalanced classifier?")
-    ObjectiveStat.objects.create(cohort=cohort, objective=first, week=MONDAY, correct=1, total=10)
-    ObjectiveStat.objects.create(cohort=cohort, objective=second, week=NEXT_MONDAY, correct=2, total=10)
-    ItemMissStat.objects.create(cohort=cohort, family=q1.family, question=q1, week=MONDAY, missed=9, seen=10)
-    ItemMissStat.objects.create(cohort=cohort, family=q2.family, question=q2, week=NEXT_MONDAY, missed=8, seen=10)
-    early = _member(cohort, "early", latest_scaled=650, attempts=1, last_active=_aware(MONDAY))
-    late = _member(cohort, "late", latest_scaled=800, attempts=1, last_active=_aware(NEXT_MONDAY))
-    for user, week, score in ((early, MONDAY, 650), (late, NEXT_MONDAY, 800)):
-        attempt = Attempt.objects.create(
-            candidate=user, exam=exam, mode="mock", item_count=1, started_at=_aware(week), submitted_at=_aware(week)
-        )
-        WeekMember.objects.create(
-            cohort=cohort,
-            week=week,
-            user=user,
-            attempt=attempt,
-            submitted_at=_aware(week),
-            scaled_score=score,
-            passed=score >= 720,
-        )
-        WeekStat.objects.create(cohort=cohort, week=week, active=1, ready=int(score >= 720), mean_scaled=score)
-    return q1, q2
+    return two_weeks_seed(cohort=cohort, exam=exam)
 
 
 def _get(client, cohort, **params):
@@ -167,8 +127,8 @@ def test_bad_parameters_are_ignored_with_a_note_and_another_cohorts_assignment_i
 def test_headline_numbers_give_the_median_and_the_share_passing_with_its_interval(client, lead, cohort):
     now = timezone.now()
     for n, score in enumerate([600, 700, 750, 800]):
-        _member(cohort, f"m{n}", latest_scaled=score, attempts=1, last_active=now)
-    _member(cohort, "idle")
+        member_add(cohort, f"m{n}", latest_scaled=score, attempts=1, last_active=now)
+    member_add(cohort, "idle")
     client.force_login(lead)
 
     body = _get(client, cohort).content.decode()
@@ -182,9 +142,9 @@ def test_headline_numbers_give_the_median_and_the_share_passing_with_its_interva
 
 def test_the_histogram_is_an_accessible_svg_scaled_to_its_tallest_bin_with_the_pass_mark(client, lead, cohort):
     for n in range(40):
-        _member(cohort, f"idle{n}")  # members without a score must not flatten the bars
+        member_add(cohort, f"idle{n}")  # members without a score must not flatten the bars
     for n, score in enumerate([610, 620, 630, 760]):
-        _member(cohort, f"m{n}", latest_scaled=score, attempts=1)
+        member_add(cohort, f"m{n}", latest_scaled=score, attempts=1)
     client.force_login(lead)
 
     body = _get(client, cohort).content.decode()
@@ -204,9 +164,9 @@ def test_the_histogram_is_an_accessible_svg_scaled_to_its_tallest_bin_with_the_p
 
 
 def test_members_sort_and_search_in_the_url(client, lead, cohort):
-    _member(cohort, "alice", first_name="Alice", latest_scaled=650, attempts=1)
-    _member(cohort, "bob", first_name="Robert", latest_scaled=800, attempts=3)
-    _member(cohort, "carol", latest_scaled=None, attempts=0)
+    member_add(cohort, "alice", first_name="Alice", latest_scaled=650, attempts=1)
+    member_add(cohort, "bob", first_name="Robert", latest_scaled=800, attempts=3)
+    member_add(cohort, "carol", latest_scaled=None, attempts=0)
     client.force_login(lead)
 
     by_latest = _get(client, cohort, sort="-latest").content.decode()
@@ -224,7 +184,9 @@ def test_members_sort_and_search_in_the_url(client, lead, cohort):
 
 
 def test_the_member_page_is_for_the_cohorts_leads_and_members_only(client, lead, cohort, candidate, exam):
-    member = _member(cohort, "alice", latest_scaled=700, attempts=2, tasks={"1.1": [3, 4]}, last_active=timezone.now())
+    member = member_add(
+        cohort, "alice", latest_scaled=700, attempts=2, tasks={"1.1": [3, 4]}, last_active=timezone.now()
+    )
     outsider = get_user_model().objects.create_user("outsider")
     client.force_login(lead)
 
@@ -265,7 +227,7 @@ def test_the_assignment_filter_counts_only_its_attempts(client, bank, lead, coho
     assignment = assignment_create(
         cohort=cohort, by=lead, kind="mock", title="Mock 1", due_at=timezone.now() + timedelta(days=7)
     )
-    people = [_member(cohort, name) for name in ("assigned", "own")]
+    people = [member_add(cohort, name) for name in ("assigned", "own")]
     from apps.cohorts.services import assignment_start
     from apps.exams.services import attempt_submit
 
@@ -297,12 +259,12 @@ def test_the_scoring_hook_and_the_rebuild_fill_the_same_week_and_assignment_buck
     from apps.exams.services import attempt_submit
     from tests.scoring.factories import scored_mock
 
-    people = [_member(cohort, name) for name in ("ann", "ben")]
-    with time_machine.travel(_aware(MONDAY, 10), tick=False):
-        assignment = assignment_create(cohort=cohort, by=lead, kind="mock", title="Mock 1", due_at=_aware(MONDAY, 20))
+    people = [member_add(cohort, name) for name in ("ann", "ben")]
+    with time_machine.travel(aware(MONDAY, 10), tick=False):
+        assignment = assignment_create(cohort=cohort, by=lead, kind="mock", title="Mock 1", due_at=aware(MONDAY, 20))
         with django_capture_on_commit_callbacks(execute=True):
             attempt_submit(attempt=assignment_start(assignment=assignment, user=people[0]))
-    with time_machine.travel(_aware(NEXT_MONDAY, 10), tick=False), django_capture_on_commit_callbacks(execute=True):
+    with time_machine.travel(aware(NEXT_MONDAY, 10), tick=False), django_capture_on_commit_callbacks(execute=True):
         scored_mock(exam=bank, candidate=people[1], ability=0.6, seed=5)
 
     def buckets() -> tuple[set, set]:
