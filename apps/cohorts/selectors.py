@@ -29,6 +29,7 @@ from apps.cohorts.models import (
     WeekStat,
 )
 from apps.core.markdown import markdown_to_html
+from apps.core.templatetags.display import heat_class, pair_percent
 from apps.exams.models import AttemptMode, AttemptState
 from apps.questions.models import Question
 from apps.scoring.irt import wilson_interval
@@ -107,7 +108,8 @@ class DashboardFilter:
     since: date | None = None  # a Monday
     until: date | None = None  # a Sunday
     assignment: Assignment | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # parameters ignored, and why
+    widened: str = ""  # how dates inside a week were taken to the whole week
 
     @property
     def active(self) -> bool:
@@ -156,8 +158,9 @@ def dashboard_filter_parse(*, cohort: Cohort, params: Mapping[str, str]) -> Dash
         notes.append("The From date came after the To date; they were swapped.")
     week_since = _monday(since) if since else None
     week_until = _monday(until) + timedelta(days=6) if until else None
+    widened = ""
     if (since and week_since != since) or (until and week_until != until):
-        notes.append(
+        widened = (
             "Figures are kept per week, so the range covers whole weeks (Monday to Sunday): "
             f"{week_since.isoformat() if week_since else 'the start'} to "
             f"{week_until.isoformat() if week_until else 'today'}."
@@ -171,7 +174,7 @@ def dashboard_filter_parse(*, cohort: Cohort, params: Mapping[str, str]) -> Dash
             assignment = Assignment.objects.filter(cohort=cohort, pk=int(raw)).first()
             if assignment is None:
                 raise Http404("No such assignment in this cohort.")
-    return DashboardFilter(week_since, week_until, assignment, tuple(notes))
+    return DashboardFilter(week_since, week_until, assignment, tuple(notes), widened)
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,26 @@ class ItemRow:
 
 
 @dataclass(frozen=True)
+class HeatCell:
+    """One cell of the task heatmap: its colour class, the percent right and the number of answers."""
+
+    css: str
+    percent: str
+    total: int
+
+
+def heat_cells(tasks: list[Task], tallies: Mapping[str, list[int]] | None) -> list[HeatCell]:
+    """A heatmap row, one cell per task, from ``{task code: [correct, total]}``: built here once, since a
+    template filter per cell costs more than the rest of the page at 50 members by 12 tasks."""
+    tallies = tallies or {}
+    cells = []
+    for task in tasks:
+        pair = tallies.get(task.code)
+        cells.append(HeatCell(heat_class(pair), pair_percent(pair), pair[1] if pair else 0))
+    return cells
+
+
+@dataclass(frozen=True)
 class WeekRow:
     week: date
     active: int
@@ -245,6 +268,7 @@ class Dashboard:
     headline: Headline | None = None
     scores: list[int] = field(default_factory=list)
     cohort_tasks: dict[str, list[int]] = field(default_factory=dict)  # {task code: [correct, total]}
+    cohort_cells: list[HeatCell] = field(default_factory=list)
     objectives: list[ObjectiveRow] = field(default_factory=list)  # every objective with answers, weakest first
     items: list[ItemRow] = field(default_factory=list)  # every item seen MIN_SEEN times, most missed first
     sort: str = "name"
@@ -310,9 +334,9 @@ def _scores_in_filter(cohort: Cohort, flt: DashboardFilter) -> list[tuple[int, i
             latest[user_id] = (user_id, scaled, passed, submitted)
         return list(latest.values())
     stats = MemberStat.objects.filter(cohort=cohort, latest_scaled__isnull=False, user_id__in=_member_ids(cohort))
+    # No dates: nothing groups these by week, and converting a thousand of them costs more than the query.
     return [
-        (user_id, scaled, scaled >= passing, last_active)
-        for user_id, scaled, last_active in stats.values_list("user_id", "latest_scaled", "last_active")
+        (user_id, scaled, scaled >= passing, None) for user_id, scaled in stats.values_list("user_id", "latest_scaled")
     ]
 
 
@@ -364,6 +388,7 @@ def cohort_dashboard(
     sort: str = "name",
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    item_rows: int = 10,
     today: date | None = None,
 ) -> Dashboard:
     """Everything the dashboard shows, read from the aggregates Celery keeps, in a fixed number of queries
@@ -412,7 +437,12 @@ def cohort_dashboard(
         stat.user_id: stat
         for stat in MemberStat.objects.filter(cohort=cohort, user_id__in=[m.user_id for m in page_members])
     }
-    members = [{"user": m.user, "joined": m.joined_at, "stat": stats.get(m.user_id)} for m in page_members]
+    tasks = list(Task.objects.filter(domain__exam=cohort.exam).order_by("code"))
+    members = []
+    for m in page_members:
+        stat = stats.get(m.user_id)
+        cells = heat_cells(tasks, stat.tasks if stat else None)
+        members.append({"user": m.user, "joined": m.joined_at, "stat": stat, "cells": cells})
 
     scored = _scores_in_filter(cohort, flt)
     scores = sorted(score for _, score, _, _ in scored)
@@ -435,7 +465,6 @@ def cohort_dashboard(
         active, active_label = counts["this_week"], "Active this week"
     headline = Headline(counts["total"], active, active_label, len(scored), _median(scores), ready, low, high)
 
-    tasks = list(Task.objects.filter(domain__exam=cohort.exam).select_related("domain").order_by("code"))
     objectives = sorted(
         (
             ObjectiveRow(
@@ -469,8 +498,8 @@ def cohort_dashboard(
         pair[1] += row["seen"]
     ranked = sorted(
         (row for row in item_tallies if row["seen"] >= MIN_SEEN),
-        key=lambda row: (-row["missed"] / row["seen"], -row["seen"], str(row["family"])),
-    )[:page_size]
+        key=lambda row: (-row["missed"] / row["seen"], -row["seen"], row["question_id"]),
+    )[:item_rows]
     stems = dict(Question.objects.filter(pk__in=[row["question_id"] for row in ranked]).values_list("pk", "stem"))
     items = [
         ItemRow(
@@ -512,6 +541,7 @@ def cohort_dashboard(
         headline=headline,
         scores=scores,
         cohort_tasks=cohort_tasks,
+        cohort_cells=heat_cells(tasks, cohort_tasks),
         objectives=objectives,
         items=items,
         sort=sort,

@@ -125,7 +125,9 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def _dashboard_read(request: HttpRequest, cohort: Cohort, *, page_size: int = PAGE_SIZE) -> Dashboard:
+def _dashboard_read(
+    request: HttpRequest, cohort: Cohort, *, page_size: int = PAGE_SIZE, item_rows: int = 10
+) -> Dashboard:
     """The dashboard as the request's GET parameters filter, search, sort and page it (the page's URL is
     shareable, and each CSV link carries the same parameters)."""
     return cohort_dashboard(
@@ -135,6 +137,7 @@ def _dashboard_read(request: HttpRequest, cohort: Cohort, *, page_size: int = PA
         sort=member_sort_parse(request.GET.get("sort")),
         page=_page(request.GET.get("page")),
         page_size=page_size,
+        item_rows=item_rows,
     )
 
 
@@ -290,7 +293,7 @@ def export_csv(request: HttpRequest, cohort_id: int, table: str) -> HttpResponse
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
     if table not in EXPORTS:
         raise Http404("No such table.")
-    data = _dashboard_read(request, cohort, page_size=1_000_000)
+    data = _dashboard_read(request, cohort, page_size=1_000_000, item_rows=1_000_000)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-{table}.csv"'
     writer = csv.writer(response)

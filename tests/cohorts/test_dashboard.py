@@ -198,6 +198,11 @@ def test_the_member_page_is_for_the_cohorts_leads_and_members_only(client, lead,
     assert "1.1 " in body
     assert "75%" in body
     assert client.get(reverse("cohorts:member", args=[cohort.pk, outsider.pk])).status_code == 404
+    newcomer = member_add(cohort, "newcomer")  # no scored attempt yet
+    assert (
+        "No scored attempts yet."
+        in client.get(reverse("cohorts:member", args=[cohort.pk, newcomer.pk])).content.decode()
+    )
     client.force_login(candidate)
     assert client.get(reverse("cohorts:member", args=[cohort.pk, member.pk])).status_code == 404
 
