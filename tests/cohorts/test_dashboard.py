@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -342,3 +342,55 @@ def test_the_dashboard_of_a_thousand_members_stays_within_its_query_budget(
             response = _get(client, cohort, **params)
         assert response.status_code == 200
     assert "Members (1000)" in _get(client, cohort).content.decode()
+
+
+def test_the_migration_splits_existing_tallies_into_weeks_and_assignments(
+    bank, lead, cohort, django_capture_on_commit_callbacks
+):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+
+    from apps.cohorts.services import assignment_start
+    from apps.exams.services import attempt_submit
+    from tests.scoring.factories import scored_mock
+
+    # given: two attempts in two weeks, one for an assignment, tallied by the scoring hook
+    people = [member_add(cohort, name) for name in ("ann", "ben")]
+    with time_machine.travel(aware(MONDAY, 10), tick=False):
+        assignment = assignment_create(cohort=cohort, by=lead, kind="mock", title="Mock 1", due_at=aware(MONDAY, 20))
+        with django_capture_on_commit_callbacks(execute=True):
+            attempt_submit(attempt=assignment_start(assignment=assignment, user=people[0]))
+    with time_machine.travel(aware(NEXT_MONDAY, 10), tick=False), django_capture_on_commit_callbacks(execute=True):
+        scored_mock(exam=bank, candidate=people[1], ability=0.6, seed=5)
+    expected = set(
+        ObjectiveStat.objects.filter(cohort=cohort).values_list(
+            "week", "assignment_key", "objective_id", "correct", "total"
+        )
+    )
+    # ... then collapsed into one row per objective, as they were before they had weeks
+    totals: dict[int, list[int]] = {}
+    for objective_id, correct, total in ObjectiveStat.objects.values_list("objective_id", "correct", "total"):
+        pair = totals.setdefault(objective_id, [0, 0])
+        pair[0] += correct
+        pair[1] += total
+    ObjectiveStat.objects.all().delete()
+    ObjectiveStat.objects.bulk_create(
+        [
+            ObjectiveStat(cohort=cohort, objective_id=o, week=date(1970, 1, 5), correct=c, total=t)
+            for o, (c, t) in totals.items()
+        ]
+    )
+
+    # when
+    import_module("apps.cohorts.migrations.0003_stat_buckets").tallies_rebucket(apps, connection.schema_editor())
+
+    # then
+    rebucketed = set(
+        ObjectiveStat.objects.filter(cohort=cohort).values_list(
+            "week", "assignment_key", "objective_id", "correct", "total"
+        )
+    )
+    assert rebucketed == expected
+    assert {row[:2] for row in rebucketed} == {(MONDAY, assignment.pk), (NEXT_MONDAY, 0)}
