@@ -69,10 +69,10 @@ class CohortAnalyticsApi(APIView):
                     "page": data.page,
                     "pages": data.pages,
                     "members": members,
-                    "weeks": data.weeks,
+                    "weeks": list(reversed(data.weeks)),  # newest first, as this API has always listed them
                     "weakest_objectives": [
-                        {"objective": s.objective.code, "correct": s.correct, "total": s.total}
-                        for s in data.weakest_objectives
+                        {"objective": row.code, "correct": row.correct, "total": row.total}
+                        for row in data.weakest_objectives
                     ],
                 }
             ).data

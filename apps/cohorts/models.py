@@ -147,28 +147,45 @@ class MemberStat(models.Model):
         return f"{self.cohort}: {self.user}"
 
 
+# The tallies below come in buckets, so that the dashboard's filter (a range of weeks, an assignment) reads a
+# handful of bucket rows instead of every answer: one row per week (Monday, local time, of the attempt's
+# submission) and per assignment the attempts were for. ``assignment_key`` is an assignment's id, or 0 for
+# attempts made outside any assignment; it is no foreign key so that deleting an assignment keeps its answers
+# in the cohort's totals.
 class ObjectiveStat(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="objective_stats")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the week the attempts were submitted.")
+    assignment_key = models.PositiveIntegerField(default=0, help_text="The assignment's id, 0 for none.")
     correct = models.PositiveIntegerField(default=0)
     total = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cohort", "objective"], name="objective_stat_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "week", "assignment_key", "objective"], name="objective_stat_bucket_unique"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.cohort}: {self.objective_id} {self.correct}/{self.total}"
+        return f"{self.cohort}: {self.objective_id} in the week of {self.week} {self.correct}/{self.total}"
 
 
 class ItemMissStat(models.Model):
     cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="item_stats")
     family = models.UUIDField()
     question = models.ForeignKey("questions.Question", on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the week the attempts were submitted.")
+    assignment_key = models.PositiveIntegerField(default=0, help_text="The assignment's id, 0 for none.")
     missed = models.PositiveIntegerField(default=0)
     seen = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["cohort", "family"], name="item_miss_stat_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cohort", "week", "assignment_key", "family"], name="item_miss_stat_bucket_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.cohort}: {self.question_id} missed {self.missed}/{self.seen}"

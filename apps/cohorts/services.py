@@ -16,7 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Avg, Count, DateField, F, Max, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, TruncWeek
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -374,35 +375,94 @@ def week_stat_count(*, cohort: Cohort, result: AttemptResult) -> WeekStat:
 # Increments as upserts, one statement per table; the same SQL runs on PostgreSQL and SQLite. The ORM's
 # bulk_create(update_conflicts=True) can only overwrite a column, not add to it, hence raw SQL.
 _OBJECTIVE_UPSERT = """
-INSERT INTO cohorts_objectivestat (cohort_id, objective_id, correct, total) VALUES {values}
-ON CONFLICT (cohort_id, objective_id) DO UPDATE
+INSERT INTO cohorts_objectivestat (cohort_id, week, assignment_key, objective_id, correct, total) VALUES {values}
+ON CONFLICT (cohort_id, week, assignment_key, objective_id) DO UPDATE
 SET correct = cohorts_objectivestat.correct + excluded.correct, total = cohorts_objectivestat.total + excluded.total
 """
 _ITEM_UPSERT = """
-INSERT INTO cohorts_itemmissstat (cohort_id, family, question_id, missed, seen) VALUES {values}
-ON CONFLICT (cohort_id, family) DO UPDATE
+INSERT INTO cohorts_itemmissstat (cohort_id, week, assignment_key, family, question_id, missed, seen) VALUES {values}
+ON CONFLICT (cohort_id, week, assignment_key, family) DO UPDATE
 SET missed = cohorts_itemmissstat.missed + excluded.missed, seen = cohorts_itemmissstat.seen + excluded.seen,
     question_id = excluded.question_id
 """
 
 
-def _tallies_add(cohort_id: int, objectives: list[tuple[int, int, int]], items: list[tuple]) -> None:
+def _tallies_add(
+    cohort_id: int, bucket: tuple[date, int], objectives: list[tuple[int, int, int]], items: list[tuple]
+) -> None:
+    week, assignment_key = bucket[0].isoformat(), bucket[1]
     with connection.cursor() as cursor:
         if objectives:
             cursor.execute(
-                _OBJECTIVE_UPSERT.format(values=", ".join(["(%s, %s, %s, %s)"] * len(objectives))),
-                [value for oid, correct, total in objectives for value in (cohort_id, oid, correct, total)],
+                _OBJECTIVE_UPSERT.format(values=", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(objectives))),
+                [
+                    value
+                    for oid, correct, total in objectives
+                    for value in (cohort_id, week, assignment_key, oid, correct, total)
+                ],
             )
         if items:
             cursor.execute(
-                _ITEM_UPSERT.format(values=", ".join(["(%s, %s, %s, %s, 1)"] * len(items))),
-                [value for family, qid, missed in items for value in (cohort_id, _uuid_param(family), qid, missed)],
+                _ITEM_UPSERT.format(values=", ".join(["(%s, %s, %s, %s, %s, %s, 1)"] * len(items))),
+                [
+                    value
+                    for family, qid, missed in items
+                    for value in (cohort_id, week, assignment_key, _uuid_param(family), qid, missed)
+                ],
             )
 
 
 def _uuid_param(value):
     # SQLite stores UUIDField as 32 hex characters; PostgreSQL takes the UUID itself.
     return value if connection.vendor == "postgresql" else value.hex
+
+
+def attempt_bucket(attempt: Attempt) -> tuple[date, int]:
+    """The tally bucket an attempt's answers go to: the week it was submitted, and its assignment (0: none)."""
+    assignment_id = AssignmentAttempt.objects.filter(attempt=attempt).values_list("assignment_id", flat=True).first()
+    return _week(attempt.submitted_at or attempt.started_at), assignment_id or 0
+
+
+def tally_buckets(*, items: QuerySet, exam_id: int) -> tuple[list[dict], list[dict]]:
+    """The objective and item tallies of the scored answers ``items``, per bucket (week of submission and
+    assignment), summed in the database: (objective rows, item rows), as dicts of ObjectiveStat and ItemMissStat
+    fields. An item's skills in the cohort's version are its own when written for it, its placement's when
+    carried over. Takes any AttemptItem queryset, so that a migration can pass its historical models."""
+    bucket = {
+        "week": TruncWeek(Coalesce("attempt__submitted_at", "attempt__started_at"), output_field=DateField()),
+        "assignment_key": Coalesce("attempt__assignment_link__assignment_id", Value(0)),
+    }
+    tally = {"correct": Count("id", filter=Q(is_correct=True)), "total": Count("id")}
+    home = (
+        items.filter(question__task__domain__exam_id=exam_id)
+        .annotate(**bucket, objective_id=F("question__objectives"))
+        .values("week", "assignment_key", "objective_id")
+        .annotate(**tally)
+    )
+    placed = (
+        items.filter(question__placements__exam_id=exam_id)
+        .annotate(**bucket, objective_id=F("question__placements__objectives"))
+        .values("week", "assignment_key", "objective_id")
+        .annotate(**tally)
+    )
+    objectives: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for row in [*home, *placed]:
+        if row["objective_id"] is not None:
+            pair = objectives[(row["week"], row["assignment_key"], row["objective_id"])]
+            pair[0] += row["correct"]
+            pair[1] += row["total"]
+    item_rows = (
+        items.annotate(**bucket, family=F("question__family"))
+        .values("week", "assignment_key", "family")
+        .annotate(missed=Count("id", filter=Q(is_correct=False)), seen=Count("id"), question_id=Max("question_id"))
+    )
+    return (
+        [
+            {"week": week, "assignment_key": key, "objective_id": oid, "correct": correct, "total": total}
+            for (week, key, oid), (correct, total) in objectives.items()
+        ],
+        list(item_rows),
+    )
 
 
 def cohort_stats_on_scored(*, attempt_id: int) -> int:
@@ -423,6 +483,7 @@ def cohort_stats_on_scored(*, attempt_id: int) -> int:
     for question_id, objective_id in item_skills(exam_id=attempt.exam_id, question_ids=[row[0] for row in rows]):
         objectives.setdefault(objective_id, []).append(question_id)
     correct_by_question = {question_id: bool(correct) for question_id, _, correct in rows}
+    bucket = attempt_bucket(attempt)
     for cohort in cohorts:
         with transaction.atomic():
             try:
@@ -433,6 +494,7 @@ def cohort_stats_on_scored(*, attempt_id: int) -> int:
             else:
                 _tallies_add(
                     cohort.pk,
+                    bucket,
                     [(oid, sum(correct_by_question[q] for q in qids), len(qids)) for oid, qids in objectives.items()],
                     [(family, qid, 0 if correct else 1) for qid, family, correct in rows],
                 )
@@ -497,41 +559,11 @@ def cohort_stats_rebuild(*, cohort: Cohort) -> None:
             for week, latest in weeks.items()
         ]
     )
-    items = AttemptItem.objects.filter(attempt__in=attempts, scored=True)
-    # An item's skills in the cohort's version: its own when written for it, its placement's when carried over.
-    tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    tally = {"correct": Count("id", filter=Q(is_correct=True)), "total": Count("id")}
-    home = items.filter(question__task__domain__exam=cohort.exam).values_list("question__objectives").annotate(**tally)
-    placed = (
-        items.filter(question__placements__exam=cohort.exam)
-        .values_list("question__placements__objectives")
-        .annotate(**tally)
+    objective_rows, item_rows = tally_buckets(
+        items=AttemptItem.objects.filter(attempt__in=attempts, scored=True), exam_id=cohort.exam_id
     )
-    for objective_id, correct, total in [*home, *placed]:
-        if objective_id is not None:
-            tallies[objective_id][0] += correct
-            tallies[objective_id][1] += total
-    ObjectiveStat.objects.bulk_create(
-        [
-            ObjectiveStat(cohort=cohort, objective_id=objective_id, correct=correct, total=total)
-            for objective_id, (correct, total) in tallies.items()
-        ]
-    )
-    item_rows = items.values("question__family").annotate(
-        missed=Count("id", filter=Q(is_correct=False)), seen=Count("id"), question_id=Max("question_id")
-    )
-    ItemMissStat.objects.bulk_create(
-        [
-            ItemMissStat(
-                cohort=cohort,
-                family=row["question__family"],
-                question_id=row["question_id"],
-                missed=row["missed"],
-                seen=row["seen"],
-            )
-            for row in item_rows
-        ]
-    )
+    ObjectiveStat.objects.bulk_create([ObjectiveStat(cohort=cohort, **row) for row in objective_rows], batch_size=5000)
+    ItemMissStat.objects.bulk_create([ItemMissStat(cohort=cohort, **row) for row in item_rows], batch_size=5000)
     CountedAttempt.objects.bulk_create(
         [CountedAttempt(cohort=cohort, attempt_id=pk) for pk in attempts.values_list("pk", flat=True)], batch_size=5000
     )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("digest/off/<str:token>/", views.digest_off, name="digest-off"),
     path("<id:cohort_id>/", views.dashboard, name="dashboard"),
     path("<id:cohort_id>/digest/", views.digest_toggle, name="digest"),
+    path("<id:cohort_id>/members/<id:user_id>/", views.member_detail, name="member"),
     path("<id:cohort_id>/roster/", views.roster_upload, name="roster"),
     path("<id:cohort_id>/assign/", views.assignment_new, name="assign"),
     path("<id:cohort_id>/export/<str:table>.csv", views.export_csv, name="export"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,18 +13,25 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.cohorts.charts import dashboard_charts, member_score_chart
 from apps.cohorts.forms import AssignmentForm, CohortForm, JoinForm, RosterForm
 from apps.cohorts.models import Assignment, Cohort, Membership, Role
 from apps.cohorts.selectors import (
+    MIN_SEEN,
+    PAGE_SIZE,
+    Dashboard,
     assignment_for_lead,
     assignments_for_member,
     can_create_cohorts,
     cohort_dashboard,
     cohort_for_lead,
+    cohort_member_profile,
     cohort_onboarding,
     cohorts_led_by,
     cohorts_of_member,
+    dashboard_filter_parse,
     digest_cohort_ids,
+    member_sort_parse,
 )
 from apps.cohorts.services import (
     CohortError,
@@ -112,16 +120,6 @@ def join_by_invite(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "cohorts/join.html", {"cohort": cohort})
 
 
-def _date(value: str | None):
-    """A YYYY-MM-DD query parameter, or None when absent or malformed (the filter is then simply off)."""
-    from datetime import date
-
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _page(value: str | None) -> int:
     return int(value) if value and value.isdigit() and len(value) < 7 else 1
 
@@ -136,22 +134,65 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def _dashboard_read(
+    request: HttpRequest, cohort: Cohort, *, page_size: int = PAGE_SIZE, item_rows: int = 10
+) -> Dashboard:
+    """The dashboard as the request's GET parameters filter, search, sort and page it (the page's URL is
+    shareable, and each CSV link carries the same parameters)."""
+    return cohort_dashboard(
+        cohort=cohort,
+        flt=dashboard_filter_parse(cohort=cohort, params=request.GET),
+        q=request.GET.get("q", ""),
+        sort=member_sort_parse(request.GET.get("sort")),
+        page=_page(request.GET.get("page")),
+        page_size=page_size,
+        item_rows=item_rows,
+    )
+
+
+def _sort_links(data: Dashboard) -> list[dict]:
+    """The members table's column headers: each a link sorting by it (a second click reverses), with aria-sort."""
+    columns = [
+        ("name", "Member"),
+        ("latest", "Latest"),
+        ("best", "Best"),
+        ("chance", "Chance of passing standard"),
+        ("attempts", "Attempts"),
+        ("active", "Last active"),
+    ]
+    base = {**data.filter.params(), **({"q": data.q} if data.q else {})}
+    current, descending = data.sort.lstrip("-"), data.sort.startswith("-")
+    links = []
+    for key, label in columns:
+        if key == current:
+            aria, target = ("descending" if descending else "ascending"), (key if descending else f"-{key}")
+        else:
+            # Scores and dates read best from the top; names from A.
+            aria, target = "", (key if key == "name" else f"-{key}")
+        links.append({"label": label, "aria_sort": aria, "query": urlencode({**base, "sort": target})})
+    return links
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
-    since, until = _date(request.GET.get("since")), _date(request.GET.get("until"))
-    data = cohort_dashboard(cohort=cohort, since=since, until=until, page=_page(request.GET.get("page")))
+    data = _dashboard_read(request, cohort)
+    listing = {**data.filter.params(), **({"q": data.q} if data.q else {}), "sort": data.sort}
     onboarding = cohort_onboarding(
         cohort=cohort,
-        members=None if since or until else data.member_count,  # a date range counts only some members
+        members=data.headline.members,  # everyone in the cohort, whatever the filter
         assignments=[row["assignment"] for row in data.assignments],
     )
     context = {
         "data": data,
-        "since": since,
-        "until": until,
+        "charts": dashboard_charts(data),
+        "sort_links": _sort_links(data),
+        "filter_query": data.filter.query,
+        "listing_query": urlencode(listing),
+        "min_seen": MIN_SEEN,
+        "can_open_items": request.user.is_staff and request.user.has_perm("questions.view_question"),
         "cohort": cohort,
         "roster_form": RosterForm(),
         "assignment_form": AssignmentForm(exam=cohort.exam),
@@ -164,6 +205,22 @@ def dashboard(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 
 ROSTER_ERRORS_SHOWN = 20
+
+
+@login_required
+@require_GET
+def member_detail(request: HttpRequest, cohort_id: int, user_id: int) -> HttpResponse:
+    cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
+    profile = cohort_member_profile(cohort=cohort, user_id=user_id)
+    return render(
+        request,
+        "cohorts/member.html",
+        {
+            "cohort": cohort,
+            "profile": profile,
+            "chart": member_score_chart(exam=cohort.exam, results=profile.mocks),
+        },
+    )
 
 
 @login_required
@@ -347,7 +404,7 @@ def export_csv(request: HttpRequest, cohort_id: int, table: str) -> HttpResponse
     cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
     if table not in EXPORTS:
         raise Http404("No such table.")
-    data = cohort_dashboard(cohort=cohort, page_size=1_000_000)
+    data = _dashboard_read(request, cohort, page_size=1_000_000, item_rows=1_000_000)
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-{table}.csv"'
     writer = csv.writer(response)
@@ -387,12 +444,14 @@ def export_csv(request: HttpRequest, cohort_id: int, table: str) -> HttpResponse
             )
     elif table == "objectives":
         writer.writerow(["objective", "statement", "correct", "total"])
-        for stat in data.weakest_objectives:
-            writer.writerow([stat.objective.code, _safe(stat.objective.statement), stat.correct, stat.total])
+        for row in data.objectives:
+            writer.writerow([row.code, _safe(row.statement), row.correct, row.total])
     elif table == "items":
-        writer.writerow(["item", "task", "missed", "seen"])
-        for stat in data.most_missed:
-            writer.writerow([_safe(str(stat.question)), stat.question.task.code, stat.missed, stat.seen])
+        writer.writerow(["item", "task", "stem", "missed", "seen", "miss_rate"])
+        for row in data.items:
+            writer.writerow(
+                [row.question_id, row.task_code, _safe(row.excerpt), row.missed, row.seen, _round(row.rate)]
+            )
     else:
         writer.writerow(["week", "active", "ready", "mean_scaled"])
         for week in data.weeks:

@@ -609,3 +609,148 @@ def y_ticks_exact(
         )
         for value in values
     ]
+
+
+@dataclass(frozen=True)
+class HistogramBin:
+    """One bar of a histogram, as a selector hands it over: values in [low, high) counted ``count`` times."""
+
+    low: float
+    high: float
+    count: int
+    title: str  # the full text of the bar, shown on hover
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    title: str
+    label_x: float
+    label_y: float
+
+
+@dataclass(frozen=True)
+class HistogramChart:
+    id: str
+    title: str
+    description: str
+    frame: Frame
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+    x_axis: Segment
+    y_axis: Segment
+    x_title: AxisTitle
+    y_title: AxisTitle
+    bars: list[Bar]
+    references: list[Reference]
+    legend: list[LegendEntry] = field(default_factory=list)
+
+    @property
+    def title_id(self) -> str:
+        return f"{self.id}-title"
+
+    @property
+    def description_id(self) -> str:
+        return f"{self.id}-desc"
+
+
+# Room on the left for the count labels and the turned y axis title, below for the x labels and title, and at the
+# top for the reference line's label.
+HISTOGRAM_FRAME = Frame(width=640, height=340, left=92, right=24, top=40, bottom=76)
+
+
+def count_ticks(tallest: int, count: int = 4) -> list[int]:
+    """Whole-number ticks from 0 to at least ``tallest``, a nice step apart: a y axis of counts."""
+    step = max(1, math.ceil(nice_step(max(tallest, 1), count)))
+    top = max(1, math.ceil(tallest / step)) * step
+    return list(range(0, top + 1, step))
+
+
+def vertical_reference(frame: Frame, scale: LinearScale, value: float, label: str) -> Reference:
+    """A vertical line at ``value`` from top to bottom of the plot, its label above the plot beside the line: to the
+    right of it, or to the left when it would run past the viewBox's edge."""
+    x = scale(value)
+    anchor, label_x = "start", x + 4
+    if x + 4 + text_width(label) > frame.width:
+        anchor, label_x = "end", x - 4
+    return Reference(
+        value=value,
+        label=label,
+        line=Segment(x, frame.plot_top - LABEL_FONT_SIZE - 8, x, frame.plot_bottom),
+        label_x=round(label_x, 2),
+        label_y=round(frame.plot_top - LABEL_FONT_SIZE - 8, 2),
+        anchor=anchor,
+        baseline="hanging",
+    )
+
+
+def histogram_chart(
+    *,
+    id: str,  # the element id prefix, as in HTML
+    title: str,
+    description: str,
+    bins: Sequence[HistogramBin],
+    x_ticks: Sequence[float],
+    x_title: str,
+    y_title: str,
+    references: Sequence[tuple[float, str]] = (),
+    legend: Sequence[LegendEntry] = (),
+    frame: Frame | None = None,
+    tick_label: Callable[[float], str] = number_label,
+) -> HistogramChart:
+    """Bars over a linear x scale spanning the first to the last tick, their heights on a count scale from 0 to
+    just above the tallest bar (not to the number of people counted: a small bin stays readable), with
+    vertical reference lines (a pass mark)."""
+    frame = frame or HISTOGRAM_FRAME
+    x_scale = LinearScale(x_ticks[0], x_ticks[-1], frame.plot_left, frame.plot_right)
+    counts = count_ticks(max((b.count for b in bins), default=0))
+    y_scale = LinearScale(0, counts[-1], frame.plot_bottom, frame.plot_top)
+    bars = []
+    for datum in bins:
+        left, right = x_scale(datum.low) + 1, x_scale(datum.high) - 1  # a hairline apart
+        top = y_scale(datum.count)
+        bars.append(
+            Bar(
+                x=round(left, 2),
+                y=top,
+                width=round(right - left, 2),
+                height=round(frame.plot_bottom - top, 2),
+                count=datum.count,
+                title=datum.title,
+                label_x=round((left + right) / 2, 2),
+                label_y=round(top - 4, 2),
+            )
+        )
+    widest_y_label = max(text_width(str(value)) for value in counts)
+    return HistogramChart(
+        id=id,
+        title=title,
+        description=description,
+        frame=frame,
+        x_ticks=x_value_ticks(frame, x_scale, x_ticks, tick_label),
+        y_ticks=y_ticks_exact(frame, y_scale, counts),
+        x_axis=Segment(frame.plot_left, frame.plot_bottom, frame.plot_right, frame.plot_bottom),
+        y_axis=Segment(frame.plot_left, frame.plot_top, frame.plot_left, frame.plot_bottom),
+        x_title=AxisTitle(
+            x_title,
+            round((frame.plot_left + frame.plot_right) / 2, 2),
+            frame.plot_bottom + TICK_LENGTH + 4 + LABEL_FONT_SIZE + LABEL_GAP,
+        ),
+        y_title=AxisTitle(
+            y_title,
+            round(max(LABEL_FONT_SIZE, frame.plot_left - TICK_LENGTH - 4 - widest_y_label - LABEL_GAP), 2),
+            round((frame.plot_top + frame.plot_bottom) / 2, 2),
+            rotate=-90,
+        ),
+        bars=bars,
+        references=[vertical_reference(frame, x_scale, value, label) for value, label in references],
+        legend=list(legend),
+    )
+
+
+def legend_bar(label: str) -> LegendEntry:
+    return LegendEntry(label, "chart-bar", "M5,6H19V22H5Z")

@@ -70,6 +70,7 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "cohorts:assignment-edit": ("GET", "assignment", LEAD_ONLY),
     "cohorts:assignment-delete": ("GET", "assignment", LEAD_ONLY),  # the confirmation page
     "cohorts:digest-off": ("GET", "digest_off", PUBLIC),  # the signed token is the proof; a wrong one: "not valid"
+    "cohorts:member": ("GET", "member", LEAD_ONLY),
     "api-schema": ("GET", "", PUBLIC),
     "api-docs": ("GET", "", PUBLIC),
     "api-exams": ("GET", "", API_SIGNED_IN),
@@ -219,6 +220,7 @@ def world(exam):
         "invite": {"token": str(cohort.invite_token)},
         "cohort": {"cohort_id": cohort.pk},
         "export": {"cohort_id": cohort.pk, "table": "members"},
+        "member": {"cohort_id": cohort.pk, "user_id": people["candidate"].pk},
         "exam": {"code": exam.code},
         "question": {"pk": question.pk},
         "assignment": {"assignment_id": assignment.pk},
