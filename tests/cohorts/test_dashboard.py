@@ -212,6 +212,7 @@ def test_most_missed_items_need_five_answers_and_show_a_plain_text_excerpt(clien
     common = QuestionFactory(exam=exam, task="1.2", stem="A *long* stem " + "word " * 60)
     ItemMissStat.objects.create(cohort=cohort, family=rare.family, question=rare, week=MONDAY, missed=4, seen=4)
     ItemMissStat.objects.create(cohort=cohort, family=common.family, question=common, week=MONDAY, missed=3, seen=6)
+    member_add(cohort, "answerer")  # an empty cohort shows its first steps instead of the dashboard
     client.force_login(lead)
 
     body = _get(client, cohort).content.decode()

@@ -86,6 +86,7 @@ def owner(exam):
         "position": 1,
         "option": 1,
         "cohort_id": cohort.pk,
+        "user_id": user.pk,
         "assignment_id": assignment.pk,
         "pk": question.pk,
         "table": "members",
