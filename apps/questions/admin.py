@@ -30,7 +30,12 @@ from apps.questions.models import (
 )
 from apps.questions.placements import bank_carry_over
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, validate_question
-from apps.questions.selectors import bank_coverage, question_versions, questions_with_parts
+from apps.questions.selectors import (
+    bank_coverage,
+    question_versions,
+    questions_in_blueprint_part,
+    questions_with_parts,
+)
 from apps.questions.services import (
     QuestionInvalidError,
     draft_content_hash,
@@ -40,7 +45,7 @@ from apps.questions.services import (
     question_to_draft,
     questions_map_task,
 )
-from apps.syllabus.models import Exam, Objective, Task
+from apps.syllabus.models import Domain, Exam, Objective, Task
 from apps.syllabus.selectors import exam_versions
 
 
@@ -288,8 +293,6 @@ class DomainFilter(admin.SimpleListFilter):
     parameter_name = "domain"
 
     def lookups(self, request, model_admin):
-        from apps.syllabus.models import Domain
-
         return [(str(d.pk), f"{d.exam.code} {d}") for d in Domain.objects.select_related("exam")]
 
     def queryset(self, request, queryset):
@@ -297,6 +300,62 @@ class DomainFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(task__domain_id=int(value))
         return queryset
+
+
+class BlueprintTaskFilter(admin.SimpleListFilter):
+    """The items the coverage page counts under a task of an exam version: written for it, or carried over and
+    placed under it. Its links set it; the sidebar shows it only while it is on, so it can be cleared."""
+
+    title = "task in an exam version (own or carried over)"
+    parameter_name = "blueprint_task"
+
+    def _part(self) -> Task | None:
+        value = self.value()
+        if not (value and value.isdigit()):
+            return None
+        return Task.objects.select_related("domain__exam").filter(pk=int(value)).first()
+
+    def lookups(self, request, model_admin):
+        # Django applies a filter only while it has choices: an unknown id stays on, and lists nothing.
+        task = self._part()
+        if task is None:
+            return [(self.value(), "no such task")] if self.value() is not None else []
+        return [(str(task.pk), f"{task.domain.exam.code} {task.code} {task.title}")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        task = self._part()
+        if task is None:
+            return queryset.none()  # a task that does not exist holds no items
+        return questions_in_blueprint_part(queryset, exam=task.domain.exam, task_id=task.pk)
+
+
+class BlueprintDomainFilter(admin.SimpleListFilter):
+    """As ``BlueprintTaskFilter``, for a whole domain of an exam version."""
+
+    title = "domain in an exam version (own or carried over)"
+    parameter_name = "blueprint_domain"
+
+    def _part(self) -> Domain | None:
+        value = self.value()
+        if not (value and value.isdigit()):
+            return None
+        return Domain.objects.select_related("exam").filter(pk=int(value)).first()
+
+    def lookups(self, request, model_admin):
+        domain = self._part()
+        if domain is None:
+            return [(self.value(), "no such domain")] if self.value() is not None else []
+        return [(str(domain.pk), f"{domain.exam.code} domain {domain.number}: {domain.title}")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        domain = self._part()
+        if domain is None:
+            return queryset.none()
+        return questions_in_blueprint_part(queryset, exam=domain.exam, domain_id=domain.pk)
 
 
 class ItemFlagFilter(admin.SimpleListFilter):
@@ -381,7 +440,17 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         "open_reports",
         "updated_at",
     ]
-    list_filter = [DomainFilter, "task", "type", "status", "difficulty", ItemFlagFilter, ReportFilter]
+    list_filter = [
+        DomainFilter,
+        "task",
+        "type",
+        "status",
+        "difficulty",
+        ItemFlagFilter,
+        ReportFilter,
+        BlueprintDomainFilter,
+        BlueprintTaskFilter,
+    ]
     list_select_related = ["task", "statistics"]
     search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
     actions = [
