@@ -45,6 +45,7 @@ from apps.questions.services import (
     question_to_draft,
     questions_map_task,
 )
+from apps.scoring.selectors import item_discrimination_text
 from apps.syllabus.models import Domain, Exam, Objective, Task
 from apps.syllabus.selectors import exam_versions
 
@@ -423,22 +424,25 @@ class QuestionReportInline(admin.TabularInline):
         return False
 
 
+STEM_EXCERPT = 100  # characters of the stem in the question list
+
+
 @admin.register(Question)
 class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     form = QuestionForm
+    # The label carries the version ("t43-027 v2"), the task column its code and the authored difficulty is a
+    # filter: the room goes to the stem excerpt and the statistics, which must fit a 1280 px screen.
     list_display = [
         "label",
         "short_stem",
         "type",
         "status",
-        "task",
-        "difficulty",
-        "version",
+        "task_code",
         "facility",
         "discrimination",
         "flags",
         "open_reports",
-        "updated_at",
+        "updated",
     ]
     list_filter = [
         DomainFilter,
@@ -452,6 +456,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         BlueprintTaskFilter,
     ]
     list_select_related = ["task", "statistics"]
+    empty_value_display = "–"
     search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
     actions = [
         "map_task",
@@ -505,17 +510,31 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     def label(self, obj: Question) -> str:
         return str(obj)
 
+    @admin.display(description="task", ordering="task__code")
+    def task_code(self, obj: Question) -> str:
+        if obj.task is None:
+            return "–"
+        return format_html('<span title="{}">{}</span>', obj.task.title, obj.task.code)
+
     @admin.display(description="facility (right of first attempts)", ordering="statistics__facility")
     def facility(self, obj: Question) -> str:
         stats = getattr(obj, "statistics", None)
-        return f"{stats.facility:.2f} ({stats.correct:,} of {stats.responses:,})" if stats else "–"
+        if stats is None:
+            return "–"
+        # The count wraps under the figure as a unit, so the column stays narrow.
+        return format_html('{} <span class="count">({} of {})</span>', f"{stats.facility:.2f}",
+                           f"{stats.correct:,}", f"{stats.responses:,}")  # fmt: skip
 
-    @admin.display(description="discrimination (−100 to 100)", ordering="statistics__discrimination")
+    @admin.display(description="discrim\u00adination (r, −1 to 1)", ordering="statistics__discrimination")
     def discrimination(self, obj: Question) -> str:
         stats = getattr(obj, "statistics", None)
         if stats is None or stats.discrimination is None:
             return "–"
-        return f"{stats.discrimination:.0f}".replace("-", "−")
+        return item_discrimination_text(stats.discrimination)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Question) -> str:
+        return f"{obj.updated_at:%Y-%m-%d}"
 
     @admin.display(description="flags")
     def flags(self, obj: Question) -> str:
@@ -568,7 +587,15 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
 
     @admin.display(description="stem")
     def short_stem(self, obj: Question) -> str:
-        return (obj.stem[:90] + "…") if len(obj.stem) > 90 else obj.stem
+        """The stem's first words; the whole stem is in the tooltip and on the item's page."""
+        if len(obj.stem) <= STEM_EXCERPT:
+            return obj.stem
+        excerpt = obj.stem[:STEM_EXCERPT].rsplit(" ", 1)[0] + "…"
+        return format_html('<span title="{}">{}</span>', obj.stem, excerpt)
+
+    def changelist_view(self, request, extra_context=None):
+        # The list needs the whole width for its statistics; the app menu stays one click away on "Home".
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)

@@ -92,6 +92,12 @@ def _signed(value: float, digits: int = 0) -> str:
     return f"{value:.{digits}f}".replace("-", "−")
 
 
+def item_discrimination_text(discrimination: float) -> str:
+    """The stored discrimination index (100 × the corrected item-rest correlation) as the correlation instructors
+    read elsewhere: ``48.3`` → ``0.48``, with a true minus sign."""
+    return _signed(discrimination / 100, 2)
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 

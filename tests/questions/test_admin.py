@@ -266,6 +266,26 @@ def test_a_blueprint_filter_naming_no_task_lists_nothing(exam, instructor_client
         assert response.context["cl"].result_count == 0
 
 
+def test_question_list_shows_a_stem_excerpt_and_discrimination_as_a_correlation(exam, instructor_client):
+    # given: a long stem, and statistics with a discrimination index of 48.3 (100 × r)
+    from apps.scoring.models import ItemStatistic
+
+    stem = "A retailer streams clickstream events into Amazon Kinesis " * 4 + "Which service should it use?"
+    question = QuestionFactory(exam=exam, type="single", status="published", task="1.1", stem=stem)
+    ItemStatistic.objects.create(question=question, responses=80, correct=50, facility=0.625, discrimination=48.3)
+
+    # when
+    body = instructor_client.get(reverse("admin:questions_question_changelist")).content.decode()
+
+    # then: the first words with the whole stem in the tooltip, the facility with its count, r as 0.48
+    row = re.search(r"<tbody>.*?</tr>", body[body.index('id="result_list"') :], re.S).group(0)
+    assert f'title="{stem}"' in row
+    assert ">A retailer streams clickstream events into Amazon Kinesis A retailer streams clickstream events…<" in row
+    assert '0.62 <span class="count">(50 of 80)</span>' in row
+    assert '<td class="field-discrimination">0.48</td>' in row
+    assert "48" not in row.replace("0.48", "")
+
+
 def test_candidates_cannot_reach_admin(client, candidate):
     client.force_login(candidate)
     response = client.get(reverse("admin:questions_question_changelist"))
