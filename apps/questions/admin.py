@@ -809,15 +809,26 @@ class CaseStudyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ReportCloseForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=QuestionReport.COMMENT_MAX,
+        label="Note: what was done",
+        help_text="Required. For example: “Key corrected to B in v3” or “The stem is right: Firehose cannot "
+        "order records”. Kept with each report.",
+        error_messages={"required": "Write what was done about the report(s) before closing them."},
+    )
+
+
 @admin.register(QuestionReport)
 class QuestionReportAdmin(admin.ModelAdmin):
     """Candidates' reports on items. Fix the item (a new version), then close the report as fixed or dismissed
     with a note; the candidate's own text is never edited."""
 
-    list_display = ["created_at", "question", "reason", "short_comment", "status", "reporter"]
+    list_display = ["created_at", "question_link", "reason", "short_comment", "status", "short_note", "reporter"]
     list_filter = ["status", "reason"]
     list_select_related = ["question", "reporter"]
-    search_fields = ["question__ref", "question__stem", "comment"]
+    search_fields = ["question__ref", "question__stem", "comment", "note"]
     readonly_fields = ["question", "reporter", "reason", "comment", "created_at", "status", "closed_by", "closed_at"]
     fields = [*readonly_fields, "note"]
     actions = ["close_fixed", "close_dismissed"]
@@ -829,18 +840,54 @@ class QuestionReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="question", ordering="question__ref")
+    def question_link(self, obj: QuestionReport) -> str:
+        url = reverse("admin:questions_question_change", args=[obj.question_id])
+        return format_html('<a href="{}">{}</a>', url, obj.question)
+
     @admin.display(description="comment")
     def short_comment(self, obj: QuestionReport) -> str:
         return obj.comment[:80] + ("…" if len(obj.comment) > 80 else "")
 
-    def _close(self, request, queryset, status: str) -> None:
-        closed = question_reports_close(reports=queryset, by=request.user, status=status)
-        self.message_user(request, f"{closed} report(s) closed as {QuestionReport.Status(status).label.lower()}.")
+    @admin.display(description="note")
+    def short_note(self, obj: QuestionReport) -> str:
+        return obj.note[:80] + ("…" if len(obj.note) > 80 else "")
 
-    @admin.action(description="Close as fixed", permissions=["change"])
-    def close_fixed(self, request, queryset) -> None:
-        self._close(request, queryset, QuestionReport.Status.RESOLVED)
+    def _close(self, request: HttpRequest, queryset: QuerySet[QuestionReport], action: str, status: str):
+        """First a page that asks for the note; its form posts the action again with the note."""
+        label = f"Close as {QuestionReport.Status(status).label.lower()}"
+        form = ReportCloseForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_valid():
+            closed = question_reports_close(
+                reports=queryset, by=request.user, status=status, note=form.cleaned_data["note"]
+            )
+            skipped = queryset.count() - closed
+            self.message_user(
+                request,
+                f"{closed} report(s) closed as {QuestionReport.Status(status).label.lower()}, with your note."
+                + (f" {skipped} already closed left as they were." if skipped else ""),
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/questions/questionreport/close.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{label}: what was done?",
+                "reports": queryset.select_related("question"),
+                "form": form,
+                "action": action,
+                "label": label,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
-    @admin.action(description="Close as dismissed", permissions=["change"])
-    def close_dismissed(self, request, queryset) -> None:
-        self._close(request, queryset, QuestionReport.Status.DISMISSED)
+    @admin.action(description="Close as fixed (asks for a note)", permissions=["change"])
+    def close_fixed(self, request, queryset):
+        return self._close(request, queryset, "close_fixed", QuestionReport.Status.RESOLVED)
+
+    @admin.action(description="Close as dismissed (asks for a note)", permissions=["change"])
+    def close_dismissed(self, request, queryset):
+        return self._close(request, queryset, "close_dismissed", QuestionReport.Status.DISMISSED)
