@@ -24,6 +24,7 @@ from apps.questions.models import (
     MatchPair,
     OrderingStep,
     Question,
+    QuestionImport,
     QuestionReport,
     QuestionStatus,
     QuestionType,
@@ -359,6 +360,33 @@ class BlueprintDomainFilter(admin.SimpleListFilter):
         return questions_in_blueprint_part(queryset, exam=domain.exam, domain_id=domain.pk)
 
 
+class ImportFilter(admin.SimpleListFilter):
+    """The versions one of the instructor's own imports wrote or found already there (its report records them);
+    "See the drafts" on the import's page links here."""
+
+    title = "import"
+    parameter_name = "import"
+
+    def _job(self, request: HttpRequest) -> QuestionImport | None:
+        try:
+            return QuestionImport.objects.defer("data").filter(pk=self.value(), uploaded_by=request.user).first()
+        except ValidationError:  # not a UUID
+            return None
+
+    def lookups(self, request, model_admin):
+        if self.value() is None:
+            return []
+        job = self._job(request)
+        return [(self.value(), f"{job.filename} ({job.created_at:%Y-%m-%d %H:%M})" if job else "no such import")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        job = self._job(request)
+        ids = [item.get("question_id") for item in (job.report.get("items", []) if job else [])]
+        return queryset.filter(pk__in=[pk for pk in ids if pk])
+
+
 class ItemFlagFilter(admin.SimpleListFilter):
     """Items the statistics flag (from 50 first attempts on): possible miskeys, too easy or too hard, distractors
     that do not work."""
@@ -454,6 +482,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         ReportFilter,
         BlueprintDomainFilter,
         BlueprintTaskFilter,
+        ImportFilter,
     ]
     list_select_related = ["task", "statistics"]
     empty_value_display = "–"
