@@ -869,6 +869,10 @@ class QuestionReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # Seven columns with the candidate's comment and the note: the list takes the width the app menu had.
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
+
     @admin.display(description="question", ordering="question__ref")
     def question_link(self, obj: QuestionReport) -> str:
         url = reverse("admin:questions_question_change", args=[obj.question_id])

@@ -130,6 +130,7 @@ def test_closing_a_report_asks_for_a_note_and_links_to_the_item(signed_in, phone
     page.get_by_role("button", name="Close as fixed").click()
     expect(page.get_by_text("1 report(s) closed as fixed, with your note.")).to_be_visible()
     expect(page.get_by_role("cell", name="Key corrected to B in v2.")).to_be_visible()
+    page.screenshot(path=tmp_path / "reports-closed.png")
 
     page.get_by_role("link", name="t11-042 v1").click()
     expect(page.get_by_role("heading", name=re.compile("t11-042"))).to_be_visible()
