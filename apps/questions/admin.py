@@ -304,60 +304,66 @@ class DomainFilter(admin.SimpleListFilter):
         return queryset
 
 
-class BlueprintTaskFilter(admin.SimpleListFilter):
-    """The items the coverage page counts under a task of an exam version: written for it, or carried over and
-    placed under it. Its links set it; the sidebar shows it only while it is on, so it can be cleared."""
+class _BlueprintPartFilter(admin.SimpleListFilter):
+    """The items the coverage page counts under a task (or domain) of an exam version: written for it, or carried
+    over and placed under it. The coverage page's links set it; the sidebar shows it only while it is on, so it
+    can be cleared there."""
 
-    title = "task in an exam version (own or carried over)"
-    parameter_name = "blueprint_task"
+    part_name: str = ""
 
-    def _part(self) -> Task | None:
-        value = self.value()
-        if not (value and value.isdigit()):
-            return None
-        return Task.objects.select_related("domain__exam").filter(pk=int(value)).first()
+    def _part(self) -> Task | Domain | None:
+        raise NotImplementedError
+
+    def _label(self, part) -> str:
+        raise NotImplementedError
+
+    def _filter(self, queryset: QuerySet[Question], part) -> QuerySet[Question]:
+        raise NotImplementedError
 
     def lookups(self, request, model_admin):
         # Django applies a filter only while it has choices: an unknown id stays on, and lists nothing.
-        task = self._part()
-        if task is None:
-            return [(self.value(), "no such task")] if self.value() is not None else []
-        return [(str(task.pk), f"{task.domain.exam.code} {task.code} {task.title}")]
+        if self.value() is None:
+            return []
+        part = self._part()
+        return [(self.value(), self._label(part) if part else f"no such {self.part_name}")]
 
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        task = self._part()
-        if task is None:
-            return queryset.none()  # a task that does not exist holds no items
-        return questions_in_blueprint_part(queryset, exam=task.domain.exam, task_id=task.pk)
+        part = self._part()
+        return self._filter(queryset, part) if part else queryset.none()
 
 
-class BlueprintDomainFilter(admin.SimpleListFilter):
-    """As ``BlueprintTaskFilter``, for a whole domain of an exam version."""
+class BlueprintTaskFilter(_BlueprintPartFilter):
+    title = "task in an exam version (own or carried over)"
+    parameter_name = "blueprint_task"
+    part_name = "task"
 
+    def _part(self) -> Task | None:
+        value = self.value() or ""
+        return Task.objects.select_related("domain__exam").filter(pk=int(value)).first() if value.isdigit() else None
+
+    def _label(self, part: Task) -> str:
+        return f"{part.domain.exam.code} {part.code} {part.title}"
+
+    def _filter(self, queryset: QuerySet[Question], part: Task) -> QuerySet[Question]:
+        return questions_in_blueprint_part(queryset, exam=part.domain.exam, task_id=part.pk)
+
+
+class BlueprintDomainFilter(_BlueprintPartFilter):
     title = "domain in an exam version (own or carried over)"
     parameter_name = "blueprint_domain"
+    part_name = "domain"
 
     def _part(self) -> Domain | None:
-        value = self.value()
-        if not (value and value.isdigit()):
-            return None
-        return Domain.objects.select_related("exam").filter(pk=int(value)).first()
+        value = self.value() or ""
+        return Domain.objects.select_related("exam").filter(pk=int(value)).first() if value.isdigit() else None
 
-    def lookups(self, request, model_admin):
-        domain = self._part()
-        if domain is None:
-            return [(self.value(), "no such domain")] if self.value() is not None else []
-        return [(str(domain.pk), f"{domain.exam.code} domain {domain.number}: {domain.title}")]
+    def _label(self, part: Domain) -> str:
+        return f"{part.exam.code} domain {part.number}: {part.title}"
 
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        domain = self._part()
-        if domain is None:
-            return queryset.none()
-        return questions_in_blueprint_part(queryset, exam=domain.exam, domain_id=domain.pk)
+    def _filter(self, queryset: QuerySet[Question], part: Domain) -> QuerySet[Question]:
+        return questions_in_blueprint_part(queryset, exam=part.exam, domain_id=part.pk)
 
 
 class ImportFilter(admin.SimpleListFilter):
