@@ -71,3 +71,13 @@ def test_the_import_filter_shows_nothing_of_another_instructors_import(exam, ins
 
         assert response.status_code == 200
         assert response.context["cl"].result_count == 0
+
+
+def test_preview_shows_a_matching_items_pairs_and_its_unused_response(exam, instructor_client):
+    matching = (Path(__file__).parent / "samples" / "gift" / "matching.gift").read_bytes()
+
+    job = upload(instructor_client, matching, "matching.gift")
+    body = instructor_client.get(reverse("admin:questions_question_import_detail", args=[job.pk])).content.decode()
+
+    assert "<li>Vanishing gradients during training → SageMaker Debugger</li>" in body
+    assert "<li>(unused) SageMaker Neo</li>" in body
