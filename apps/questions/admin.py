@@ -24,13 +24,19 @@ from apps.questions.models import (
     MatchPair,
     OrderingStep,
     Question,
+    QuestionImport,
     QuestionReport,
     QuestionStatus,
     QuestionType,
 )
 from apps.questions.placements import bank_carry_over
 from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, validate_question
-from apps.questions.selectors import bank_coverage, question_versions, questions_with_parts
+from apps.questions.selectors import (
+    bank_coverage,
+    question_versions,
+    questions_in_blueprint_part,
+    questions_with_parts,
+)
 from apps.questions.services import (
     QuestionInvalidError,
     draft_content_hash,
@@ -40,7 +46,8 @@ from apps.questions.services import (
     question_to_draft,
     questions_map_task,
 )
-from apps.syllabus.models import Exam, Objective, Task
+from apps.scoring.selectors import item_discrimination_text
+from apps.syllabus.models import Domain, Exam, Objective, Task
 from apps.syllabus.selectors import exam_versions
 
 
@@ -288,8 +295,6 @@ class DomainFilter(admin.SimpleListFilter):
     parameter_name = "domain"
 
     def lookups(self, request, model_admin):
-        from apps.syllabus.models import Domain
-
         return [(str(d.pk), f"{d.exam.code} {d}") for d in Domain.objects.select_related("exam")]
 
     def queryset(self, request, queryset):
@@ -297,6 +302,95 @@ class DomainFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(task__domain_id=int(value))
         return queryset
+
+
+class _BlueprintPartFilter(admin.SimpleListFilter):
+    """The items the coverage page counts under a task (or domain) of an exam version: written for it, or carried
+    over and placed under it. The coverage page's links set it; the sidebar shows it only while it is on, so it
+    can be cleared there."""
+
+    part_name: str = ""
+
+    def _part(self) -> Task | Domain | None:
+        raise NotImplementedError
+
+    def _label(self, part) -> str:
+        raise NotImplementedError
+
+    def _filter(self, queryset: QuerySet[Question], part) -> QuerySet[Question]:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        # Django applies a filter only while it has choices: an unknown id stays on, and lists nothing.
+        if self.value() is None:
+            return []
+        part = self._part()
+        return [(self.value(), self._label(part) if part else f"no such {self.part_name}")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        part = self._part()
+        return self._filter(queryset, part) if part else queryset.none()
+
+
+class BlueprintTaskFilter(_BlueprintPartFilter):
+    title = "task in an exam version (own or carried over)"
+    parameter_name = "blueprint_task"
+    part_name = "task"
+
+    def _part(self) -> Task | None:
+        value = self.value() or ""
+        return Task.objects.select_related("domain__exam").filter(pk=int(value)).first() if value.isdigit() else None
+
+    def _label(self, part: Task) -> str:
+        return f"{part.domain.exam.code} {part.code} {part.title}"
+
+    def _filter(self, queryset: QuerySet[Question], part: Task) -> QuerySet[Question]:
+        return questions_in_blueprint_part(queryset, exam=part.domain.exam, task_id=part.pk)
+
+
+class BlueprintDomainFilter(_BlueprintPartFilter):
+    title = "domain in an exam version (own or carried over)"
+    parameter_name = "blueprint_domain"
+    part_name = "domain"
+
+    def _part(self) -> Domain | None:
+        value = self.value() or ""
+        return Domain.objects.select_related("exam").filter(pk=int(value)).first() if value.isdigit() else None
+
+    def _label(self, part: Domain) -> str:
+        return f"{part.exam.code} domain {part.number}: {part.title}"
+
+    def _filter(self, queryset: QuerySet[Question], part: Domain) -> QuerySet[Question]:
+        return questions_in_blueprint_part(queryset, exam=part.exam, domain_id=part.pk)
+
+
+class ImportFilter(admin.SimpleListFilter):
+    """The versions one of the instructor's own imports wrote or found already there (its report records them);
+    "See the drafts" on the import's page links here."""
+
+    title = "import"
+    parameter_name = "import"
+
+    def _job(self, request: HttpRequest) -> QuestionImport | None:
+        try:
+            return QuestionImport.objects.defer("data").filter(pk=self.value(), uploaded_by=request.user).first()
+        except ValidationError:  # not a UUID
+            return None
+
+    def lookups(self, request, model_admin):
+        if self.value() is None:
+            return []
+        job = self._job(request)
+        return [(self.value(), f"{job.filename} ({job.created_at:%Y-%m-%d %H:%M})" if job else "no such import")]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        job = self._job(request)
+        ids = [item.get("question_id") for item in (job.report.get("items", []) if job else [])]
+        return queryset.filter(pk__in=[pk for pk in ids if pk])
 
 
 class ItemFlagFilter(admin.SimpleListFilter):
@@ -364,25 +458,40 @@ class QuestionReportInline(admin.TabularInline):
         return False
 
 
+STEM_EXCERPT = 100  # characters of the stem in the question list
+
+
 @admin.register(Question)
 class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     form = QuestionForm
+    # The label carries the version ("t43-027 v2"), the task column its code and the authored difficulty is a
+    # filter: the room goes to the stem excerpt and the statistics, which must fit a 1280 px screen.
     list_display = [
         "label",
         "short_stem",
         "type",
         "status",
-        "task",
-        "difficulty",
-        "version",
+        "task_code",
         "facility",
         "discrimination",
         "flags",
         "open_reports",
-        "updated_at",
+        "updated",
     ]
-    list_filter = [DomainFilter, "task", "type", "status", "difficulty", ItemFlagFilter, ReportFilter]
+    list_filter = [
+        DomainFilter,
+        "task",
+        "type",
+        "status",
+        "difficulty",
+        ItemFlagFilter,
+        ReportFilter,
+        BlueprintDomainFilter,
+        BlueprintTaskFilter,
+        ImportFilter,
+    ]
     list_select_related = ["task", "statistics"]
+    empty_value_display = "–"
     search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
     actions = [
         "map_task",
@@ -436,17 +545,31 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     def label(self, obj: Question) -> str:
         return str(obj)
 
+    @admin.display(description="task", ordering="task__code")
+    def task_code(self, obj: Question) -> str:
+        if obj.task is None:
+            return "–"
+        return format_html('<span title="{}">{}</span>', obj.task.title, obj.task.code)
+
     @admin.display(description="facility (right of first attempts)", ordering="statistics__facility")
     def facility(self, obj: Question) -> str:
         stats = getattr(obj, "statistics", None)
-        return f"{stats.facility:.2f} ({stats.correct:,} of {stats.responses:,})" if stats else "–"
+        if stats is None:
+            return "–"
+        # The count wraps under the figure as a unit, so the column stays narrow.
+        return format_html('{} <span class="count">({} of {})</span>', f"{stats.facility:.2f}",
+                           f"{stats.correct:,}", f"{stats.responses:,}")  # fmt: skip
 
-    @admin.display(description="discrimination (−100 to 100)", ordering="statistics__discrimination")
+    @admin.display(description="discrim\u00adination (r, −1 to 1)", ordering="statistics__discrimination")
     def discrimination(self, obj: Question) -> str:
         stats = getattr(obj, "statistics", None)
         if stats is None or stats.discrimination is None:
             return "–"
-        return f"{stats.discrimination:.0f}".replace("-", "−")
+        return item_discrimination_text(stats.discrimination)
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated(self, obj: Question) -> str:
+        return f"{obj.updated_at:%Y-%m-%d}"
 
     @admin.display(description="flags")
     def flags(self, obj: Question) -> str:
@@ -499,7 +622,15 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
 
     @admin.display(description="stem")
     def short_stem(self, obj: Question) -> str:
-        return (obj.stem[:90] + "…") if len(obj.stem) > 90 else obj.stem
+        """The stem's first words; the whole stem is in the tooltip and on the item's page."""
+        if len(obj.stem) <= STEM_EXCERPT:
+            return obj.stem
+        excerpt = obj.stem[:STEM_EXCERPT].rsplit(" ", 1)[0] + "…"
+        return format_html('<span title="{}">{}</span>', obj.stem, excerpt)
+
+    def changelist_view(self, request, extra_context=None):
+        # The list needs the whole width for its statistics; the app menu stays one click away on "Home".
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
 
     def get_search_results(self, request, queryset, search_term):
         queryset, _ = super().get_search_results(request, queryset, search_term)
@@ -713,15 +844,26 @@ class CaseStudyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
+class ReportCloseForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=QuestionReport.COMMENT_MAX,
+        label="Note: what was done",
+        help_text="Required. For example: “Key corrected to B in v3” or “The stem is right: Firehose cannot "
+        "order records”. Kept with each report.",
+        error_messages={"required": "Write what was done about the report(s) before closing them."},
+    )
+
+
 @admin.register(QuestionReport)
 class QuestionReportAdmin(admin.ModelAdmin):
     """Candidates' reports on items. Fix the item (a new version), then close the report as fixed or dismissed
     with a note; the candidate's own text is never edited."""
 
-    list_display = ["created_at", "question", "reason", "short_comment", "status", "reporter"]
+    list_display = ["created_at", "question_link", "reason", "short_comment", "status", "short_note", "reporter"]
     list_filter = ["status", "reason"]
     list_select_related = ["question", "reporter"]
-    search_fields = ["question__ref", "question__stem", "comment"]
+    search_fields = ["question__ref", "question__stem", "comment", "note"]
     readonly_fields = ["question", "reporter", "reason", "comment", "created_at", "status", "closed_by", "closed_at"]
     fields = [*readonly_fields, "note"]
     actions = ["close_fixed", "close_dismissed"]
@@ -733,18 +875,58 @@ class QuestionReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # Seven columns with the candidate's comment and the note: the list takes the width the app menu had.
+        return super().changelist_view(request, {**(extra_context or {}), "is_nav_sidebar_enabled": False})
+
+    @admin.display(description="question", ordering="question__ref")
+    def question_link(self, obj: QuestionReport) -> str:
+        url = reverse("admin:questions_question_change", args=[obj.question_id])
+        return format_html('<a href="{}">{}</a>', url, obj.question)
+
     @admin.display(description="comment")
     def short_comment(self, obj: QuestionReport) -> str:
         return obj.comment[:80] + ("…" if len(obj.comment) > 80 else "")
 
-    def _close(self, request, queryset, status: str) -> None:
-        closed = question_reports_close(reports=queryset, by=request.user, status=status)
-        self.message_user(request, f"{closed} report(s) closed as {QuestionReport.Status(status).label.lower()}.")
+    @admin.display(description="note")
+    def short_note(self, obj: QuestionReport) -> str:
+        return obj.note[:80] + ("…" if len(obj.note) > 80 else "")
 
-    @admin.action(description="Close as fixed", permissions=["change"])
-    def close_fixed(self, request, queryset) -> None:
-        self._close(request, queryset, QuestionReport.Status.RESOLVED)
+    def _close(self, request: HttpRequest, queryset: QuerySet[QuestionReport], action: str, status: str):
+        """First a page that asks for the note; its form posts the action again with the note."""
+        label = f"Close as {QuestionReport.Status(status).label.lower()}"
+        form = ReportCloseForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_valid():
+            closed = question_reports_close(
+                reports=queryset, by=request.user, status=status, note=form.cleaned_data["note"]
+            )
+            skipped = queryset.count() - closed
+            self.message_user(
+                request,
+                f"{closed} report(s) closed as {QuestionReport.Status(status).label.lower()}, with your note."
+                + (f" {skipped} already closed left as they were." if skipped else ""),
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/questions/questionreport/close.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{label}: what was done?",
+                "reports": queryset.select_related("question"),
+                "form": form,
+                "action": action,
+                "label": label,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
-    @admin.action(description="Close as dismissed", permissions=["change"])
-    def close_dismissed(self, request, queryset) -> None:
-        self._close(request, queryset, QuestionReport.Status.DISMISSED)
+    @admin.action(description="Close as fixed (asks for a note)", permissions=["change"])
+    def close_fixed(self, request, queryset):
+        return self._close(request, queryset, "close_fixed", QuestionReport.Status.RESOLVED)
+
+    @admin.action(description="Close as dismissed (asks for a note)", permissions=["change"])
+    def close_dismissed(self, request, queryset):
+        return self._close(request, queryset, "close_dismissed", QuestionReport.Status.DISMISSED)

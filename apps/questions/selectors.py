@@ -91,6 +91,18 @@ def questions_placed(
     return sorted(questions, key=lambda question: question.pk)
 
 
+def questions_in_blueprint_part(
+    queryset: QuerySet[Question], *, exam: Exam, task_id: int | None = None, domain_id: int | None = None
+) -> QuerySet[Question]:
+    """The versions among ``queryset`` that a version's coverage counts under one of its tasks (or domains):
+    written for it there, or carried over and placed there, of a type its forms take (as ``questions_placed``)."""
+    if task_id is not None:
+        home, placed = Q(task_id=task_id), Placement.objects.filter(exam=exam, task_id=task_id)
+    else:
+        home, placed = Q(task__domain_id=domain_id), Placement.objects.filter(exam=exam, task__domain_id=domain_id)
+    return queryset.filter(home | Q(pk__in=placed.values("question_id")), type__in=exam.item_types)
+
+
 def question_for_delivery(*, question_id: int, kind: str) -> Question:
     """One version as a candidate sees it: only the parts its type has (two queries)."""
     part = {"single": "choices", "multiple": "choices", "ordering": "steps", "matching": "pairs"}[kind]
@@ -120,11 +132,17 @@ class TaskCoverage:
     code: str
     title: str
     target_share: float
+    pk: int = 0  # the task's id: the question list filters by it (``blueprint_task``)
     published: int = 0
     pretest: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     objectives: int = 0
     objectives_uncovered: list[Objective] = field(default_factory=list)
+
+    @property
+    def type_cells(self) -> list[tuple[str, str, int]]:
+        """(type, its label, published items of it), in the order of the page's columns."""
+        return [(kind, QuestionType(kind).label.lower(), count) for kind, count in self.by_type.items()]
 
 
 @dataclass
@@ -132,6 +150,7 @@ class DomainCoverage:
     number: int
     title: str
     weight: int
+    pk: int = 0  # the domain's id: the question list filters by it (``blueprint_domain``)
     tasks: list[TaskCoverage] = field(default_factory=list)
     published: int = 0
     share: float = 0.0
@@ -182,6 +201,7 @@ def bank_coverage(*, exam: Exam) -> Coverage:
         for question in questions_placed(exam=exam, statuses=[QuestionStatus.PUBLISHED, QuestionStatus.PRETEST])
     )
     covered = skill_published_counts(exam=exam)
+    types = [(kind, label) for kind, label in QuestionType.choices if exam.takes(kind)]
     objectives = list(Objective.objects.filter(task__domain__exam=exam).select_related("task__domain"))
     domains: dict[int, DomainCoverage] = {}
     tasks: dict[int, TaskCoverage] = {}
@@ -189,10 +209,10 @@ def bank_coverage(*, exam: Exam) -> Coverage:
     for objective in objectives:
         task, domain = objective.task, objective.task.domain
         if domain.id not in domains:
-            domains[domain.id] = DomainCoverage(domain.number, domain.title, domain.weight)
+            domains[domain.id] = DomainCoverage(domain.number, domain.title, domain.weight, domain.id)
         if task.id not in tasks:
-            coverage = TaskCoverage(task.code, task.title, domain.weight / max(tasks_per_domain[domain.id], 1))
-            for kind in exam.item_types:
+            coverage = TaskCoverage(task.code, task.title, domain.weight / max(tasks_per_domain[domain.id], 1), task.id)
+            for kind, _ in types:  # in the order of the page's columns
                 coverage.by_type[kind] = counts[(task.id, kind, QuestionStatus.PUBLISHED)]
                 coverage.pretest += counts[(task.id, kind, QuestionStatus.PRETEST)]
             coverage.published = sum(coverage.by_type.values())
@@ -212,5 +232,5 @@ def bank_coverage(*, exam: Exam) -> Coverage:
         pretest=sum(task.pretest for task in tasks.values()),
         objectives=len(objectives),
         objectives_uncovered=sum(len(task.objectives_uncovered) for task in tasks.values()),
-        types=[(kind, label) for kind, label in QuestionType.choices if exam.takes(kind)],
+        types=types,
     )

@@ -370,10 +370,14 @@ def question_report_submit(*, question: Question, reporter, reason: str, comment
     raise IntegrityError("question report: could not file or update the open report")
 
 
-def question_reports_close(*, reports: QuerySet[QuestionReport], by, status: str, note: str = "") -> int:
-    """Close the open reports among ``reports`` as fixed or dismissed; returns how many were closed."""
+def question_reports_close(*, reports: QuerySet[QuestionReport], by, status: str, note: str) -> int:
+    """Close the open reports among ``reports`` as fixed or dismissed, with the instructor's note on what was done
+    (the candidate's record of why their report closed); returns how many were closed."""
     if status not in (QuestionReport.Status.RESOLVED, QuestionReport.Status.DISMISSED):
         raise ValueError(f"reports are closed as resolved or dismissed, not {status!r}")
+    note = note.strip()
+    if not note:
+        raise ValueError("a report is closed with a note saying what was done")
     return reports.filter(status=QuestionReport.Status.OPEN).update(
         status=status, note=note, closed_by=by, closed_at=timezone.now(), updated_at=timezone.now()
     )

@@ -82,6 +82,9 @@ class ItemStatisticsReport:
     flags: list[str]  # each flag with the evidence behind it
     note: str  # why there are no flags yet, when there are too few responses
     unanswered: str
+    # Multiple response: a key's count is larger than the facility's, which needs every key and nothing else;
+    # this row shows that count next to them, so the options table adds up to the facility.
+    all_keys: str = ""
 
 
 def _count_share(count: int, total: int) -> str:
@@ -90,6 +93,12 @@ def _count_share(count: int, total: int) -> str:
 
 def _signed(value: float, digits: int = 0) -> str:
     return f"{value:.{digits}f}".replace("-", "−")
+
+
+def item_discrimination_text(discrimination: float) -> str:
+    """The stored discrimination index (100 × the corrected item-rest correlation) as the correlation instructors
+    read elsewhere: ``48.3`` → ``0.48``, with a true minus sign."""
+    return _signed(discrimination / 100, 2)
 
 
 def _and(words: list[str]) -> str:
@@ -115,17 +124,19 @@ def item_statistics_report(*, statistic: ItemStatistic, parameter: ItemParameter
             "Flagged above 0.95 (too easy) or below 0.20 (too hard).",
         ),
         StatisticRow(
-            "Discrimination index",
-            "–" if statistic.discrimination is None else f"{_signed(statistic.discrimination)} (from −100 to 100)",
+            "Discrimination (r)",
+            "–"
+            if statistic.discrimination is None
+            else f"{item_discrimination_text(statistic.discrimination)} (correlation, from −1 to 1)",
             attempts,
-            "100 × the correlation between this item and the rest of the candidate's score: high when stronger "
-            "candidates get it right more often. Negative suggests a wrong key.",
+            "The correlation between getting this item right and the rest of the candidate's score: high when "
+            "stronger candidates get it right more often; 0.20 and above is usual. Negative suggests a wrong key.",
         ),
         StatisticRow(
             "Discriminative efficiency",
             "–" if statistic.efficiency is None else f"{_signed(statistic.efficiency)}%",
             attempts,
-            "The discrimination index as a share of the highest it could be at this facility; under 15% is weak.",
+            "The discrimination as a share of the highest it could be at this facility; under 15% is weak.",
         ),
         StatisticRow(
             "Left unanswered",
@@ -173,8 +184,8 @@ def item_statistics_report(*, statistic: ItemStatistic, parameter: ItemParameter
     flags = []
     if statistic.flag_miskey:
         flags.append(
-            f"Possible miskey: the discrimination index is negative ({_signed(statistic.discrimination or 0)}) "
-            f"over {attempts}."
+            "Possible miskey: the discrimination index is negative "
+            f"(r = {item_discrimination_text(statistic.discrimination or 0)}) over {attempts}."
         )
     if statistic.flag_too_easy:
         flags.append(f"Too easy: {statistic.correct:,} of {attempts} got it right ({statistic.facility:.2f}).")
@@ -189,4 +200,13 @@ def item_statistics_report(*, statistic: ItemStatistic, parameter: ItemParameter
             f"No flags before {statistics.MIN_RESPONSES_FOR_FLAGS} first attempts ({n:,} so far): with fewer, "
             "the figures move more between samples than the thresholds allow."
         )
-    return ItemStatisticsReport(counted, rows, options, flags, note, _count_share(statistic.unanswered, n))
+    keys = sum(bool(option["correct"]) for option in statistic.options)
+    return ItemStatisticsReport(
+        counted,
+        rows,
+        options,
+        flags,
+        note,
+        _count_share(statistic.unanswered, n),
+        all_keys=_count_share(statistic.correct, n) if keys > 1 else "",
+    )

@@ -1,5 +1,8 @@
 """Authoring through Django admin, as the demo instructor would."""
 
+import html
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -219,6 +222,68 @@ def test_coverage_page_counts(exam, instructor_client):
     assert "<strong>4</strong> domains" in body
     assert "<strong>12</strong> tasks" in body
     assert "<strong>192</strong> objectives" in body
+
+
+def test_each_coverage_count_opens_the_list_of_exactly_those_items(exam, exam_c02, instructor_client):
+    # given: C01 items carried over to MLA-C02, C02's own items, and a draft that no cell counts
+    from apps.questions.placements import bank_carry_over
+    from tests.exams.factories import bank_build
+
+    bank_build(exam, per_task=4, pretest_per_task=1, case_study=False)
+    bank_carry_over(target=exam_c02)
+    QuestionFactory(exam=exam_c02, type="single", status="published", task="1.1")
+    QuestionFactory(exam=exam_c02, type="multiple", status="pretest", task="1.1")
+    QuestionFactory(exam=exam_c02, type="single", status="draft", task="1.1")
+
+    # when
+    page = instructor_client.get(reverse("admin:questions_question_coverage"), {"exam": "MLA-C02"})
+
+    # then: every count is a link, named after what it counts, to a question list of that many items
+    links = re.findall(r'<a href="([^"]+)" aria-label="(\d+) ([^"]+)">(\d+)</a>', page.content.decode())
+    coverage = page.context["coverage"]
+    assert len(links) == len(coverage.domains) + coverage.task_count * (2 + len(coverage.types))
+    assert sum(int(count) for _, count, name, _ in links if name.startswith("published items in task")) == (
+        coverage.published
+    )
+    for href, count, name, shown in links:
+        assert count == shown
+        listed = instructor_client.get(html.unescape(href))
+        assert listed.status_code == 200, name
+        assert listed.context["cl"].result_count == int(count), name
+    task_1_1 = next(href for href, _, name, _ in links if name == "pretest items in task 1.1")
+    listed = instructor_client.get(html.unescape(task_1_1))
+    assert {q.task.domain.exam.code for q in listed.context["cl"].result_list} == {"MLA-C01", "MLA-C02"}
+
+
+def test_a_blueprint_filter_naming_no_task_lists_nothing(exam, instructor_client):
+    QuestionFactory(exam=exam, type="single", status="published", task="1.1")
+    changelist = reverse("admin:questions_question_changelist")
+
+    for parameter in ("blueprint_task", "blueprint_domain"):
+        response = instructor_client.get(changelist, {parameter: "999999"})
+
+        assert response.status_code == 200
+        assert response.context["cl"].result_count == 0
+
+
+def test_question_list_shows_a_stem_excerpt_and_discrimination_as_a_correlation(exam, instructor_client):
+    # given: a long stem, and statistics with a discrimination index of 48.3 (100 × r)
+    from apps.scoring.models import ItemStatistic
+
+    stem = "A retailer streams clickstream events into Amazon Kinesis " * 4 + "Which service should it use?"
+    question = QuestionFactory(exam=exam, type="single", status="published", task="1.1", stem=stem)
+    ItemStatistic.objects.create(question=question, responses=80, correct=50, facility=0.625, discrimination=48.3)
+
+    # when
+    body = instructor_client.get(reverse("admin:questions_question_changelist")).content.decode()
+
+    # then: the first words with the whole stem in the tooltip, the facility with its count, r as 0.48
+    row = re.search(r"<tbody>.*?</tr>", body[body.index('id="result_list"') :], re.S).group(0)
+    assert f'title="{stem}"' in row
+    assert ">A retailer streams clickstream events into Amazon Kinesis A retailer streams clickstream events…<" in row
+    assert '0.62 <span class="count">(50 of 80)</span>' in row
+    assert '<td class="field-discrimination">0.48</td>' in row
+    assert "48" not in row.replace("0.48", "")
 
 
 def test_candidates_cannot_reach_admin(client, candidate):

@@ -82,7 +82,7 @@ def test_admin_shows_counts_and_why_there_are_no_flags_yet(scored_bank, instruct
     assert f"{stats.responses} of {stats.responses} first attempts" in page
     assert f"100% ({stats.responses} of {stats.responses})" in page  # the key, out of the same denominator
     assert f"No flags before 50 first attempts ({stats.responses} so far)" in page
-    assert instructor_client.get(changelist, {"o": "8"}).status_code == 200  # sortable by facility
+    assert instructor_client.get(changelist, {"o": "6"}).status_code == 200  # sortable by facility
 
 
 def test_pretest_items_are_promoted_only_once_calibrated(scored_bank, instructor_client):
@@ -122,3 +122,46 @@ def test_calibrated_difficulty_is_used_for_scoring(bank, candidate):
     result = attempt_score_compute(attempt_id=attempt.pk)
 
     assert result.theta < 0  # all wrong on items calibrated as hard
+
+
+def test_item_report_reads_discrimination_as_a_correlation_and_adds_up_to_the_facility():
+    # given: a multiple-response item (two keys) answered on 60 first attempts, 27 of them right
+    from apps.scoring.selectors import item_statistics_report
+
+    options = [
+        {"text": "Key A", "correct": True, "chosen": 41, "share": 41 / 60, "point_biserial": 0.31, "problem": None},
+        {"text": "Key B", "correct": True, "chosen": 35, "share": 35 / 60, "point_biserial": 0.22, "problem": None},
+        {"text": "Wrong", "correct": False, "chosen": 20, "share": 20 / 60, "point_biserial": -0.3, "problem": None},
+    ]
+    statistic = ItemStatistic(
+        responses=60, correct=27, unanswered=2, versions=["MLA-C02"], facility=0.45, discrimination=-12.4,
+        efficiency=40.0, options=options, flag_miskey=True,
+    )  # fmt: skip
+
+    # when
+    report = item_statistics_report(statistic=statistic, parameter=None)
+
+    # then: r as a correlation with its range, each figure with its count, and the right answers' row
+    rows = {row.label: row for row in report.rows}
+    assert rows["Discrimination (r)"].value == "−0.12 (correlation, from −1 to 1)"
+    assert rows["Discrimination (r)"].basis == "60 first attempts"
+    assert rows["Facility (share right)"].basis == "27 of 60 first attempts"
+    assert [option.chosen for option in report.options] == ["68% (41 of 60)", "58% (35 of 60)", "33% (20 of 60)"]
+    assert report.all_keys == "45% (27 of 60)"  # the facility's count, which the keys' counts exceed
+    assert report.flags == ["Possible miskey: the discrimination index is negative (r = −0.12) over 60 first attempts."]
+
+
+def test_single_answer_report_needs_no_separate_right_row():
+    from apps.scoring.selectors import item_statistics_report
+
+    options = [
+        {"text": "Key", "correct": True, "chosen": 30, "share": 0.5, "point_biserial": 0.4, "problem": None},
+        {"text": "Wrong", "correct": False, "chosen": 30, "share": 0.5, "point_biserial": -0.4, "problem": None},
+    ]
+    statistic = ItemStatistic(responses=60, correct=30, facility=0.5, discrimination=48.3, options=options)
+
+    report = item_statistics_report(statistic=statistic, parameter=None)
+
+    assert report.options[0].chosen == "50% (30 of 60)"  # the key's count is the facility's
+    assert report.all_keys == ""
+    assert {row.label: row.value for row in report.rows}["Discrimination (r)"].startswith("0.48 ")

@@ -113,7 +113,7 @@ def test_instructors_see_open_reports_and_close_them(candidate, scored, instruct
     # closing it as fixed records who and when
     instructor_client.post(
         reverse("admin:questions_questionreport_changelist"),
-        {"action": "close_fixed", "_selected_action": [report.pk]},
+        {"action": "close_fixed", "_selected_action": [report.pk], "confirm": "yes", "note": "Stem reworded in v2."},
     )
     report.refresh_from_db()
     assert report.status == "resolved"

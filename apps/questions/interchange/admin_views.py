@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.questions.interchange.exporting import questions_export, questions_for_export
+from apps.questions.interchange.exporting import export_losses_grouped, questions_export, questions_for_export
 from apps.questions.interchange.formats import EXPORT_CHOICES, IMPORT_CHOICES
 from apps.questions.interchange.importing import (
     ASYNC_THRESHOLD,
@@ -173,8 +173,13 @@ class InterchangeAdminMixin:
                 response = HttpResponse(result.data, content_type=result.content_type)
                 response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
                 return response
-            # First show what the format cannot carry, then offer the file.
-            context |= {"result": result, "count": queryset.count(), "query": request.GET.urlencode()}
+            # The file first, then what the format cannot carry, one line per reason.
+            context |= {
+                "result": result,
+                "loss_groups": export_losses_grouped(result.losses),
+                "count": queryset.count(),
+                "query": request.GET.urlencode(),
+            }
         context["form"] = form
         return TemplateResponse(request, "admin/questions/question/export.html", context)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
-from apps.questions.interchange.base import Case, ExportResult, Item
+from apps.questions.interchange.base import Case, ExportResult, Item, Problem
 from apps.questions.interchange.formats import FORMATS, module
 from apps.questions.models import Question
 from apps.questions.selectors import questions_of_exam, questions_with_parts
@@ -66,3 +68,42 @@ def questions_export(*, queryset: QuerySet[Question], fmt: str) -> ExportResult:
         codes = set(queryset.values_list("task__domain__exam__code", flat=True).distinct())
         return module(fmt).export(items, cases, exam=codes.pop() if len(codes) == 1 else None)
     return module(fmt).export(items, cases)
+
+
+@dataclass(frozen=True)
+class LossGroup:
+    """One reason a format loses something, with the items it applies to (by ref, in export order)."""
+
+    reason: str
+    items: list[str]
+    shown: int = 5  # how many items to name before "and N more"
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    @property
+    def examples(self) -> str:
+        """``t11-001, t11-002 and 428 more``: a few items by ref, then how many others."""
+        named, more = self.items[: self.shown], len(self.items) - self.shown
+        if more > 0:
+            return f"{', '.join(named)} and {more:,} more"
+        return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+
+    @property
+    def items_label(self) -> str:
+        return f"{self.count:,} item{'s' if self.count != 1 else ''}"
+
+    def __str__(self) -> str:
+        return f"{self.items_label} ({self.examples}): {self.reason}"
+
+
+def export_losses_grouped(losses: list[Problem]) -> list[LossGroup]:
+    """What a format could not carry, one group per reason, most frequent first (then in order of first
+    appearance): an export of the whole bank loses the same thing from hundreds of items."""
+    by_reason: dict[str, list[str]] = {}
+    for loss in losses:
+        # Locations read "item <ref>" (or "item <n>" without a ref); the group already says they are items.
+        by_reason.setdefault(loss.message, []).append(loss.location.removeprefix("item ") or "(no ref)")
+    groups = [LossGroup(reason, items) for reason, items in by_reason.items()]
+    return sorted(groups, key=lambda group: -group.count)

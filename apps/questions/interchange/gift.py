@@ -675,7 +675,8 @@ def _question(item: Item, number: int, losses: list[Problem]) -> list[str]:
     if any(rationales):
         meta["rationales"] = rationales
     if item.family:
-        losses.append(Problem(label, f"the family {item.family!r} has no place in GIFT and is not written."))
+        # One message for every item (without its family id), so the export page groups the losses by reason.
+        losses.append(Problem(label, "the item family (which versions belong together) has no place in GIFT."))
     title = _escape(item.ref or f"q-{number}", marker=False)
     lines = [f"{META_PREFIX} {json.dumps(meta, ensure_ascii=False)}"]
     lines.append(f"::{title}::[markdown]{_escape(draft.stem, marker=False)}{{")

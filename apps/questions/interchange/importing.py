@@ -72,6 +72,10 @@ class PlannedItem:
     action: str  # create, update, new_version, retag, unchanged, duplicate
     note: str = ""
     gaps: list[str] = field(default_factory=list)
+    # What the candidate will choose from, as the preview shows it: {"text", "key"}; steps in their correct
+    # order, pairs as "prompt → response" (``key`` is None for those: the order or the pairing is the answer).
+    options: list[dict] = field(default_factory=list)
+    question_id: int | None = None  # the version in the bank once imported (created, updated or already there)
 
 
 @dataclass
@@ -360,6 +364,19 @@ def _cases_plan(parsed: ParseResult, report: ImportReport, *, dry_run: bool) -> 
     return cases
 
 
+def _options_shown(draft: QuestionDraft) -> list[dict]:
+    """The options of a draft as the import preview lists them, keys marked (texts cut to keep reports small)."""
+    if draft.choices:
+        return [{"text": choice.text[:300], "key": choice.correct} for choice in draft.choices]
+    if draft.steps:
+        return [{"text": f"{n}. {step.text[:300]}", "key": None} for n, step in enumerate(draft.steps, start=1)]
+    return [
+        {"text": f"{pair.prompt[:150]} → {pair.response[:150]}" if pair.prompt else f"(unused) {pair.response}"[:300],
+         "key": None}
+        for pair in draft.pairs
+    ]  # fmt: skip
+
+
 def _items_plan(
     parsed: ParseResult, report: ImportReport, *, exam: Exam, status: str, task: str, categories: dict[str, str]
 ) -> list[tuple[Item, PlannedItem, Question | None]]:
@@ -382,6 +399,7 @@ def _items_plan(
             draft.task = task
         versions = families.get(f"family:{item.family}") or families.get(f"ref:{item.ref}") if families else None
         plan = PlannedItem(item.location, item.ref, draft.type, draft.stem[:160], draft.task, draft.status, "create")
+        plan.options = _options_shown(draft)
         current = versions[-1] if versions else None
         key = _content_key(draft, item.case_ref)
         if current is not None:
@@ -438,16 +456,18 @@ def _write(
         case = cases.get(item.case_ref) if item.case_ref else None
         try:
             if plan.action == "update" and current is not None:
-                question_update(question=current, draft=item.draft, exam=exam, allow_gaps=True)
-            elif plan.action == "retag" and current is not None:
-                Question.objects.filter(family=current.family).update(concept=item.draft.concept)
+                plan.question_id = question_update(question=current, draft=item.draft, exam=exam, allow_gaps=True).pk
+            elif plan.action in {"retag", "unchanged"} and current is not None:
+                plan.question_id = current.pk
+                if plan.action == "retag":
+                    Question.objects.filter(family=current.family).update(concept=item.draft.concept)
             elif plan.action in {"create", "new_version"}:
                 # A new item keeps the family and version a native file gives; a new version follows its family.
                 if current is not None:
                     ref, family, version = current.ref, current.family, max(current.version + 1, item.version or 0)
                 else:
                     ref, family, version = item.ref, uuid.UUID(item.family) if item.family else None, item.version or 1
-                question_create(
+                plan.question_id = question_create(
                     draft=item.draft,
                     exam=exam,
                     author=author,
@@ -457,7 +477,7 @@ def _write(
                     family=family,
                     version=version,
                     allow_gaps=True,
-                )
+                ).pk
         except QuestionInvalidError as exc:
             report.errors += [f"{report.filename}: {item.location}: {error}" for error in exc.errors]
         if progress is not None and (done % 25 == 0 or done == total):

@@ -1450,7 +1450,7 @@ class _PackageWriter:
         if item.case_ref in self.cases:
             _sub(resource, f"{{{CP}}}dependency", identifierref=self.cases[item.case_ref])
         if item.family:
-            losses.append(f"the item family {item.family!r} has no place in QTI or our metadata.")
+            losses.append("the item family (which versions belong together) has no place in QTI or our metadata.")
         self.losses.extend(Problem(label, message) for message in losses)
 
     def data(self) -> bytes:

@@ -550,7 +550,7 @@ def test_export_reports_what_gift_cannot_carry():
     # then
     assert losses == [
         "item x: has no correct option; GIFT importers will refuse it.",
-        "item x: the family 'fam-1' has no place in GIFT and is not written.",
+        "item x: the item family (which versions belong together) has no place in GIFT.",
         "item y: a response or step is longer than 255 characters, the most a Moodle matching response holds; "
         "Moodle will refuse or cut it (our importer reads it whole).",
     ]

@@ -990,7 +990,7 @@ def test_export_lists_what_qti_cannot_carry() -> None:
     # then
     assert messages(result.losses) == [
         "item moved: responses that match nothing are written after the matched pairs, so their position changes.",
-        "item moved: the item family 'fam-1' has no place in QTI or our metadata.",
+        "item moved: the item family (which versions belong together) has no place in QTI or our metadata.",
         "item odd: type 'essay' cannot be written as QTI; the item is left out.",
     ]
     assert [i.draft.type for i in qti.parse(result.data).items] == ["matching"]

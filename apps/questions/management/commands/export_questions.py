@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.questions.interchange.exporting import questions_export, questions_for_export
+from apps.questions.interchange.exporting import export_losses_grouped, questions_export, questions_for_export
 from apps.questions.interchange.formats import EXPORT_CHOICES
 from apps.syllabus.models import Exam
 
@@ -33,6 +33,9 @@ class Command(BaseCommand):
             path.write_bytes(result.data)
         except OSError as exc:
             raise CommandError(f"cannot write {path}: {exc.strerror}") from exc
-        for loss in result.losses:
-            self.stdout.write(f"  not carried: {loss}")
-        self.stdout.write(f"Wrote {queryset.count()} item(s) to {path} ({len(result.losses)} loss(es) listed).")
+        groups = export_losses_grouped(result.losses)
+        self.stdout.write(f"Wrote {queryset.count()} item(s) to {path}.")
+        if groups:
+            self.stdout.write(f"Not carried by {fmt} ({len(result.losses)} loss(es)), one line per reason:")
+        for group in groups:
+            self.stdout.write(f"  not carried: {group}")
