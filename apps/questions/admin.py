@@ -393,6 +393,21 @@ class ImportFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=[pk for pk in ids if pk])
 
 
+class CategoryFilter(admin.SimpleListFilter):
+    """The category path an imported item had in its source bank (a Moodle or GIFT category), to find and map a
+    migrated bank by the tree it came in; hidden while no item has one."""
+
+    title = "source category"
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        categories = Question.objects.exclude(category="").values_list("category", flat=True).distinct()
+        return [(category, category) for category in categories.order_by("category")[:200]]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(category=self.value())
+
+
 class ItemFlagFilter(admin.SimpleListFilter):
     """Items the statistics flag (from 50 first attempts on): possible miskeys, too easy or too hard, distractors
     that do not work."""
@@ -489,10 +504,14 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         BlueprintDomainFilter,
         BlueprintTaskFilter,
         ImportFilter,
+        CategoryFilter,
     ]
     list_select_related = ["task", "statistics"]
     empty_value_display = "–"
-    search_fields = ["ref", "stem", "choices__text", "steps__text", "pairs__prompt", "pairs__response"]
+    search_fields = [
+        *("ref", "name", "category", "stem"),
+        *("choices__text", "steps__text", "pairs__prompt", "pairs__response"),
+    ]
     actions = [
         "map_task",
         "send_to_review",

@@ -119,3 +119,17 @@ def test_exports_write_the_names_categories_and_tags_back(exam):
     assert by_name["Imbalanced labels: which metric"].tags == ["metrics", "Week 3"]
     assert len(items) == 3
     assert cases == []
+
+
+def test_the_question_list_filters_on_the_source_category_and_searches_names(exam, admin_client):
+    questions_import(data=SAMPLE.read_bytes(), filename="tree.xml", exam=exam)
+    changelist = reverse("admin:questions_question_changelist")
+
+    by_category = admin_client.get(changelist, {"category": "Machine learning/Deployment"}).content.decode()
+    by_name = admin_client.get(changelist, {"q": "Missing values in a numeric"}).content.decode()
+
+    assert "source category" in by_category
+    assert "Traffic arrives in short bursts" in by_category
+    assert "1% positive labels" not in by_category
+    assert "5% missing values" in by_name
+    assert "short bursts" not in by_name
