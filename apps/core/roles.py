@@ -16,6 +16,7 @@ INSTRUCTOR_PERMISSIONS = [
     ("questions", "matchpair", ("add", "change", "view", "delete")),
     ("questions", "casestudy", ("add", "change", "view", "delete")),
     ("questions", "questionreport", ("change", "view")),  # candidates file reports; instructors close them
+    ("questions", "categorytask", ("add", "change", "view", "delete")),  # where imported categories belong
     ("syllabus", "exam", ("view",)),
     ("syllabus", "domain", ("view",)),
     ("syllabus", "task", ("view",)),
