@@ -502,7 +502,8 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
     change_form_template = "admin/questions/question/change_form.html"
 
     class Media:
-        js = ["js/admin-objectives.js"]
+        # Listed after the admin's jQuery so the media merge keeps our script behind it.
+        js = ["admin/js/vendor/jquery/jquery.js", "admin/js/jquery.init.js", "js/admin-objectives.js"]
 
     change_list_template = "admin/questions/question/change_list.html"
     list_per_page = 50
@@ -624,6 +625,9 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
             kwargs["form_class"] = ObjectiveChoiceField
             kwargs["queryset"] = Objective.objects.select_related("task__domain__exam")
             kwargs["help_text"] = "Choose the task first, then type to search its objectives. Pick one or more."
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            field.widget.attrs["data-width"] = "100%"  # statements are long; select2 sizes its box from this
+            return field
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

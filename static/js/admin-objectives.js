@@ -1,19 +1,20 @@
 'use strict';
 // The item page's objectives box searches the chosen task's objectives only: every search sends the task along
 // (the server filters by it), and changing the task clears objectives picked for the previous one.
-{
+document.addEventListener('DOMContentLoaded', () => {
     const $ = django.jQuery;
     const task = document.getElementById('id_task');
     const objectives = document.getElementById('id_objectives');
-    if (task && objectives) {
-        const searchUrl = objectives.getAttribute('data-ajax--url');
-        $.ajaxPrefilter((options) => {
-            if (options.url === searchUrl && typeof options.data === 'string' && options.data.includes('field_name=objectives')) {
-                options.data += '&task=' + encodeURIComponent(task.value);
-            }
-        });
-        task.addEventListener('change', () => {
-            $(objectives).val(null).trigger('change');
-        });
+    if (!task || !objectives) {
+        return;  // a frozen version shows both read-only
     }
-}
+    const searchUrl = objectives.getAttribute('data-ajax--url');
+    $.ajaxPrefilter((options) => {
+        if (options.url === searchUrl && typeof options.data === 'string' && options.data.includes('field_name=objectives')) {
+            options.data += '&task=' + encodeURIComponent(task.value);
+        }
+    });
+    task.addEventListener('change', () => {
+        $(objectives).val(null).trigger('change');
+    });
+});
