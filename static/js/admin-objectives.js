@@ -17,4 +17,8 @@ document.addEventListener('DOMContentLoaded', () => {
     task.addEventListener('change', () => {
         $(objectives).val(null).trigger('change');
     });
+    // After the admin has built the search box (its ready handler runs first): give the box a name.
+    $(() => {
+        $(objectives).next('.select2').find('.select2-search__field').attr('aria-label', "Search the chosen task's objectives");
+    });
 });
