@@ -44,6 +44,8 @@ def test_objectives_are_a_search_box_not_a_list_of_every_objective(exam, instruc
     assert "admin-autocomplete" in body
     assert body.count("<option") < 100  # the task list only; objectives arrive as the author types
     assert "Choose the task first, then type to search its objectives." in body
+    # the script that sends the task along needs the admin's jQuery loaded before it
+    assert body.index("admin/js/jquery.init.js") < body.index("js/admin-objectives.js")
 
 
 def test_objective_search_offers_the_chosen_tasks_objectives_only(exam, instructor_client):
