@@ -538,7 +538,8 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
                 messages.SUCCESS,
             )
         for message in refused:
-            self.message_user(request, message, messages.ERROR)
+            # Led by words: the admin capitalises a message's first letter, which would change the ref.
+            self.message_user(request, f"Not mapped: {message}", messages.ERROR)
         return None
 
     @admin.display(description="item", ordering="ref")
@@ -570,7 +571,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         promoted = 0
         for question in queryset.filter(status=QuestionStatus.PRETEST):
             if question.pk not in calibrated:
-                self.message_user(request, f"{question}: not calibrated yet (needs 200 responses).", messages.WARNING)
+                self.message_user(request, f"Not calibrated yet (needs 200 responses): {question}.", messages.WARNING)
                 continue
             question_set_status(question=question, status=QuestionStatus.PUBLISHED)
             promoted += 1

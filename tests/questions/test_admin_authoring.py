@@ -179,6 +179,21 @@ def test_the_new_version_message_keeps_the_ref_as_written(exam, instructor_clien
     assert "Ux-multi-1" not in body
 
 
+def test_mapping_a_frozen_item_is_refused_with_its_ref_as_written(exam, instructor_client):
+    question = QuestionFactory(exam=exam, ref="ux-map-1", status=QuestionStatus.PUBLISHED)
+    task = Task.objects.get(domain__exam=exam, code="2.1")
+
+    response = instructor_client.post(
+        reverse("admin:questions_question_changelist"),
+        {"action": "map_task", "_selected_action": [str(question.pk)], "task": str(task.pk)},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert "Not mapped: ux-map-1 v1 is published; create a new version to change its task." in body
+    assert "Ux-map-1" not in body
+
+
 def test_part_sections_have_proper_names_and_rows_start_at_their_place(exam, instructor_client):
     ordering = instructor_client.get(f"{ADD_URL}?type=ordering").content.decode()
     matching = instructor_client.get(f"{ADD_URL}?type=matching").content.decode()
