@@ -13,6 +13,7 @@ from typing import Any
 from django.http import QueryDict
 
 from apps.questions.models import Question, QuestionType
+from apps.questions.rules import option_letter
 from apps.questions.selectors import match_responses
 
 
@@ -212,11 +213,6 @@ def item_display(
     ]
     pick = sum(choice.is_correct for choice in choices_by_id.values()) or 1
     return ShownItem(choices, steps, prompts, responses, range(1, len(steps) + 1), pick, _count_words(pick))
-
-
-def option_letter(number: int) -> str:
-    """1 → A: the letter an option had on the candidate's screen."""
-    return chr(ord("A") + number - 1) if 1 <= number <= 26 else str(number)
 
 
 @dataclass

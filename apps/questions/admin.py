@@ -14,11 +14,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from apps.exams.presentation import item_display, presentation_identity
 from apps.questions.interchange.admin_views import InterchangeAdminMixin
 from apps.questions.models import (
+    DELIVERABLE_STATUSES,
     CaseStudy,
     Choice,
     MatchPair,
@@ -30,7 +31,17 @@ from apps.questions.models import (
     QuestionType,
 )
 from apps.questions.placements import bank_carry_over
-from apps.questions.rules import ChoiceDraft, PairDraft, QuestionDraft, StepDraft, validate_question
+from apps.questions.rules import (
+    ChoiceDraft,
+    PairDraft,
+    QuestionDraft,
+    RuleError,
+    StepDraft,
+    plain_message,
+    publication_errors,
+    split_field,
+    validate_question,
+)
 from apps.questions.selectors import (
     bank_coverage,
     question_versions,
@@ -38,6 +49,7 @@ from apps.questions.selectors import (
     questions_with_parts,
 )
 from apps.questions.services import (
+    TRANSITIONS,
     QuestionInvalidError,
     draft_content_hash,
     question_new_version,
@@ -56,17 +68,32 @@ class ObjectiveChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.task.domain.exam.code} {obj.code} {obj.statement}"  # codes repeat across exam versions
 
 
+# The submit buttons of the item page that save and then move the item on; their names are in the POST.
+STATUS_BUTTONS = {"_review": QuestionStatus.IN_REVIEW, "_publish": QuestionStatus.PUBLISHED}
+
+
+def requested_status(request: HttpRequest, obj: Question | None) -> str:
+    """The status the item is saved for: a status button's, else the one it has (a new item is a draft)."""
+    for button, status in STATUS_BUTTONS.items():
+        if button in request.POST:
+            return status
+    return obj.status if obj is not None else QuestionStatus.DRAFT
+
+
+def problems_html(lead: str, errors: list[RuleError], item_type: str) -> str:
+    """A lead sentence and one list entry per broken rule, in words."""
+    items = format_html_join("", "<li>{}</li>", ((plain_message(error, item_type=item_type),) for error in errors))
+    return format_html("{}<ul>{}</ul>", lead, items)
+
+
 class QuestionForm(forms.ModelForm):
-    objectives = ObjectiveChoiceField(
-        queryset=Objective.objects.select_related("task__domain__exam"),
-        widget=forms.SelectMultiple(attrs={"size": 12}),
-        help_text="One or more objectives of the item's task.",
-    )
     references = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Documentation links, one per line.",
+        help_text="Documentation links (http or https), one per line. Publishing needs at least one.",
     )
+    # Set per request by QuestionAdmin.get_form: what the author is saving for (draft, review, publication).
+    target_status: str = QuestionStatus.DRAFT
 
     class Meta:
         model = Question
@@ -105,21 +132,60 @@ class QuestionForm(forms.ModelForm):
             exam = task.domain.exam
             allowed = " and ".join(label.lower() for value, label in QuestionType.choices if exam.takes(value))
             self.add_error("task", f"{exam.code} forms use only {allowed} items; choose a task of another version.")
-        for objective in cleaned.get("objectives") or []:
-            if task and objective.task_id != task.id:
-                self.add_error("objectives", f"Objective {objective.code} is not part of task {task.code}.")
+        strays = [objective for objective in cleaned.get("objectives") or [] if task and objective.task_id != task.id]
+        if strays:
+            codes = ", ".join(objective.code for objective in strays)
+            self.add_error("objectives", f"Objective {codes} is not part of task {task.code}; pick the task's own.")
         case_study = cleaned.get("case_study")
         if case_study and not case_study.pk:
             self.add_error("case_study", "Save the case study first.")
+        if self.target_status in DELIVERABLE_STATUSES:
+            links = [line.strip() for line in (cleaned.get("references") or "").splitlines() if line.strip()]
+            for error in publication_errors(QuestionDraft(type=kind or "", stem="", references=links)):
+                self.add_error("references", plain_message(error))
         # The inline formset checks the rules that span the item and its options; it reports stem errors here.
         self.instance._admin_form = self
         return cleaned
 
 
+class QuestionPartForm(forms.ModelForm):
+    """A row of options, steps or pairs. A draft may leave rationales for later; a blank place is the row's."""
+
+    PLACE_HELP = {
+        "order": "Its place in the list (1 = first). Left blank, it keeps its row's place.",
+        "position": "Its place in the correct order (1 = first). Left blank, it keeps its row's place.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, help_text in self.PLACE_HELP.items():
+            if name in self.fields:
+                self.fields[name].required = False
+                self.fields[name].initial = None  # rows added in the browser take their row's place
+                self.fields[name].help_text = help_text
+        if "rationale" in self.fields:
+            self.fields["rationale"].required = False  # the rules say when it is needed, in words
+
+
 class QuestionPartFormSet(forms.BaseInlineFormSet):
-    """Runs the shared authoring rules over the item and its options before anything is saved."""
+    """Runs the shared authoring rules over the item and its options before anything is saved.
+
+    Blank rows are left out (however many the page shows), so a rule reports a missing part once, in words,
+    rather than as "This field is required." on every empty box.
+    """
 
     part: str = ""
+    place: str = "order"
+    # Set per request by _PartInline.get_formset.
+    item_type: str = ""
+    target_status: str = QuestionStatus.DRAFT
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs(index)
+        if index is not None and index >= self.initial_form_count():
+            kwargs["empty_permitted"] = True
+            kwargs["initial"] = {self.place: index + 1}
+        return kwargs
 
     def _live_forms(self) -> list[forms.ModelForm]:
         return [
@@ -130,14 +196,39 @@ class QuestionPartFormSet(forms.BaseInlineFormSet):
             if hasattr(form, "cleaned_data")
         ]
 
+    def _place_rows(self, live: list[forms.ModelForm]) -> list[forms.ModelForm]:
+        """Rows in their place order, numbered 1, 2, 3...; a blank place is the row's own, a repeat is refused."""
+        for row, form in enumerate(live, start=1):
+            if form.cleaned_data.get(self.place) is None:
+                form.cleaned_data[self.place] = row
+        live = sorted(live, key=lambda form: form.cleaned_data[self.place])
+        places = [form.cleaned_data[self.place] for form in live]
+        repeated = sorted({place for place in places if places.count(place) > 1})
+        if repeated and self.part == "steps":
+            raise ValidationError(
+                f"Two steps have position {repeated[0]}; give each step its own place in the correct order."
+            )
+        for number, form in enumerate(live, start=1):
+            form.cleaned_data[self.place] = number
+            setattr(form.instance, self.place, number)
+        return live
+
+    def is_valid(self) -> bool:
+        # A rule broken on the item's own fields is shown there (once); it must still stop the save.
+        parent = getattr(self.instance, "_admin_form", None)
+        return super().is_valid() and not (parent is not None and parent.errors)
+
     def clean(self) -> None:
         super().clean()
+        self.gaps: list[RuleError] = []
         if any(self.errors):
             return
+        live = self._place_rows(self._live_forms())
         question = self.instance
-        live = self._live_forms()
+        parent = getattr(question, "_admin_form", None)
+        kind = self.item_type or question.type
         draft = QuestionDraft(
-            type=question.type,
+            type=kind,
             stem=question.stem or "",
             explanation=question.explanation or "",
             difficulty=question.difficulty,
@@ -149,30 +240,29 @@ class QuestionPartFormSet(forms.BaseInlineFormSet):
                 ChoiceDraft(d.get("text", ""), d.get("rationale", ""), d.get("is_correct", False)) for d in data
             ]
         elif self.part == "steps":
-            data.sort(key=lambda d: d.get("position") or 0)
-            live.sort(key=lambda form: form.cleaned_data.get("position") or 0)
-            positions = [d.get("position") for d in data]
-            if positions != list(range(1, len(positions) + 1)):
-                raise ValidationError("Step positions must run 1, 2, 3, ... without gaps or repeats.")
             draft.steps = [StepDraft(d.get("text", ""), d.get("rationale", "")) for d in data]
         else:
             draft.pairs = [
                 PairDraft(d.get("prompt") or None, d.get("response", ""), d.get("rationale", "")) for d in data
             ]
-        parent = getattr(question, "_admin_form", None)
         problems = []
         for error in validate_question(draft):
-            name, _, index_field = error.field.partition("[")
-            if index_field:
-                index, _, field_name = index_field.partition("].")
-                form = live[int(index) - 1]
-                form.add_error(field_name if field_name in form.fields else None, error.message)
-                problems.append(str(error))
-            elif name in {"stem", "explanation", "difficulty", "angoff"} and parent is not None:
-                parent.add_error(name, error.message)
-                problems.append(f"{name.capitalize()}: {error.message}")
-            else:
-                problems.append(f"{name.capitalize()}: {error.message}")
+            name, index, field_name = split_field(error.field)
+            if self.target_status == QuestionStatus.DRAFT and error.completeness and field_name == "rationale":
+                self.gaps.append(error)  # a draft may be saved without them; review and publication may not
+                continue
+            message = plain_message(error, item_type=kind)
+            if index is not None and name == self.part and index <= len(live):
+                form = live[index - 1]
+                form.add_error(field_name if field_name in form.fields else None, message)
+            elif name == self.part:
+                problems.append(message)
+            elif parent is not None and name in parent.fields:
+                if name not in parent.errors:  # "This field is required." already says it
+                    parent.add_error(name, message)
+            elif parent is not None:
+                problems.append(message)
+            # Without the item's own form (it has errors of its own) its fields' rules wait for the next save.
         if problems:
             raise ValidationError(problems)
 
@@ -183,6 +273,7 @@ class ChoiceFormSet(QuestionPartFormSet):
 
 class StepFormSet(QuestionPartFormSet):
     part = "steps"
+    place = "position"
 
 
 class PairFormSet(QuestionPartFormSet):
@@ -190,6 +281,7 @@ class PairFormSet(QuestionPartFormSet):
 
 
 class _PartInline(admin.StackedInline):
+    form = QuestionPartForm
     extra = 0
     min_num = 3
     formfield_overrides = {
@@ -197,12 +289,20 @@ class _PartInline(admin.StackedInline):
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 80})},
     }
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # The factory makes a new class per request, so these belong to this request only.
+        formset.item_type = obj.type if obj is not None else (request.GET.get("type") or "")
+        formset.target_status = requested_status(request, obj)
+        return formset
+
 
 class ChoiceInline(_PartInline):
     model = Choice
     formset = ChoiceFormSet
     fields = ["order", "text", "is_correct", "rationale"]
     verbose_name = "option"
+    verbose_name_plural = "options"
     extra = 1
 
 
@@ -210,7 +310,8 @@ class OrderingStepInline(_PartInline):
     model = OrderingStep
     formset = StepFormSet
     fields = ["position", "text", "rationale"]
-    verbose_name = "step (position = its place in the correct order)"
+    verbose_name = "step"
+    verbose_name_plural = "steps, each at its position in the correct order"
 
 
 class MatchPairInline(_PartInline):
@@ -218,6 +319,7 @@ class MatchPairInline(_PartInline):
     formset = PairFormSet
     fields = ["order", "prompt", "response", "rationale"]
     verbose_name = "prompt and its correct response"
+    verbose_name_plural = "prompts and their correct responses"
 
 
 INLINES_BY_TYPE = {
@@ -256,18 +358,18 @@ class StatusFlowMixin:
                     "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 },
             )
-        done, failed = 0, []
+        done = 0
         for question in queryset:
             try:
                 with transaction.atomic():
                     question_set_status(question=question, status=status)
                 done += 1
             except QuestionInvalidError as exc:
-                failed.append(f"{question}: {exc}")
+                # The message starts with the action, not the ref: the admin capitalises a message's first letter.
+                lead = f"{label} refused for {question}:"
+                self.message_user(request, problems_html(lead, exc.errors, question.type), messages.ERROR)
         if done:
             self.message_user(request, f"{label}: {done} item(s) done.", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
         return None
 
     @admin.action(description="Send selected items to review", permissions=["publish"])
@@ -523,7 +625,14 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         "refresh_statistics",
     ]
     readonly_fields = ["family", "version", "status", "author", "published_at"]
+    # Objectives are searched among the chosen task's only (ObjectiveAdmin reads the task the script sends).
+    autocomplete_fields = ["objectives"]
     change_form_template = "admin/questions/question/change_form.html"
+
+    class Media:
+        # Listed after the admin's jQuery so the media merge keeps our script behind it.
+        js = ["admin/js/vendor/jquery/jquery.js", "admin/js/jquery.init.js", "js/admin-objectives.js"]
+
     change_list_template = "admin/questions/question/change_list.html"
     list_per_page = 50
 
@@ -557,7 +666,8 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
                 messages.SUCCESS,
             )
         for message in refused:
-            self.message_user(request, message, messages.ERROR)
+            # Led by words: the admin capitalises a message's first letter, which would change the ref.
+            self.message_user(request, f"Not mapped: {message}", messages.ERROR)
         return None
 
     @admin.display(description="item", ordering="ref")
@@ -603,7 +713,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         promoted = 0
         for question in queryset.filter(status=QuestionStatus.PRETEST):
             if question.pk not in calibrated:
-                self.message_user(request, f"{question}: not calibrated yet (needs 200 responses).", messages.WARNING)
+                self.message_user(request, f"Not calibrated yet (needs 200 responses): {question}.", messages.WARNING)
                 continue
             question_set_status(question=question, status=QuestionStatus.PUBLISHED)
             promoted += 1
@@ -661,8 +771,19 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         kind = request.GET.get("type") or request.POST.get("type")
         return kind if kind in QuestionType.values else None
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "objectives":
+            kwargs["form_class"] = ObjectiveChoiceField
+            kwargs["queryset"] = Objective.objects.select_related("task__domain__exam")
+            kwargs["help_text"] = "Choose the task first, then type to search its objectives. Pick one or more."
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            field.widget.attrs["data-width"] = "100%"  # statements are long; select2 sizes its box from this
+            return field
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
+        form.target_status = requested_status(request, obj)  # the factory made this class for this request
         if obj is None and "type" in form.base_fields:
             # The type was chosen on the previous page and decides which inline is shown.
             form.base_fields["type"].initial = self._type_for(request, None)
@@ -721,6 +842,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
                     "query": request.GET.urlencode(),
                 },
             )
+        extra_context = {**(extra_context or {}), "status_buttons": self._status_buttons(request, None)}
         return super().add_view(request, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -737,6 +859,55 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
             case_order=question.case_order,
         )
         question.save(update_fields=["content_hash"])
+        target = requested_status(request, question)
+        if target != question.status:
+            # The form already held the item to every rule of the target status; the service checks again.
+            try:
+                question_set_status(question=question, status=target)
+            except QuestionInvalidError as exc:
+                lead = f"Saved, but not {QuestionStatus(target).label.lower()}:"
+                self.message_user(request, problems_html(lead, exc.errors, question.type), messages.ERROR)
+            else:
+                question.status = target
+                done = {
+                    QuestionStatus.IN_REVIEW: "Sent to review.",
+                    QuestionStatus.PUBLISHED: "Published. This version is frozen now: create a new version to edit.",
+                }[target]
+                self.message_user(request, done, messages.SUCCESS)
+            return
+        gaps = [gap for formset in formsets for gap in getattr(formset, "gaps", [])]
+        if gaps:
+            lead = "Saved as a draft. Before it can go to review:"
+            self.message_user(request, problems_html(lead, gaps, question.type), messages.WARNING)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        moving = request.method == "POST" and STATUS_BUTTONS.keys() & request.POST.keys()
+        if moving and not self.has_publish_permission(request):
+            raise PermissionDenied
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _stay_on_item(self, request: HttpRequest, obj: Question) -> HttpResponse | None:
+        if STATUS_BUTTONS.keys() & request.POST.keys():
+            return HttpResponseRedirect(reverse("admin:questions_question_change", args=[obj.pk]))
+        return None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._stay_on_item(request, obj) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._stay_on_item(request, obj) or super().response_change(request, obj)
+
+    def _status_buttons(self, request: HttpRequest, obj: Question | None) -> list[tuple[str, str]]:
+        """The status buttons for whoever may move items on, where the move is allowed from the item's status."""
+        if not self.has_publish_permission(request) or (obj is not None and obj.is_locked):
+            return []
+        status = obj.status if obj is not None else QuestionStatus.DRAFT
+        labels = {QuestionStatus.IN_REVIEW: "Send to review", QuestionStatus.PUBLISHED: "Publish"}
+        return [
+            (button, labels[target])
+            for button, target in STATUS_BUTTONS.items()
+            if target in TRANSITIONS.get(status, set())
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
@@ -750,6 +921,7 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
                 statistic=statistic, parameter=getattr(question, "irt", None)
             )
             extra_context["can_version"] = self.has_add_permission(request)
+            extra_context["status_buttons"] = self._status_buttons(request, question)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
@@ -810,7 +982,8 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
         draft = question_new_version(question=question, author=request.user)
         self.message_user(
             request,
-            f"{draft} is an editable draft. {question} stays as it was until you publish the new version.",
+            f"Version {draft.version} of {draft.ref or 'this item'} is an editable draft. {question} stays as it "
+            "was until you publish the new version.",
         )
         return HttpResponseRedirect(reverse("admin:questions_question_change", args=[draft.pk]))
 

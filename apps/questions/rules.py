@@ -302,3 +302,73 @@ def validate_question(draft: QuestionDraft) -> list[RuleError]:
     else:
         _check_pairs(draft, errors)
     return errors
+
+
+def publication_errors(draft: QuestionDraft) -> list[RuleError]:
+    """What publishing (or pretesting) needs on top of every authoring rule: a link for further reading."""
+    if draft.references:
+        return []
+    return [RuleError("references", "add at least one documentation link before publishing.")]
+
+
+_ITEM = {
+    SINGLE: "A single-answer item",
+    MULTIPLE: "A multiple-response item",
+    ORDERING: "An ordering item",
+    MATCHING: "A matching item",
+}
+_FIELD_SUBJECTS = {
+    "stem": "The stem",
+    "explanation": "The explanation",
+    "task": "The task",
+    "objectives": "Objectives",
+    "references": "References",
+    "difficulty": "Difficulty",
+    "angoff": "The Angoff rating",
+    "concept": "The concept",
+    "type": "The type",
+    "status": "The status",
+}
+_PART_SUBJECTS = {"options": "Option", "steps": "Step", "pairs": "Pair", "references": "Reference link"}
+_FIELD_RE = re.compile(r"^(?P<name>\w+)(?:\[(?P<index>\d+)\](?:\.(?P<sub>\w+))?)?$")
+# Messages that start with a verb read as "<subject> <message>"; the others are sentences of their own.
+_VERB_FIRST = re.compile(r"^(is|are|must|says|needs|repeats|has)\b")
+
+
+def option_letter(number: int) -> str:
+    """1 → A: the letter an option has on the candidate's screen; authors read options as letters too."""
+    return chr(ord("A") + number - 1) if 1 <= number <= 26 else str(number)
+
+
+def split_field(path: str) -> tuple[str, int | None, str]:
+    """``options[2].rationale`` → ("options", 2, "rationale"); ``stem`` → ("stem", None, "")."""
+    match = _FIELD_RE.match(path)
+    if match is None:
+        return path, None, ""
+    index = match.group("index")
+    return match.group("name"), int(index) if index else None, match.group("sub") or ""
+
+
+def plain_message(error: RuleError, *, item_type: str = "") -> str:
+    """A rule error as one sentence an author can act on, without internal paths: ``options[2].rationale:
+    Option 2 needs a rationale…`` reads "Option B needs a rationale…". Refs and quoted text keep their case."""
+    name, index, _sub = split_field(error.field)
+    message = error.message
+    if index is not None and name in _PART_SUBJECTS:
+        label = option_letter(index) if name == "options" else str(index)
+        subject = f"{_PART_SUBJECTS[name]} {label}"
+        if name == "options":
+            # The rules number options; the admin letters them as a candidate would see them.
+            message = re.sub(r"^Option (\d+)", lambda m: f"Option {option_letter(int(m.group(1)))}", message)
+            message = re.sub(r"\boption (\d+)\b", lambda m: f"option {option_letter(int(m.group(1)))}", message)
+        if re.match(rf"^{_PART_SUBJECTS[name]} \w+\b", message):
+            return message
+    elif name in {"options", "steps", "pairs"}:
+        subject = _ITEM.get(item_type, "The item")
+    else:
+        subject = _FIELD_SUBJECTS.get(name, name.capitalize())
+    if _VERB_FIRST.match(message):
+        return f"{subject} {message}"
+    if message[:1] in {"'", '"'}:
+        return f"{subject}: {message}"
+    return message[:1].upper() + message[1:]

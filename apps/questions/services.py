@@ -30,6 +30,7 @@ from apps.questions.rules import (
     RuleError,
     StepDraft,
     code_key,
+    publication_errors,
     validate_question,
 )
 from apps.syllabus.models import Exam, ItemType, Objective, Task
@@ -297,8 +298,7 @@ def question_set_status(*, question: Question, status: str) -> Question:
             raise QuestionInvalidError(errors)
     if status in DELIVERABLE_STATUSES:
         errors = question_check_complete(question)
-        if not question.reference_list:
-            errors.append(RuleError("references", "add at least one documentation link before publishing."))
+        errors += publication_errors(question_to_draft(question))
         if errors:
             raise QuestionInvalidError(errors)
         Question.objects.filter(family=question.family, status__in=DELIVERABLE_STATUSES).exclude(pk=question.pk).update(

@@ -52,3 +52,17 @@ class ObjectiveAdmin(admin.ModelAdmin):
     list_filter = ["task__domain__exam", "task"]
     list_select_related = ["task"]
     search_fields = ["statement"]
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        params = request.GET
+        if (params.get("app_label"), params.get("model_name"), params.get("field_name")) == (
+            "questions",
+            "question",
+            "objectives",
+        ):
+            # The item page's objectives box: only the chosen task's objectives; none until a task is chosen.
+            task = params.get("task", "")
+            queryset = queryset.filter(task_id=int(task)) if task.isdigit() else queryset.none()
+            queryset = queryset.select_related("task__domain__exam").order_by("order")
+        return queryset, may_have_duplicates

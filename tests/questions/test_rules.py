@@ -159,3 +159,21 @@ def test_choice_text_length_limit():
     draft = single_draft()
     draft.choices[0] = ChoiceDraft("x" * 1001, "why", True)
     assert "options[1].text" in fields(draft)
+
+
+def test_plain_message_names_the_part_in_words_without_internal_paths():
+    from apps.questions.rules import RuleError, plain_message
+
+    def plain(field: str, message: str, kind: str = "multiple") -> str:
+        return plain_message(RuleError(field, message), item_type=kind)
+
+    assert plain("options[2].rationale", "Option 2 needs a rationale.") == "Option B needs a rationale."
+    assert plain("options[3].text", "repeats option 1 ('S3').") == "Option C repeats option A ('S3')."
+    assert plain("steps[2].text", "is longer than 1000 characters.") == "Step 2 is longer than 1000 characters."
+    assert plain("steps", "needs 3 to 5 steps, has 1.", "ordering") == "An ordering item needs 3 to 5 steps, has 1."
+    assert plain("stem", 'says "Choose two" but 3 options are marked correct.') == (
+        'The stem says "Choose two" but 3 options are marked correct.'
+    )
+    assert plain("status", "cannot move ux-multi-1 v1 from draft to retired.") == (
+        "Cannot move ux-multi-1 v1 from draft to retired."
+    )
