@@ -808,7 +808,15 @@ class QuestionAdmin(InterchangeAdminMixin, StatusFlowMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "type"] if obj is not None else fields
+        if obj is None:
+            return fields
+        # Where an imported item came from, shown only when it came from somewhere.
+        source = [name for name in ("name", "category") if getattr(obj, name)] + (["source_tags"] if obj.tags else [])
+        return [*fields, "type", *source]
+
+    @admin.display(description="tags in the source bank")
+    def source_tags(self, obj: Question) -> str:
+        return ", ".join(obj.tags or [])
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

@@ -133,3 +133,14 @@ def test_the_question_list_filters_on_the_source_category_and_searches_names(exa
     assert "1% positive labels" not in by_category
     assert "5% missing values" in by_name
     assert "short bursts" not in by_name
+
+
+def test_the_item_page_shows_where_an_imported_item_came_from(exam, admin_client):
+    questions_import(data=SAMPLE.read_bytes(), filename="tree.xml", exam=exam)
+    question = Question.objects.get(name="Imbalanced labels: which metric")
+
+    page = admin_client.get(reverse("admin:questions_question_change", args=[question.pk])).content.decode()
+
+    assert "Imbalanced labels: which metric" in page
+    assert "Machine learning/Data preparation" in page
+    assert "metrics, Week 3" in page
