@@ -14,6 +14,7 @@ from apps.cohorts.selectors import Dashboard, WeekRow
 from apps.core import charts
 from apps.scoring.irt import wilson_interval
 from apps.scoring.models import AttemptResult
+from apps.scoring.progress import score_trend_marks
 from apps.syllabus.models import Exam
 
 
@@ -194,11 +195,5 @@ def member_score_chart(*, exam: Exam, results: Sequence[AttemptResult]) -> chart
         data=data,
         y_low=exam.scale_min,
         y_high=exam.scale_max,
-        references=[(passing, f"Pass mark {passing}")],
-        shapes={"pass": "circle", "fail": "diamond"},
-        legend=[
-            charts.legend_marker(f"Passed ({passing} or more)", kind="pass", shape="circle"),
-            charts.legend_marker("Below the pass mark", kind="fail", shape="diamond"),
-            charts.legend_reference(f"Pass mark {passing}"),
-        ],
+        **score_trend_marks(passing),
     )

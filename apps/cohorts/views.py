@@ -260,6 +260,18 @@ def roster_upload(request: HttpRequest, cohort_id: int) -> HttpResponse:
     return redirect("cohorts:dashboard", cohort.pk)
 
 
+def _assignment_fields(form: AssignmentForm) -> dict:
+    """What the assignment services take, from a valid form (new or edited)."""
+    data = form.cleaned_data
+    return {
+        "kind": data["kind"],
+        "title": data["title"],
+        "due_at": data["due_at"],
+        "task_ids": [task.pk for task in data["tasks"]],
+        "size": data["size"] or 20,
+    }
+
+
 @login_required
 @require_POST
 def assignment_new(request: HttpRequest, cohort_id: int) -> HttpResponse:
@@ -271,15 +283,7 @@ def assignment_new(request: HttpRequest, cohort_id: int) -> HttpResponse:
         )
         return redirect("cohorts:dashboard", cohort.pk)
     try:
-        assignment_create(
-            cohort=cohort,
-            by=request.user,
-            kind=form.cleaned_data["kind"],
-            title=form.cleaned_data["title"],
-            due_at=form.cleaned_data["due_at"],
-            task_ids=[t.pk for t in form.cleaned_data["tasks"]],
-            size=form.cleaned_data["size"] or 20,
-        )
+        assignment_create(cohort=cohort, by=request.user, **_assignment_fields(form))
     except CohortError as exc:
         messages.error(request, str(exc))
     else:
@@ -302,15 +306,7 @@ def assignment_edit(request: HttpRequest, assignment_id: int) -> HttpResponse:
     form = AssignmentForm(request.POST or None, initial=initial, exam=cohort.exam)
     if request.method == "POST" and form.is_valid():
         try:
-            assignment_update(
-                assignment=assignment,
-                by=request.user,
-                kind=form.cleaned_data["kind"],
-                title=form.cleaned_data["title"],
-                due_at=form.cleaned_data["due_at"],
-                task_ids=[t.pk for t in form.cleaned_data["tasks"]],
-                size=form.cleaned_data["size"] or 20,
-            )
+            assignment_update(assignment=assignment, by=request.user, **_assignment_fields(form))
         except CohortError as exc:
             form.add_error(None, str(exc))
         else:

@@ -335,8 +335,22 @@ class LinePoint:
     band_path: str = ""
 
 
+class _Labelled:
+    """The ids a chart's <title> and <desc> take, from its own ``id``, for aria-labelledby/aria-describedby."""
+
+    id: str
+
+    @property
+    def title_id(self) -> str:
+        return f"{self.id}-title"
+
+    @property
+    def description_id(self) -> str:
+        return f"{self.id}-desc"
+
+
 @dataclass(frozen=True)
-class LineChart:
+class LineChart(_Labelled):
     id: str
     title: str
     description: str
@@ -349,14 +363,6 @@ class LineChart:
     points: list[LinePoint]
     path: str
     legend: list[LegendEntry] = field(default_factory=list)
-
-    @property
-    def title_id(self) -> str:
-        return f"{self.id}-title"
-
-    @property
-    def description_id(self) -> str:
-        return f"{self.id}-desc"
 
 
 def line_chart(
@@ -490,7 +496,7 @@ class ScatterPoint:
 
 
 @dataclass(frozen=True)
-class ScatterChart:
+class ScatterChart(_Labelled):
     id: str
     title: str
     description: str
@@ -504,14 +510,6 @@ class ScatterChart:
     lines: list[Segment]  # reference lines in any direction, e.g. a diagonal
     points: list[ScatterPoint]
     legend: list[LegendEntry] = field(default_factory=list)
-
-    @property
-    def title_id(self) -> str:
-        return f"{self.id}-title"
-
-    @property
-    def description_id(self) -> str:
-        return f"{self.id}-desc"
 
 
 # A square plot area with room for tick labels and an axis title on the left and below.
@@ -634,7 +632,7 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class HistogramChart:
+class HistogramChart(_Labelled):
     id: str
     title: str
     description: str
@@ -648,14 +646,6 @@ class HistogramChart:
     bars: list[Bar]
     references: list[Reference]
     legend: list[LegendEntry] = field(default_factory=list)
-
-    @property
-    def title_id(self) -> str:
-        return f"{self.id}-title"
-
-    @property
-    def description_id(self) -> str:
-        return f"{self.id}-desc"
 
 
 # Room on the left for the count labels and the turned y axis title, below for the x labels and title, and at the

@@ -165,6 +165,22 @@ def _when(moment: datetime, pattern: str) -> str:
     return dateformat.format(timezone.localtime(moment), pattern)
 
 
+def score_trend_marks(passing: int, *, band: bool = False) -> dict:
+    """What every chart of mock scores over time shares: the pass line, a marker shape for passed and below, and
+    the legend saying so (with the ± 1 SE band when the chart draws one)."""
+    legend = [
+        charts.legend_marker(f"Passed ({passing} or more)", kind="pass", shape="circle"),
+        charts.legend_marker("Below the pass mark", kind="fail", shape="diamond"),
+        *([charts.legend_band("Score band (± 1 standard error)")] if band else []),
+        charts.legend_reference(f"Pass mark {passing}"),
+    ]
+    return {
+        "references": [(passing, f"Pass mark {passing}")],
+        "shapes": {"pass": "circle", "fail": "diamond"},
+        "legend": legend,
+    }
+
+
 def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineChart:
     """The progress page's line chart: mock scores oldest to newest, each with its band (± 1 standard error),
     and the pass mark.
@@ -215,14 +231,7 @@ def score_history_chart(*, history: list[MockScore], exam: Exam) -> charts.LineC
         data=data,
         y_low=exam.scale_min,
         y_high=exam.scale_max,
-        references=[(passing, f"Pass mark {passing}")],
-        shapes={"pass": "circle", "fail": "diamond"},
-        legend=[
-            charts.legend_marker(f"Passed ({passing} or more)", kind="pass", shape="circle"),
-            charts.legend_marker("Below the pass mark", kind="fail", shape="diamond"),
-            charts.legend_band("Score band (± 1 standard error)"),
-            charts.legend_reference(f"Pass mark {passing}"),
-        ],
+        **score_trend_marks(passing, band=True),
     )
 
 
