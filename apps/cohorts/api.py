@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.cohorts.selectors import cohort_dashboard, cohort_for_lead
+from apps.core.converters import number_param
 
 
 class MemberOutput(serializers.Serializer):
@@ -44,7 +45,7 @@ class CohortAnalyticsApi(APIView):
     def get(self, request, cohort_id: int):
         cohort = cohort_for_lead(user=request.user, cohort_id=cohort_id)
         page = request.query_params.get("page", "1")
-        data = cohort_dashboard(cohort=cohort, page=int(page) if page.isdigit() and len(page) < 7 else 1)
+        data = cohort_dashboard(cohort=cohort, page=number_param(page, digits=6) or 1)
         members = []
         for row in data.members:
             stat = row["stat"]

@@ -29,6 +29,7 @@ from apps.cohorts.models import (
     WeekMember,
     WeekStat,
 )
+from apps.core.converters import id_param
 from apps.core.markdown import markdown_to_html
 from apps.core.templatetags.display import heat_class, pair_percent
 from apps.exams.models import AttemptMode, AttemptState
@@ -182,7 +183,7 @@ def dashboard_filter_parse(*, cohort: Cohort, params: Mapping[str, str]) -> Dash
     assignment = None
     raw = (params.get("assignment") or "").strip()
     if raw:
-        if not raw.isdigit() or len(raw) > 9:
+        if id_param(raw) is None:
             notes.append(f"Assignment “{raw[:40]}” is not an assignment number, so it was ignored.")
         else:
             assignment = Assignment.objects.filter(cohort=cohort, pk=int(raw)).first()

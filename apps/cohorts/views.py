@@ -46,6 +46,7 @@ from apps.cohorts.services import (
     digest_unsubscribe,
     roster_import,
 )
+from apps.core.converters import number_param
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.selectors import mock_briefing
 from apps.syllabus.selectors import exam_default
@@ -121,7 +122,7 @@ def join_by_invite(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _page(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 7 else 1
+    return number_param(value, digits=6) or 1
 
 
 def _is_uuid(value: str) -> bool:

@@ -7,6 +7,8 @@ hold, so anything larger matches no URL: a plain 404 before any view or query ru
 
 from __future__ import annotations
 
+import re
+
 
 class _BoundedIntConverter:
     maximum: int
@@ -34,3 +36,19 @@ class PositionConverter(_BoundedIntConverter):
 
     maximum = 2**15 - 1
     regex = "[0-9]{1,5}"
+
+
+def id_param(value: str | None) -> int | None:
+    """A database id from a query or form parameter, by the same rule as ``IdConverter``: ASCII digits a column
+    can hold, else None. (``str.isdigit`` alone lets through "²", which ``int`` refuses, and numbers too big for
+    the column, which fail in the driver: both were server errors.)"""
+    if value is None or not re.fullmatch(IdConverter.regex, value):
+        return None
+    number = int(value)
+    return number if number <= IdConverter.maximum else None
+
+
+def number_param(value: str | None, *, digits: int) -> int | None:
+    """A small non-negative number (a page, a position, a sequence) from a query or form parameter: at most
+    ``digits`` ASCII digits, else None."""
+    return int(value) if value is not None and re.fullmatch(f"[0-9]{{1,{digits}}}", value) else None

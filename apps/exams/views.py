@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.selectors import exam_chosen
 from apps.accounts.services import preference_exam_set
+from apps.core.converters import number_param
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.forms import PracticeForm
 from apps.exams.models import Attempt, AttemptItem, AttemptState, Feedback
@@ -262,8 +263,8 @@ def _target_after_post(request: HttpRequest, attempt: Attempt, position: int) ->
         return reverse("exams:review", args=[attempt.pk])
     if go == "submit":
         return reverse("exams:submit", args=[attempt.pk])
-    jump = go.startswith("q-") and go[2:].isdigit() and len(go) < 8  # the navigator: "q-12" goes to question 12
-    target = int(go[2:]) if jump else position + NAV.get(go, 0)
+    jump = number_param(go[2:], digits=5) if go.startswith("q-") else None  # the navigator: "q-12" goes to 12
+    target = jump if jump is not None else position + NAV.get(go, 0)
     return _question_url(attempt, min(max(target, 1), attempt.item_count))
 
 
@@ -278,7 +279,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
             attempt_id=attempt_id,
             position=position,
             data=request.POST,
-            seq=int(seq) if seq.isdigit() and len(seq) < 12 else None,
+            seq=number_param(seq, digits=11),
         )
     except (Attempt.DoesNotExist, AttemptItem.DoesNotExist):
         raise Http404("No such question in your attempts.") from None

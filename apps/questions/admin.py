@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from apps.core.converters import id_param
 from apps.exams.presentation import item_display, presentation_identity
 from apps.questions.interchange.admin_views import InterchangeAdminMixin
 from apps.questions.models import (
@@ -401,8 +402,8 @@ class DomainFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(task__domain_id=int(value))
+        if (domain_id := id_param(value)) is not None:
+            return queryset.filter(task__domain_id=domain_id)
         return queryset
 
 
@@ -442,8 +443,8 @@ class BlueprintTaskFilter(_BlueprintPartFilter):
     part_name = "task"
 
     def _part(self) -> Task | None:
-        value = self.value() or ""
-        return Task.objects.select_related("domain__exam").filter(pk=int(value)).first() if value.isdigit() else None
+        pk = id_param(self.value())
+        return Task.objects.select_related("domain__exam").filter(pk=pk).first() if pk is not None else None
 
     def _label(self, part: Task) -> str:
         return f"{part.domain.exam.code} {part.code} {part.title}"
@@ -458,8 +459,8 @@ class BlueprintDomainFilter(_BlueprintPartFilter):
     part_name = "domain"
 
     def _part(self) -> Domain | None:
-        value = self.value() or ""
-        return Domain.objects.select_related("exam").filter(pk=int(value)).first() if value.isdigit() else None
+        pk = id_param(self.value())
+        return Domain.objects.select_related("exam").filter(pk=pk).first() if pk is not None else None
 
     def _label(self, part: Domain) -> str:
         return f"{part.exam.code} domain {part.number}: {part.title}"

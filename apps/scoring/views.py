@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.selectors import exam_chosen
+from apps.core.converters import id_param
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import AttemptState
 from apps.exams.selectors import attempt_for_candidate
@@ -170,14 +171,14 @@ def rule_save(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose the task the rule belongs to.")
         return redirect("scoring:progress")
     try:
-        if request.POST.get("delete") and rule_id.isdigit():
-            StudyRule.objects.filter(pk=int(rule_id), candidate=request.user).delete()
+        if request.POST.get("delete") and id_param(rule_id) is not None:
+            StudyRule.objects.filter(pk=id_param(rule_id), candidate=request.user).delete()
         else:
             study_rule_save(
                 candidate=request.user,
                 task=task,
                 text=request.POST.get("text", ""),
-                rule_id=int(rule_id) if rule_id.isdigit() else None,
+                rule_id=id_param(rule_id),
             )
     except ValueError as exc:
         messages.error(request, str(exc))

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.core.converters import id_param
 from apps.syllabus.models import Domain, Exam, Objective, Task
 
 
@@ -63,6 +64,6 @@ class ObjectiveAdmin(admin.ModelAdmin):
         ):
             # The item page's objectives box: only the chosen task's objectives; none until a task is chosen.
             task = params.get("task", "")
-            queryset = queryset.filter(task_id=int(task)) if task.isdigit() else queryset.none()
+            queryset = queryset.filter(task_id=task_id) if (task_id := id_param(task)) else queryset.none()
             queryset = queryset.select_related("task__domain__exam").order_by("order")
         return queryset, may_have_duplicates

@@ -234,3 +234,24 @@ def test_reasonably_nested_json_still_parses(client, candidate, bank):
     )
 
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30])
+def test_digit_like_or_huge_numbers_in_parameters_are_ignored_not_errors(client, owner, value):
+    # given Unicode digits ("²" passes str.isdigit but not int) and a number no column can hold
+    user, values = owner
+    client.force_login(user)
+    client.raise_request_exception = False
+
+    # then every page that reads a number from its query answers without a server error
+    urls = [
+        f"/cohorts/{values['cohort_id']}/?page={value}",
+        f"/cohorts/{values['cohort_id']}/?assignment={value}",
+        f"/api/v1/cohorts/{values['cohort_id']}/analytics/?page={value}",
+        f"/admin/questions/question/?blueprint_task={value}",
+        f"/admin/questions/question/?blueprint_domain={value}",
+        f"/admin/questions/question/?domain={value}",
+        f"/admin/syllabus/objective/autocomplete/?app_label=questions&model_name=question&field_name=objectives&task={value}",
+    ]
+    for url in urls:
+        assert client.get(url).status_code < 500, url
