@@ -4,6 +4,8 @@ rendered with their alt text, served only to people who may see the item, and ca
 from __future__ import annotations
 
 import base64
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -273,3 +275,22 @@ def test_moodle_parser_reads_url_encoded_file_names():
     [item] = moodlexml.parse(data, name="quiz.xml").items
     assert item.media["confusion-matrix.png"].data == PNG
     assert "![Matrix](media:confusion-matrix.png)" in item.draft.stem
+
+
+def test_qti_package_carries_the_files_and_points_at_them(exam):
+    import_moodle(CHART_AND_BRIEFING, exam)
+    exported = questions_export(queryset=Question.objects.all(), fmt="qti")
+    package = zipfile.ZipFile(io.BytesIO(exported.data))
+    assert package.read("media/confusion-matrix.png") == PNG
+    assert package.read("media/briefing.wav") == WAV
+    [item_file] = [name for name in package.namelist() if name.startswith("items/")]
+    document = package.read(item_file).decode()
+    assert 'src="../media/confusion-matrix.png"' in document
+    assert '<object type="audio/wav" data="../media/briefing.wav">Audio</object>' in document
+    manifest = package.read("imsmanifest.xml").decode()
+    assert '<file href="media/briefing.wav"/>' in manifest
+
+
+def test_qti_round_trip_keeps_the_media(exam):
+    import_moodle(CHART_AND_BRIEFING, exam)
+    assert reimported_media(exam, "qti") == {"confusion-matrix.png": PNG, "briefing.wav": WAV}
