@@ -16,7 +16,7 @@ import html
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -177,6 +177,7 @@ MEDIA_TYPES = {
 _EXTENSION_OF = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
 _EXTENSION_OF |= {"image/svg+xml": ".svg", "audio/mpeg": ".mp3", "audio/ogg": ".ogg", "audio/wav": ".wav"}
 _EXTENSION_OF |= {"audio/x-wav": ".wav", "audio/mp3": ".mp3", "audio/mp4": ".m4a"}
+_MEDIA_ID_RE = re.compile(r"\(media:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/")
 _MEDIA_NAME_UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
 _DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.+-]+)*?);base64,(.*)", re.DOTALL | re.IGNORECASE)
 
@@ -461,6 +462,8 @@ def normalised_key(draft: QuestionDraft, *, keys: bool = True, normaliser=normal
     not duplicates (one of them is probably miskeyed: the importer warns). Steps are in their correct order
     and pairs are their own key, so those carry their key either way.
     """
+    if "(media:" in draft.stem:  # the same image under another id (a second import of one file) is the same item
+        draft = replace(draft, stem=_MEDIA_ID_RE.sub("(media:", draft.stem))
     parts = sorted(("*" if keys and choice.correct else "") + normaliser(choice.text) for choice in draft.choices)
     parts += [normaliser(step.text) for step in draft.steps]
     parts += sorted(f"{normaliser(pair.prompt or '')}->{normaliser(pair.response)}" for pair in draft.pairs)

@@ -60,8 +60,11 @@ def _media_load(items: list[Item]) -> None:
     if not wanted:
         return
     for media in ItemMedia.objects.filter(pk__in=list(wanted)):
-        with media.file.open("rb") as handle:
-            file = MediaFile(handle.read(), media.content_type)
+        try:
+            with media.file.open("rb") as handle:
+                file = MediaFile(handle.read(), media.content_type)
+        except OSError:  # the storage lost the file: the export goes on, the reference stays as it is
+            continue
         for item in wanted[str(media.pk)]:
             item.media[f"{media.pk}/{media.name}"] = file
 

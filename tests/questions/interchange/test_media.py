@@ -294,3 +294,11 @@ def test_qti_package_carries_the_files_and_points_at_them(exam):
 def test_qti_round_trip_keeps_the_media(exam):
     import_moodle(CHART_AND_BRIEFING, exam)
     assert reimported_media(exam, "qti") == {"confusion-matrix.png": PNG, "briefing.wav": WAV}
+
+
+def test_importing_the_same_file_again_finds_the_duplicate_despite_new_file_ids(exam):
+    import_moodle(CHART_AND_BRIEFING, exam)
+    again = questions_import(data=CHART_AND_BRIEFING, filename="quiz.xml", exam=exam, task="1.1")
+    assert Question.objects.count() == 1
+    assert ItemMedia.objects.count() == 2
+    assert any("same stem, options and key as" in line for line in again.skipped)
