@@ -245,8 +245,9 @@ class MediaSink:
         number = sum(1 for name in self.files if name.startswith("image-")) + 1
         return self.add(f"image-{number}{extension}", data)
 
-    def add(self, name: str, data: bytes) -> str | None:
-        """Keep a file under a safe, unique name (what the text refers to), or say why not."""
+    def add(self, name: str, data: bytes, *, key: str | None = None) -> str | None:
+        """Keep a file under a safe, unique name (what the text refers to), or under ``key`` when the text
+        already refers to it by one (a native file's ``<id>/<name>``); None, with the reason, when refused."""
         name = posixpath.basename(unquote(name).replace("\\", "/")).strip()
         safe = _MEDIA_NAME_UNSAFE_RE.sub("-", name).strip("-.")[:120] or "file"
         content_type = media_type(safe)
@@ -263,13 +264,16 @@ class MediaSink:
             )
             return None
         for existing, media in self.files.items():
-            if media.data == data and media_type(existing) == content_type:
+            if key is None and media.data == data and media_type(existing) == content_type:
                 return existing
         if len(self.files) >= settings.ITEM_MEDIA_MAX_FILES:
             self.problems.append(
                 f"file {name} was not imported: an item carries at most {settings.ITEM_MEDIA_MAX_FILES} files."
             )
             return None
+        if key is not None:
+            self.files[key] = MediaFile(data, content_type)
+            return key
         stem, extension = posixpath.splitext(safe)
         number = 1
         while safe in self.files:

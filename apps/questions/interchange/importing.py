@@ -504,13 +504,24 @@ def _media_bound(item: Item) -> tuple[QuestionDraft, list[tuple[uuid.UUID, str, 
     texts += [text for step in draft.steps for text in (step.text, step.rationale)]
     texts += [text or "" for pair in draft.pairs for text in (pair.prompt, pair.response, pair.rationale)]
     everything = "\n".join(texts)
-    ids = {name: uuid.uuid4() for name in item.media if f"media:{name})" in everything}
+    ids = {key: uuid.uuid4() for key in item.media if f"media:{key})" in everything}
     if not ids:
         return draft, []
-    pattern = re.compile(r"\(media:(" + "|".join(re.escape(name) for name in ids) + r")\)")
+    # A key is a file name, or ``<id>/<name>`` from a native export: the file keeps its name, under a new id.
+    names: dict[str, str] = {}
+    for key in ids:
+        name, number = key.rsplit("/", 1)[-1], 1
+        stem, dot, extension = name.rpartition(".")
+        while name in names.values():
+            number += 1
+            name = f"{stem}-{number}{dot}{extension}"
+        names[key] = name
+    pattern = re.compile(r"\(media:(" + "|".join(re.escape(key) for key in ids) + r")\)")
 
     def bind(text: str) -> str:
-        return pattern.sub(lambda match: f"(media:{ids[match.group(1)]}/{match.group(1)})", text) if text else text
+        if not text:
+            return text
+        return pattern.sub(lambda match: f"(media:{ids[match.group(1)]}/{names[match.group(1)]})", text)
 
     draft = replace(
         draft,
@@ -528,7 +539,7 @@ def _media_bound(item: Item) -> tuple[QuestionDraft, list[tuple[uuid.UUID, str, 
             for p in draft.pairs
         ],
     )
-    return draft, [(media_id, name, item.media[name]) for name, media_id in ids.items()]
+    return draft, [(media_id, names[key], item.media[key]) for key, media_id in ids.items()]
 
 
 # --- the admin's upload → preview → confirm flow ---------------------------------------------------------

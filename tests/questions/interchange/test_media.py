@@ -302,3 +302,10 @@ def test_importing_the_same_file_again_finds_the_duplicate_despite_new_file_ids(
     assert Question.objects.count() == 1
     assert ItemMedia.objects.count() == 2
     assert any("same stem, options and key as" in line for line in again.skipped)
+
+
+def test_native_json_round_trip_keeps_the_media(exam):
+    import_moodle(CHART_AND_BRIEFING, exam)
+    exported = questions_export(queryset=Question.objects.all(), fmt="native")
+    assert base64.b64encode(WAV).decode() in exported.data.decode()
+    assert reimported_media(exam, "native") == {"confusion-matrix.png": PNG, "briefing.wav": WAV}
