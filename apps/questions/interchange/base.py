@@ -287,7 +287,7 @@ class _HtmlToMarkdown(HTMLParser):
     """A small HTML → Markdown converter for the HTML that quiz tools write (p, br, b, i, code, lists, links).
 
     Written on the standard library's tokenizer: the converters on PyPI pull in BeautifulSoup and still need
-    our handling of embedded images, which we cannot import and must report.
+    our handling of images and audio, which become the item's own files (``MediaSink``) or a reported placeholder.
     """
 
     _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`"}

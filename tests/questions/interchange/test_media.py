@@ -309,3 +309,24 @@ def test_native_json_round_trip_keeps_the_media(exam):
     exported = questions_export(queryset=Question.objects.all(), fmt="native")
     assert base64.b64encode(WAV).decode() in exported.data.decode()
     assert reimported_media(exam, "native") == {"confusion-matrix.png": PNG, "briefing.wav": WAV}
+
+
+def test_gift_reads_a_pasted_data_uri_image_in_html_text():
+    from apps.questions.interchange import gift
+
+    uri = "data:image/png;base64," + base64.b64encode(PNG).decode().replace("=", "\\=")
+    data = f'::matrix::[html]<p>Read it\\: <img src\\="{uri}" alt\\="Matrix"></p>{{=0.80 ~0.60 ~0.90}}'.encode()
+    [item] = gift.parse(data, name="q.gift").items
+    assert "![Matrix](media:image-1.png)" in item.draft.stem
+    assert item.media["image-1.png"].data == PNG
+
+
+def test_an_item_carries_at_most_ten_files_and_the_eleventh_is_named_in_a_warning():
+    files = {f"chart-{n}.png": PNG + bytes([n]) for n in range(11)}
+    images = "".join(f'<img src="@@PLUGINFILE@@/chart-{n}.png" alt="Chart {n}">' for n in range(11))
+    result = moodlexml.parse(moodle_quiz(f"<p>{images}</p>", files), name="quiz.xml")
+    [item] = result.items
+    assert len(item.media) == 10
+    assert "[image not imported: chart-10.png]" in item.draft.stem
+    refused = "file chart-10.png was not imported: an item carries at most 10 files"
+    assert any(refused in str(warning) for warning in result.warnings)
