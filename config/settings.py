@@ -283,6 +283,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:", "https:"],
         "font-src": [SELF],
+        "media-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [SELF],
@@ -311,6 +312,12 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if T
 # Uploads (question imports) are refused above this size, with a message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Images and audio of items: stored through the default storage (files under MEDIA_ROOT unless configured
+# otherwise) and served only by apps.questions.views.item_media, which checks who may see the item.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+MEDIA_URL = "/media/"
+ITEM_MEDIA_MAX_BYTES = env.int("ITEM_MEDIA_MAX_BYTES", default=2 * 1024 * 1024)
+ITEM_MEDIA_MAX_FILES = 10
 FILE_UPLOAD_HANDLERS = [
     "apps.core.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("apps.scoring.urls")),
     path("cohorts/", include("apps.cohorts.urls")),
     path("api/", include("config.api_urls")),
+    path("", include("apps.questions.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,6 +6,7 @@ styles, iframes and non-http(s) links are removed.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import nh3
@@ -48,7 +49,12 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"},
     "td": {"align"},
 }
-URL_SCHEMES = {"http", "https", "mailto"}
+# ``media:<id>/<name>`` points at an item's own image or audio (ItemMedia); it becomes a serving URL below.
+URL_SCHEMES = {"http", "https", "mailto", "media"}
+ITEM_MEDIA_URL = "/media/items/"
+_AUDIO_EXTENSIONS = (".mp3", ".ogg", ".oga", ".wav", ".m4a")
+_MEDIA_IMG_RE = re.compile(r'<img ([^>]*?src="/media/items/[^"]*"[^>]*?)/?>')
+_ATTRIBUTE_RE = re.compile(r'(\w+)="([^"]*)"')
 
 
 @lru_cache(maxsize=8192)
@@ -58,7 +64,7 @@ def markdown_to_html(text: str) -> str:
     Cached per process: published items never change, so the same text is rendered once, not per page view.
     """
     html = _md.render(text or "")
-    return nh3.clean(
+    html = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -66,6 +72,22 @@ def markdown_to_html(text: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    if "media:" not in html:
+        return html
+    return _MEDIA_IMG_RE.sub(_media_element, html.replace('src="media:', f'src="{ITEM_MEDIA_URL}'))
+
+
+def _media_element(match: re.Match[str]) -> str:
+    """An item's audio file is written as a Markdown image; it plays in an ``<audio>`` element instead.
+
+    Built from the attributes nh3 has already sanitised and escaped, so nothing new can slip in.
+    """
+    attributes = dict(_ATTRIBUTE_RE.findall(match.group(1)))
+    source = attributes.get("src", "")
+    if not source.lower().endswith(_AUDIO_EXTENSIONS):
+        return match.group(0)
+    label = attributes.get("alt") or "Audio"
+    return f'<audio controls src="{source}" aria-label="{label}">{label}</audio>'
 
 
 @lru_cache(maxsize=16384)

@@ -58,6 +58,9 @@ class PrivateNoStoreMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if getattr(response, "private_cacheable", False):
+            # The view decided (an item's image: the same bytes on every page, checked per user, never a key).
+            return response
         if request.path_info.startswith("/api/") or self._signed_in(request):
             patch_cache_control(response, private=True, no_store=True)
         return response

@@ -350,3 +350,30 @@ class CategoryTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} → {self.task.code}"
+
+
+class ItemMedia(models.Model):
+    """An image or audio file of one item version, referenced from its texts as ``media:<id>/<name>``.
+
+    A new version copies the texts, so it keeps pointing at the rows of the version it came from; who may
+    fetch a file is decided by the item's family (``apps.questions.views.item_media``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # unguessable in URLs
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="media")
+    name = models.CharField(max_length=255, help_text="The file name the item's texts refer to.")
+    file = models.FileField(upload_to="item-media/%Y/", max_length=300)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "item media file"
+        constraints = [models.UniqueConstraint(fields=["question", "name"], name="item_media_name_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.name}"
+
+    @property
+    def is_audio(self) -> bool:
+        return self.content_type.startswith("audio/")

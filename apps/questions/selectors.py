@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.questions.models import (
+    DELIVERABLE_STATUSES,
     Choice,
+    ItemMedia,
     MatchPair,
     OrderingStep,
     Placement,
@@ -234,3 +236,22 @@ def bank_coverage(*, exam: Exam) -> Coverage:
         objectives_uncovered=sum(len(task.objectives_uncovered) for task in tasks.values()),
         types=types,
     )
+
+
+def item_media_for_user(*, user, media_id: object, name: str) -> ItemMedia | None:
+    """The media file if ``user`` may see its item: staff who may view questions see every file; a candidate sees
+    the files of items that are delivered (a published or pretest version in the family) or that they met in an
+    attempt. Checked by family because a new version keeps referring to the files of the version it came from."""
+    from apps.exams.models import AttemptItem  # exams depends on questions, not the other way round
+
+    media = ItemMedia.objects.select_related("question").filter(pk=media_id, name=name).first()
+    if media is None or not user.is_authenticated:
+        return None
+    if user.is_staff and user.has_perm("questions.view_question"):
+        return media
+    family = media.question.family
+    if Question.objects.filter(family=family, status__in=DELIVERABLE_STATUSES).exists():
+        return media
+    if AttemptItem.objects.filter(attempt__candidate=user, question__family=family).exists():
+        return media
+    return None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import asdict
 
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
@@ -16,6 +18,7 @@ from apps.questions.models import (
     CaseStudy,
     CategoryTask,
     Choice,
+    ItemMedia,
     MatchPair,
     OrderingStep,
     Question,
@@ -381,3 +384,13 @@ def question_reports_close(*, reports: QuerySet[QuestionReport], by, status: str
     return reports.filter(status=QuestionReport.Status.OPEN).update(
         status=status, note=note, closed_by=by, closed_at=timezone.now(), updated_at=timezone.now()
     )
+
+
+def item_media_add(*, question: Question, media_id: uuid.UUID, name: str, data: bytes, content_type: str) -> ItemMedia:
+    """Store an image or audio file of ``question`` (through the default storage) under the id its texts use in
+    ``media:<id>/<name>``. A file of the same name replaces the earlier one: the texts were just rewritten."""
+    ItemMedia.objects.filter(question=question, name=name).delete()
+    media = ItemMedia(id=media_id, question=question, name=name, content_type=content_type, size=len(data))
+    media.file.save(f"{media_id}-{name}", ContentFile(data), save=False)
+    media.save()
+    return media

@@ -9,12 +9,18 @@ checks the result against the syllabus and the bank and writes it in one transac
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import html
+import posixpath
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from urllib.parse import unquote
+
+from django.conf import settings
 
 from apps.questions.rules import QuestionDraft, normalise
 
@@ -30,9 +36,21 @@ class Problem:
         return f"{self.location}: {self.message}" if self.location else self.message
 
 
+@dataclass(frozen=True)
+class MediaFile:
+    """The bytes of an image or audio file an item's texts refer to as ``media:<key>``."""
+
+    data: bytes
+    content_type: str
+
+
 @dataclass
 class Item:
-    """One question as a format carries it. ``draft.task`` is empty when the file does not say."""
+    """One question as a format carries it. ``draft.task`` is empty when the file does not say.
+
+    ``media`` maps what follows ``media:`` in the texts to the file: a plain name when parsed from a file
+    (``chart.png``), ``<id>/<name>`` when read from the bank for an export.
+    """
 
     draft: QuestionDraft
     location: str = ""
@@ -42,6 +60,7 @@ class Item:
     case_ref: str = ""
     case_order: int = 0
     warnings: list[str] = field(default_factory=list)
+    media: dict[str, MediaFile] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,22 +161,147 @@ def line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".wav": "audio/wav",
+    ".m4a": "audio/mp4",
+}
+_EXTENSION_OF = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}
+_EXTENSION_OF |= {"image/svg+xml": ".svg", "audio/mpeg": ".mp3", "audio/ogg": ".ogg", "audio/wav": ".wav"}
+_EXTENSION_OF |= {"audio/x-wav": ".wav", "audio/mp3": ".mp3", "audio/mp4": ".m4a"}
+_MEDIA_ID_RE = re.compile(r"\(media:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/")
+_MEDIA_NAME_UNSAFE_RE = re.compile(r"[^A-Za-z0-9._-]+")
+_DATA_URI_RE = re.compile(r"data:([\w.+/-]+)((?:;[\w=.+-]+)*?);base64,(.*)", re.DOTALL | re.IGNORECASE)
+
+
+def media_type(name: str) -> str:
+    """The content type we store a file under, from its name; "" for a file an item may not carry."""
+    return MEDIA_TYPES.get(posixpath.splitext(name.lower())[1], "")
+
+
+def is_audio(name: str) -> bool:
+    return media_type(name).startswith("audio/")
+
+
+class MediaSink:
+    """Collects the images and audio of one item while its texts are converted.
+
+    ``lookup`` is the format's way to find the bytes a reference names (a Moodle ``<file>``, a QTI package
+    entry): it gets the reference as written and returns ``(file name, bytes)``, or None. Files over
+    ``ITEM_MEDIA_MAX_BYTES``, of a type we do not serve, or past ``ITEM_MEDIA_MAX_FILES`` are refused with a
+    message in ``problems``; the text then keeps a placeholder.
+    """
+
+    def __init__(
+        self, lookup: Callable[[str], tuple[str, bytes] | None] | None = None, *, enabled: bool = True
+    ) -> None:
+        self.enabled = enabled  # off where the text has no item to attach files to (a case study's scenario)
+        self.files: dict[str, MediaFile] = {}
+        self.problems: list[str] = []
+        self.lookup = lookup
+        self._by_source: dict[str, str | None] = {}
+
+    def resolve(self, source: str) -> str | None:
+        """The media name to refer to for ``source`` (a data URI or what ``lookup`` finds), or None."""
+        if not self.enabled:
+            return None
+        if source in self._by_source:
+            return self._by_source[source]
+        name: str | None = None
+        if source[:5].lower() == "data:":
+            name = self._data_uri(source)
+        elif self.lookup is not None:
+            found = self.lookup(source)
+            if found is not None:
+                name = self.add(found[0], found[1])
+        self._by_source[source] = name
+        return name
+
+    def _data_uri(self, source: str) -> str | None:
+        match = _DATA_URI_RE.match(source.strip())
+        if match is None:
+            self.problems.append("an embedded data: image that is not base64 was not imported.")
+            return None
+        content_type = match.group(1).lower()
+        extension = _EXTENSION_OF.get(content_type)
+        if extension is None:
+            self.problems.append(
+                f"an embedded {content_type} file was not imported: items carry only images and audio."
+            )
+            return None
+        try:
+            data = base64.b64decode(re.sub(r"\s+", "", match.group(3)), validate=True)
+        except (binascii.Error, ValueError):
+            self.problems.append(f"an embedded {content_type} image is not valid base64 and was not imported.")
+            return None
+        number = sum(1 for name in self.files if name.startswith("image-")) + 1
+        return self.add(f"image-{number}{extension}", data)
+
+    def add(self, name: str, data: bytes, *, key: str | None = None) -> str | None:
+        """Keep a file under a safe, unique name (what the text refers to), or under ``key`` when the text
+        already refers to it by one (a native file's ``<id>/<name>``); None, with the reason, when refused."""
+        name = posixpath.basename(unquote(name).replace("\\", "/")).strip()
+        safe = _MEDIA_NAME_UNSAFE_RE.sub("-", name).strip("-.")[:120] or "file"
+        content_type = media_type(safe)
+        if not content_type:
+            self.problems.append(
+                f"file {name} was not imported: items carry only images (png, jpeg, gif, webp, svg) "
+                "and audio (mp3, ogg, wav, m4a)."
+            )
+            return None
+        limit = settings.ITEM_MEDIA_MAX_BYTES
+        if len(data) > limit:
+            self.problems.append(
+                f"file {name} was not imported: it is {len(data):,} bytes, over the limit of {limit:,} bytes per file."
+            )
+            return None
+        for existing, media in self.files.items():
+            if key is None and media.data == data and media_type(existing) == content_type:
+                return existing
+        if len(self.files) >= settings.ITEM_MEDIA_MAX_FILES:
+            self.problems.append(
+                f"file {name} was not imported: an item carries at most {settings.ITEM_MEDIA_MAX_FILES} files."
+            )
+            return None
+        if key is not None:
+            self.files[key] = MediaFile(data, content_type)
+            return key
+        stem, extension = posixpath.splitext(safe)
+        number = 1
+        while safe in self.files:
+            number += 1
+            safe = f"{stem}-{number}{extension}"
+        self.files[safe] = MediaFile(data, content_type)
+        return safe
+
+
 class _HtmlToMarkdown(HTMLParser):
     """A small HTML → Markdown converter for the HTML that quiz tools write (p, br, b, i, code, lists, links).
 
     Written on the standard library's tokenizer: the converters on PyPI pull in BeautifulSoup and still need
-    our handling of embedded images, which we cannot import and must report.
+    our handling of images and audio, which become the item's own files (``MediaSink``) or a reported placeholder.
     """
 
     _INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`"}
 
-    def __init__(self) -> None:
+    def __init__(self, media: MediaSink | None = None) -> None:
         super().__init__(convert_charrefs=True)
+        self.media = media if media is not None else MediaSink()
         self.out: list[str] = []
         self.images: list[str] = []
+        self.audio = 0  # inside <audio>: its fallback text is not kept, its first playable source is
         self.lists: list[list[int | None]] = []
         self.links: list[str | None] = []
         self.skip_depth = 0
+        self.audio_done = False
         self.pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -187,16 +331,17 @@ class _HtmlToMarkdown(HTMLParser):
             self.out.append("\n" + "  " * depth + marker)
         elif tag == "a":
             href = attributes.get("href") or ""
-            if href.startswith(("http://", "https://")):
+            name = self.media.resolve(href) if href and is_audio(unquote(href.split("?")[0])) else None
+            if name is not None:  # a link to an audio file of the item plays in place
+                self.links.append(f"media:{name}")
+                self.out.append("![")
+            elif href.startswith(("http://", "https://")):
                 self.links.append(href)
                 self.out.append("[")
             else:
                 self.links.append(None)
-        elif tag == "img":
-            source = attributes.get("src") or ""
-            label = unquote(source.replace("@@PLUGINFILE@@/", "")) or attributes.get("alt") or "image"
-            self.images.append(source)
-            self.out.append(f"[image not imported: {label}]")
+        elif tag in {"img", "audio", "source", "object"}:
+            self.embedded(tag, attributes)
         elif tag in {"td", "th"}:
             self.out.append(" ")
 
@@ -218,6 +363,37 @@ class _HtmlToMarkdown(HTMLParser):
             href = self.links.pop()
             if href:
                 self.out.append(f"]({href})")
+        elif tag == "audio":
+            self.audio = max(self.audio - 1, 0)
+            self.skip_depth = max(self.skip_depth - 1, 0)
+
+    def embedded(self, tag: str, attributes: dict[str, str | None]) -> None:
+        """An image, an audio element (or its first source) or an object becomes ``![alt](media:<name>)`` when its
+        file is found, else a placeholder, with the source in ``images`` for the format to report."""
+        if tag == "audio":
+            self.audio += 1
+            self.skip_depth += 1  # the fallback text ("your browser cannot play this") is not content
+            self.audio_done = False
+        if tag == "source" and (not self.audio or self.audio_done):
+            return
+        source = (attributes.get("data") if tag == "object" else attributes.get("src")) or ""
+        if not source:
+            return
+        if tag in {"audio", "source"}:
+            self.audio_done = True
+        name = self.media.resolve(source)
+        label = attributes.get("alt") or attributes.get("title") or attributes.get("aria-label") or ""
+        label = re.sub(r"[\[\]\\]", "", " ".join(label.split()))
+        if name is not None:
+            self.out.append(f"![{label or ('Audio' if is_audio(name) else 'Image')}](media:{name})")
+            return
+        if source[:5].lower() == "data:":
+            self.out.append("[image not imported]")
+            return
+        shown = unquote(source.replace("@@PLUGINFILE@@/", "")) or label or "image"
+        self.images.append(source)
+        kind = "audio" if is_audio(shown.split("?")[0]) else "image"
+        self.out.append(f"[{kind} not imported: {shown}]")
 
     def handle_data(self, data: str) -> None:
         if self.skip_depth:
@@ -245,12 +421,15 @@ def _defuse_unclosed_tags(markup: str) -> str:
     return parts[0] + "".join(("<" if ">" in part else "&lt;") + part for part in parts[1:])
 
 
-def html_to_markdown(markup: str) -> tuple[str, list[str]]:
-    """Markdown for an HTML fragment, and the sources of images it referred to (which are not imported).
+def html_to_markdown(markup: str, media: MediaSink | None = None) -> tuple[str, list[str]]:
+    """Markdown for an HTML fragment, and the sources of images or audio it referred to that were not found.
 
-    Safe on hostile input: time and output stay linear in the input's size.
+    Images and audio found through ``media`` (data URIs always, the format's files through its lookup) become
+    ``![alt](media:<name>)`` with their bytes in ``media.files``; a data URI never stays in the text, so an
+    embedded image does not count against a text's length. Safe on hostile input: time and output stay linear
+    in the input's size.
     """
-    parser = _HtmlToMarkdown()
+    parser = _HtmlToMarkdown(media)
     parser.feed(_defuse_unclosed_tags(markup or ""))
     parser.close()
     text = "".join(parser.out)
@@ -287,6 +466,8 @@ def normalised_key(draft: QuestionDraft, *, keys: bool = True, normaliser=normal
     not duplicates (one of them is probably miskeyed: the importer warns). Steps are in their correct order
     and pairs are their own key, so those carry their key either way.
     """
+    if "(media:" in draft.stem:  # the same image under another id (a second import of one file) is the same item
+        draft = replace(draft, stem=_MEDIA_ID_RE.sub("(media:", draft.stem))
     parts = sorted(("*" if keys and choice.correct else "") + normaliser(choice.text) for choice in draft.choices)
     parts += [normaliser(step.text) for step in draft.steps]
     parts += sorted(f"{normaliser(pair.prompt or '')}->{normaliser(pair.response)}" for pair in draft.pairs)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
-from apps.questions.interchange.base import Case, ExportResult, Item, Problem
+from apps.questions.interchange.base import Case, ExportResult, Item, MediaFile, Problem
 from apps.questions.interchange.formats import FORMATS, module
-from apps.questions.models import Question
+from apps.questions.models import ItemMedia, Question
 from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.questions.services import question_to_draft
 from apps.syllabus.models import Exam
@@ -35,7 +36,37 @@ def question_items(queryset: QuerySet[Question]) -> tuple[list[Item], list[Case]
                 case_order=question.case_order if case_ref else 0,
             )
         )
+    _media_load(items)
     return items, list(cases.values())
+
+
+_MEDIA_REF_RE = re.compile(r"\(media:([0-9a-f-]{36})/([^)\s]+)\)")
+
+
+def _media_load(items: list[Item]) -> None:
+    """Each item's images and audio, found by the references in its texts: a new version refers to the files
+    of the version it came from, so the files are looked up by id, not by the version that owns them."""
+    wanted: dict[str, list[Item]] = {}
+    for item in items:
+        draft = item.draft
+        texts = [draft.stem, draft.explanation, *(c.text for c in draft.choices), *(c.rationale for c in draft.choices)]
+        texts += [text for step in draft.steps for text in (step.text, step.rationale)]
+        texts += [text or "" for pair in draft.pairs for text in (pair.prompt, pair.response, pair.rationale)]
+        joined = "\n".join(texts)
+        if "(media:" not in joined:
+            continue
+        for match in _MEDIA_REF_RE.finditer(joined):
+            wanted.setdefault(match.group(1), []).append(item)
+    if not wanted:
+        return
+    for media in ItemMedia.objects.filter(pk__in=list(wanted)):
+        try:
+            with media.file.open("rb") as handle:
+                file = MediaFile(handle.read(), media.content_type)
+        except OSError:  # the storage lost the file: the export goes on, the reference stays as it is
+            continue
+        for item in wanted[str(media.pk)]:
+            item.media[f"{media.pk}/{media.name}"] = file
 
 
 def questions_for_export(

@@ -20,9 +20,10 @@ Supported constructs and what they become:
   single-answer item with the options "True" and "False".
 - Missing-word questions (text after the answer block) get the stem ``before _____ after``.
 - Escapes ``\\~ \\= \\# \\{ \\} \\: \\\\`` and ``\\n``; ``-\\>`` is a literal arrow (our addition, so a matching prompt
-  can contain one). Text formats ``[markdown]`` (kept), ``[html]`` (through ``html_to_markdown``; images are
-  reported, not imported), ``[plain]`` (Markdown characters escaped) and ``[moodle]``/none (HTML if it has tags,
-  else kept as text) at the start of the question text, an option or a feedback.
+  can contain one). Text formats ``[markdown]`` (kept), ``[html]`` (through ``html_to_markdown``; images
+  pasted as ``data:`` URIs are imported, references to files are reported: GIFT cannot carry files),
+  ``[plain]`` (Markdown characters escaped) and ``[moodle]``/none (HTML if it has tags, else kept as text) at
+  the start of the question text, an option or a feedback.
 
 Skipped, with the reason: essay ``{}`` (needs a human marker), numerical ``{#...}`` and short answer (typed
 answers, where our items are choices), and descriptions (text with no answer block) unless our metadata
@@ -64,6 +65,7 @@ from apps.questions.interchange.base import (
     DecodeError,
     ExportResult,
     Item,
+    MediaSink,
     ParseResult,
     Problem,
     apply_meta,
@@ -192,6 +194,7 @@ class _Question:
     location: str
     fmt: str = "moodle"
     images: list[str] = field(default_factory=list)
+    media: MediaSink = field(default_factory=MediaSink)  # images pasted as data: URIs in [html] text
 
 
 class _Parser:
@@ -324,7 +327,7 @@ class _Parser:
         draft = self.answers(q, text[opening + 1 : closing], opening + 1, stem)
         if draft is None:
             return
-        item = Item(draft=draft, location=q.location, ref=title[:REF_MAX].strip())
+        item = Item(draft=draft, location=q.location, ref=title[:REF_MAX].strip(), media=q.media.files)
         draft.category = self.category_path
         draft.name = title if title != item.ref else ""
         if len(title) > REF_MAX:
@@ -338,7 +341,11 @@ class _Parser:
     def report_images(self, q: _Question) -> None:
         for image in q.images:
             label = image.replace("@@PLUGINFILE@@/", "") or "without a source"
-            self.result.warn(q.location, f"image {label} is not imported; embedded files are unsupported.")
+            self.result.warn(
+                q.location, f"image {label} is not imported: GIFT cannot carry files (only data: URIs in [html] text)."
+            )
+        for problem in q.media.problems:
+            self.result.warn(q.location, problem)
 
     def description(self, q: _Question, body: str, meta: dict[str, object]) -> None:
         """Text with no answer block: a case-study scenario if our metadata says so, else skipped."""
@@ -349,6 +356,7 @@ class _Parser:
             self.result.skip(q.location, SKIP_DESCRIPTION)
             return
         q.fmt, body = _split_format(body.strip(), "moodle")
+        q.media.enabled = False  # a case study's scenario carries no files
         scenario = self.convert(q, body, q.fmt, marked=True)
         if not scenario:
             raise _MalformedError(f"case study {ref!r} has no scenario text.")
@@ -521,7 +529,7 @@ class _Parser:
         fmt, text = (default, masked.strip()) if marked else _split_format(masked.strip(), default)
         text = _unmask(text)
         if fmt == "html" or (fmt == "moodle" and _TAG_RE.search(text)):
-            text, images = html_to_markdown(text)
+            text, images = html_to_markdown(text, q.media)
             q.images.extend(images)
         elif fmt == "plain":
             text = _escape_markdown(text)
@@ -720,6 +728,13 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
             own = f"{ROOT_CATEGORY}/{item.draft.task}" if item.draft.task else ROOT_CATEGORY
             blocks.append([f"$CATEGORY: {item.draft.category or own}"])
         blocks.append(_question(item, number, losses))
+        if item.media:
+            losses.append(
+                Problem(
+                    f"item {item.ref or number}",
+                    "images and audio are not carried: GIFT has no place for files (export as Moodle XML or QTI).",
+                )
+            )
     for case in cases:
         if case.ref not in written:
             written.add(case.ref)

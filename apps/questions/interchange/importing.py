@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from apps.core.enqueue import PUBLISH_RETRY_POLICY
-from apps.questions.interchange.base import Case, Item, ParseResult, Problem, normalised_key
+from apps.questions.interchange.base import Case, Item, MediaFile, ParseResult, Problem, normalised_key
 from apps.questions.interchange.formats import upload_parse
 from apps.questions.models import (
     CaseStudy,
@@ -39,6 +40,7 @@ from apps.questions.services import (
     QuestionInvalidError,
     case_study_is_editable,
     draft_content_hash,
+    item_media_add,
     question_create,
     question_update,
     question_validate,
@@ -454,6 +456,9 @@ def _write(
     total = len(planned)
     for done, (item, plan, current) in enumerate(planned, start=1):
         case = cases.get(item.case_ref) if item.case_ref else None
+        media: list[tuple[uuid.UUID, str, MediaFile]] = []
+        if item.media and plan.action in {"update", "create", "new_version"}:
+            item.draft, media = _media_bound(item)
         try:
             if plan.action == "update" and current is not None:
                 plan.question_id = question_update(question=current, draft=item.draft, exam=exam, allow_gaps=True).pk
@@ -478,10 +483,63 @@ def _write(
                     version=version,
                     allow_gaps=True,
                 ).pk
+            if media and plan.question_id is not None:
+                question = Question.objects.get(pk=plan.question_id)
+                for media_id, name, file in media:
+                    item_media_add(
+                        question=question, media_id=media_id, name=name, data=file.data, content_type=file.content_type
+                    )
         except QuestionInvalidError as exc:
             report.errors += [f"{report.filename}: {item.location}: {error}" for error in exc.errors]
         if progress is not None and (done % 25 == 0 or done == total):
             progress(done, total)
+
+
+def _media_bound(item: Item) -> tuple[QuestionDraft, list[tuple[uuid.UUID, str, MediaFile]]]:
+    """The item's draft with every ``media:<name>`` made ``media:<id>/<name>`` (a fresh id per file, which the
+    serving URL uses), and the files to store under those ids. Files no text uses are not stored."""
+    draft = item.draft
+    texts = [draft.stem, draft.explanation]
+    texts += [text for choice in draft.choices for text in (choice.text, choice.rationale)]
+    texts += [text for step in draft.steps for text in (step.text, step.rationale)]
+    texts += [text or "" for pair in draft.pairs for text in (pair.prompt, pair.response, pair.rationale)]
+    everything = "\n".join(texts)
+    ids = {key: uuid.uuid4() for key in item.media if f"media:{key})" in everything}
+    if not ids:
+        return draft, []
+    # A key is a file name, or ``<id>/<name>`` from a native export: the file keeps its name, under a new id.
+    names: dict[str, str] = {}
+    for key in ids:
+        name, number = key.rsplit("/", 1)[-1], 1
+        stem, dot, extension = name.rpartition(".")
+        while name in names.values():
+            number += 1
+            name = f"{stem}-{number}{dot}{extension}"
+        names[key] = name
+    pattern = re.compile(r"\(media:(" + "|".join(re.escape(key) for key in ids) + r")\)")
+
+    def bind(text: str) -> str:
+        if not text:
+            return text
+        return pattern.sub(lambda match: f"(media:{ids[match.group(1)]}/{names[match.group(1)]})", text)
+
+    draft = replace(
+        draft,
+        stem=bind(draft.stem),
+        explanation=bind(draft.explanation),
+        choices=[replace(c, text=bind(c.text), rationale=bind(c.rationale)) for c in draft.choices],
+        steps=[replace(s, text=bind(s.text), rationale=bind(s.rationale)) for s in draft.steps],
+        pairs=[
+            replace(
+                p,
+                prompt=bind(p.prompt) if p.prompt else p.prompt,
+                response=bind(p.response),
+                rationale=bind(p.rationale),
+            )
+            for p in draft.pairs
+        ],
+    )
+    return draft, [(media_id, names[key], item.media[key]) for key, media_id in ids.items()]
 
 
 # --- the admin's upload → preview → confirm flow ---------------------------------------------------------

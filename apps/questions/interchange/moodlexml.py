@@ -24,10 +24,12 @@ explanation. The feedback for a correct, partially correct and incorrect respons
 says more than Moodle's default sentence, the item gets one warning naming which. Texts follow their ``format``
 attribute: ``html`` goes through ``html_to_markdown``; ``markdown``, ``plain_text`` and ``moodle_auto_format``
 are kept as text. A missing format means HTML for the question text
-and "same as the question text" for the rest, as in Moodle's own importer. Images and other embedded files
-(``@@PLUGINFILE@@`` references, ``<file>`` elements) are not imported: each gives a warning and the text keeps
-a placeholder. The question ``<name>`` is kept as the item's name (and names it in messages); the item's ref
-comes from ``<idnumber>`` (Moodle 3.6+) when present.
+and "same as the question text" for the rest, as in Moodle's own importer. Images and audio travel as
+Moodle does: base64 ``<file>`` elements of the text that refers to them as ``@@PLUGINFILE@@/<name>`` (an
+``<img>``, an ``<audio>``/``<source>``, or a link to an audio file); they become the item's media files, within
+``ITEM_MEDIA_MAX_BYTES`` each. A reference without its file, or a file refused (too large, not an image or
+audio), gives a warning and the text keeps a placeholder. The question ``<name>`` is kept as the item's name
+(and names it in messages); the item's ref comes from ``<idnumber>`` (Moodle 3.6+) when present.
 
 Skipped, with the reason: essay, numerical, shortanswer, multianswer/cloze, calculated (all three kinds),
 ddwtos, ddimageortext, ddmarker, gapselect, randomsamatch, random and any type we do not know. They need a
@@ -61,12 +63,14 @@ status is not written: imported items always start as drafts.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 import xml.etree.ElementTree as ET  # builds the export tree; parsing goes through defusedxml
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import DefusedXMLParser
@@ -77,6 +81,8 @@ from apps.questions.interchange.base import (
     Case,
     ExportResult,
     Item,
+    MediaFile,
+    MediaSink,
     ParseResult,
     Problem,
     apply_meta,
@@ -105,8 +111,8 @@ TAG_PREFIX = "mla-"
 
 _TASK_RE = re.compile(r"\d+\.\d+")
 _PLUGINFILE_RE = re.compile(r"@@PLUGINFILE@@/([^\s\"'<>()\]]+)")
-_MD_IMAGE_RE = re.compile(r"!\[[^\]]*\]\(\s*<?(@@PLUGINFILE@@/[^\s)>]+)>?[^)]*\)")
-_HTML_IMAGE_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"'](@@PLUGINFILE@@/[^\"']+)[\"'][^>]*>", re.IGNORECASE)
+_MD_IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(\s*<?(@@PLUGINFILE@@/[^\s)>]+)>?[^)]*\)")
+_HTML_IMAGE_RE = re.compile(r"()<img\b[^>]*?\bsrc\s*=\s*[\"'](@@PLUGINFILE@@/[^\"']+)[\"'][^>]*>", re.IGNORECASE)
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".bmp", ".tif", ".tiff")
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CATEGORY_SPLIT_RE = re.compile(r"(?<!/)/(?!/)")  # Moodle escapes a "/" inside a category name as "//"
@@ -286,6 +292,27 @@ class _Question:
     result: ParseResult
     warnings: list[str] = field(default_factory=list)
     files: set[str] = field(default_factory=set)
+    media: MediaSink = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.media = MediaSink(self.find_file)
+        self.found: set[str] = set()  # <file> names a text referred to (imported, or refused with a reason)
+
+    def find_file(self, source: str) -> tuple[str, bytes] | None:
+        """The ``<file>`` of this question that ``@@PLUGINFILE@@/<name>`` refers to (any text's files: Moodle
+        keeps one file area per text, but a name means one file within a question)."""
+        if not source.startswith("@@PLUGINFILE@@/"):
+            return None
+        name = unquote(source.removeprefix("@@PLUGINFILE@@/").split("?")[0])
+        for node in self.element.iter("file"):
+            if (node.get("name") or "") == name.rsplit("/", 1)[-1]:
+                self.found.add(name)
+                try:
+                    return name, base64.b64decode("".join((node.text or "").split()), validate=True)
+                except (binascii.Error, ValueError):
+                    self.warn(self.where(node), f"file {_short(name, 80)} is not valid base64; not imported.")
+                    return None
+        return None
 
     def where(self, element: ET.Element | None = None, sub: str = "") -> str:
         """``quiz/question[12]/answer[2] "Feature store latency" (line 45)``."""
@@ -304,18 +331,31 @@ class _Question:
     def embedded(self, source: str, location: str) -> None:
         """Warn once per question about an embedded image or file that cannot be imported."""
         name = unquote(source.replace("@@PLUGINFILE@@/", "")).strip() or source
-        if name in self.files:
+        if name in self.files or name in self.found:
             return
         self.files.add(name)
         kind = "image" if _is_image(name) or not source.startswith("@@PLUGINFILE@@") else "file"
-        self.warn(location, f"{kind} {_short(name, 80)} is not imported (embedded files are unsupported).")
+        if source.startswith("@@PLUGINFILE@@"):
+            self.warn(location, f"{kind} {_short(name, 80)} is not imported: the question has no <file> of that name.")
+        else:
+            self.warn(location, f"{kind} {_short(name, 80)} is not imported: only files inside the question are.")
 
     def scan_files(self) -> None:
-        """Warn about every embedded file of the question, including those in parts we do not read (hints)."""
+        """Warn about the files of the question that no imported text refers to (e.g. in hints, which we do not
+        read), and about the files refused (too large, or not an image or audio)."""
+        for problem in self.media.problems:
+            self.warn(self.where(), problem)
+        self.media.problems.clear()
         for part, path in self.parts():
             for node in part.iter():
-                if node.tag == "file":
-                    self.embedded(node.get("name") or node.get("path") or "unnamed file", self.where(node, path))
+                if node.tag == "file" and (node.get("name") or "") not in {n.rsplit("/", 1)[-1] for n in self.found}:
+                    name = node.get("name") or node.get("path") or "unnamed file"
+                    if name not in self.files:
+                        self.files.add(name)
+                        self.warn(
+                            self.where(node, path),
+                            f"file {_short(name, 80)} is not imported: no text of the question that we import uses it.",
+                        )
                 elif node.tag == "image" and (node.text or "").strip():
                     self.embedded((node.text or "").strip(), self.where(node, path))
 
@@ -340,11 +380,14 @@ class _Question:
         raw = _inner_text(element)
         text_format = (element.get("format") or default_format).strip().lower()
         if text_format == "html":
-            markdown, images = html_to_markdown(raw)
+            markdown, images = html_to_markdown(raw, self.media)
             for source in images:
                 self.embedded(source, location)
-            for match in _PLUGINFILE_RE.finditer(raw):
-                self.embedded(match.group(0), location)
+            if "@@PLUGINFILE@@" in raw:
+                for match in _PLUGINFILE_RE.finditer(raw):
+                    # A link to a file that is not an image or audio: resolving it says why it is refused.
+                    if self.media.resolve(match.group(0)) is None:
+                        self.embedded(match.group(0), location)
             return markdown
         return self._plain(raw, location)
 
@@ -352,13 +395,18 @@ class _Question:
         """Markdown, plain or auto-format text: kept as written, but embedded images become placeholders."""
 
         def placeholder(match: re.Match[str]) -> str:
-            self.embedded(match.group(1), location)
-            return f"[image not imported: {match.group(1).replace('@@PLUGINFILE@@/', '')}]"
+            alt, source = match.group(1), match.group(2)
+            name = self.media.resolve(source)
+            if name is not None:
+                return f"![{alt or 'Image'}](media:{name})"
+            self.embedded(source, location)
+            return f"[image not imported: {source.replace('@@PLUGINFILE@@/', '')}]"
 
         text = _MD_IMAGE_RE.sub(placeholder, raw)
         text = _HTML_IMAGE_RE.sub(placeholder, text)
-        for match in _PLUGINFILE_RE.finditer(text):
-            self.embedded(match.group(0), location)
+        if "@@PLUGINFILE@@" in text:
+            for match in _PLUGINFILE_RE.finditer(text):
+                self.embedded(match.group(0), location)
         return text.strip()
 
 
@@ -477,7 +525,7 @@ def _read_question(question: _Question, place: _Place) -> None:
         return
     question.scan_files()
     draft.task, draft.category, draft.name = place.task, place.category, question.name
-    item = Item(draft=draft, location=question.where())
+    item = Item(draft=draft, location=question.where(), media=question.media.files)
     _apply_tags(question, item)
     if draft.name == _question_name(item, 0):  # the name our exporter makes up for an item without one
         draft.name = ""
@@ -532,6 +580,7 @@ def _description(question: _Question) -> None:
         question.warn(question.where(), f"case study {ref!r} appears twice; this second description is ignored.")
         return
     questiontext = element.find("questiontext")
+    question.media = MediaSink(enabled=False)  # a case study's scenario carries no files: images stay placeholders
     scenario = question.text(questiontext, "html", question.where(questiontext, "questiontext"))
     title = question.name or ref
     question.scan_files()
@@ -799,6 +848,7 @@ class _Writer:
     root: ET.Element = field(default_factory=lambda: ET.Element("quiz"))
     losses: list[Problem] = field(default_factory=list)
     label: str = ""
+    media: dict[str, MediaFile] = field(default_factory=dict)  # the files of the item being written
 
     def clean(self, text: str) -> str:
         """Text safe for XML 1.0: characters XML cannot hold are removed, and the removal is reported."""
@@ -819,7 +869,23 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attributes: st
 
 def _text_element(writer: _Writer, parent: ET.Element, tag: str, text: str, text_format: str = "markdown") -> None:
     holder = _sub(parent, tag, format=text_format) if text_format else _sub(parent, tag)
-    _sub(holder, "text", writer.clean(text))
+    _write_text(writer, holder, text)
+
+
+def _write_text(writer: _Writer, holder: ET.Element, text: str) -> None:
+    """``<text>`` and, as Moodle writes them, a base64 ``<file>`` for each image or audio file the text uses,
+    referred to as ``@@PLUGINFILE@@/<name>``."""
+    text = writer.clean(text)
+    files: list[tuple[str, MediaFile]] = []
+    for key, media in writer.media.items():
+        if f"media:{key}" in text:
+            name = key.rsplit("/", 1)[-1]
+            text = text.replace(f"media:{key}", f"@@PLUGINFILE@@/{quote(name)}")
+            files.append((name, media))
+    _sub(holder, "text", text)
+    for name, media in files:
+        encoded = base64.b64encode(media.data).decode("ascii")
+        _sub(holder, "file", encoded, name=name, path="/", encoding="base64")
 
 
 def export(items: list[Item], cases: list[Case]) -> ExportResult:
@@ -844,7 +910,9 @@ def export(items: list[Item], cases: list[Case]) -> ExportResult:
             _write_case(writer, case)
             written_cases.add(case.ref)
         writer.label = f"item {item.ref or index}"
+        writer.media = item.media
         _write_item(writer, item, index, idnumbers, task)
+        writer.media = {}
     for case in cases:
         if case.ref not in written_cases:
             _write_case(writer, case)
@@ -941,7 +1009,7 @@ def _write_choices(writer: _Writer, question: ET.Element, draft: QuestionDraft) 
         answer = _sub(
             question, "answer", fraction=key_fraction if choice.correct else wrong_fraction, format="markdown"
         )
-        _sub(answer, "text", writer.clean(choice.text))
+        _write_text(writer, answer, choice.text)
         _text_element(writer, answer, "feedback", choice.rationale)
 
 
@@ -955,7 +1023,7 @@ def _write_steps(writer: _Writer, question: ET.Element, draft: QuestionDraft) ->
     _combined_feedback(writer, question)
     for position, step in enumerate(draft.steps, start=1):
         answer = _sub(question, "answer", fraction=str(position), format="markdown")
-        _sub(answer, "text", writer.clean(step.text))
+        _write_text(writer, answer, step.text)
         if step.rationale:
             _text_element(writer, answer, "feedback", step.rationale)
 
@@ -965,8 +1033,8 @@ def _write_pairs(writer: _Writer, question: ET.Element, draft: QuestionDraft) ->
     _combined_feedback(writer, question)
     for pair in draft.pairs:
         subquestion = _sub(question, "subquestion", format="markdown")
-        _sub(subquestion, "text", writer.clean(pair.prompt or ""))
-        _sub(_sub(subquestion, "answer"), "text", writer.clean(pair.response))
+        _write_text(writer, subquestion, pair.prompt or "")
+        _write_text(writer, _sub(subquestion, "answer"), pair.response)
         if pair.rationale:
             _text_element(writer, subquestion, "feedback", pair.rationale)
     if any(pair.rationale for pair in draft.pairs):

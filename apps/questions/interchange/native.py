@@ -18,6 +18,8 @@ matches nothing). JSON is valid YAML, so one parser reads both, and every error 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import sys
 import uuid
@@ -28,7 +30,16 @@ from typing import Any
 
 import yaml
 
-from apps.questions.interchange.base import Case, DecodeError, ExportResult, Item, ParseResult, decode
+from apps.questions.interchange.base import (
+    Case,
+    DecodeError,
+    ExportResult,
+    Item,
+    MediaFile,
+    MediaSink,
+    ParseResult,
+    decode,
+)
 from apps.questions.rules import (
     MATCHING,
     MULTIPLE,
@@ -44,6 +55,7 @@ from apps.questions.rules import (
 
 STATUSES = ("draft", "in_review", "published", "pretest", "retired")
 ITEM_KEYS = {
+    "media",
     "ref",
     "type",
     "status",
@@ -122,6 +134,7 @@ class ParsedItem:
     case_order: int = 0
     version: int | None = None
     family: str = ""
+    media: list[Any] = field(default_factory=list)  # the JSON's records; the interchange parser checks them
 
 
 @dataclass
@@ -214,7 +227,8 @@ def _item(
         bank.errors.append(
             ParseError(line, f"type {draft.type!r} is not one of single, multiple, ordering, matching.", ref)
         )
-    bank.items.append(ParsedItem(ref, line, draft, case_ref, case_order, version, family))
+    media = _list(raw.get("media"))
+    bank.items.append(ParsedItem(ref, line, draft, case_ref, case_order, version, family, media))
 
 
 def _list(value: Any) -> list[Any]:
@@ -351,10 +365,35 @@ def parse(data: bytes, *, name: str = "upload") -> ParseResult:
             family=item.family,
             case_ref=item.case_ref,
             case_order=item.case_order,
+            media=_media_read(item, result),
         )
         for item in bank.items
     ]
     return result
+
+
+def _media_read(item: ParsedItem, result: ParseResult) -> dict[str, MediaFile]:
+    """An item's ``media`` records (``{"file": "<id>/<name>", "base64": ...}``) as files its texts refer to;
+    a malformed, refused or oversized one is a warning, and the text keeps its reference."""
+    if not item.media:
+        return {}
+    where = f"line {item.line}"
+    sink = MediaSink()
+    for record in item.media:
+        file = record.get("file") if isinstance(record, dict) else None
+        encoded = record.get("base64") if isinstance(record, dict) else None
+        if not isinstance(file, str) or not file or not isinstance(encoded, str):
+            result.warn(where, f"{item.ref}: a media record needs a file name and base64 content; ignored.")
+            continue
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            result.warn(where, f"{item.ref}: media file {file} is not valid base64; not imported.")
+            continue
+        sink.add(file.rsplit("/", 1)[-1], data, key=file)
+    for problem in sink.problems:
+        result.warn(where, f"{item.ref}: {problem}")
+    return sink.files
 
 
 def _item_document(item: Item) -> dict[str, Any]:
@@ -377,6 +416,11 @@ def _item_document(item: Item) -> dict[str, Any]:
         "explanation": draft.explanation,
         "references": draft.references,
     }
+    if item.media:  # the files travel inside the document, so it stays one self-contained file
+        document["media"] = [
+            {"file": key, "content_type": file.content_type, "base64": base64.b64encode(file.data).decode("ascii")}
+            for key, file in item.media.items()
+        ]
     if draft.type in {SINGLE, MULTIPLE}:
         document["options"] = [{"text": c.text, "correct": c.correct, "rationale": c.rationale} for c in draft.choices]
     elif draft.type == ORDERING:

@@ -29,7 +29,9 @@ The stem is the ``itemBody`` outside the interaction with the interaction's ``<p
 choice's rationale is any ``feedbackInline``/``feedbackBlock`` inside it, or a ``modalFeedback`` (or feedback
 element elsewhere in the body) whose ``identifier`` is that choice's identifier; ordering steps and matching
 prompts get theirs the same way. Every other ``modalFeedback`` (EXPLANATION, GENERAL, CORRECT, ...) becomes the
-explanation. XHTML goes through ``html_to_markdown``; ``img``/``object`` elements are reported as not imported.
+explanation. XHTML goes through ``html_to_markdown``; an ``img`` or an audio ``object`` whose file is in the package
+(relative to the item file) becomes one of the item's media files; one whose file is missing, or any other
+``object`` (video), is reported and the text keeps a placeholder.
 ``responseProcessing`` is not interpreted (keys come from the declaration), so custom processing never fails.
 
 Skipped, with reasons: text entry, essays, inline choice, gap match, hot text, hotspot and other graphic
@@ -43,7 +45,8 @@ Single/multiple items are ``choiceInteraction`` (``maxChoices`` 1 / 0), ordering
 matching items ``matchInteraction`` (unused responses are extra targets; ``matchMax`` lets a shared response
 take every prompt that uses it). Per-choice, per-step and per-prompt rationales are ``feedbackInline``
 (``feedbackBlock`` when they need paragraphs) inside the choice; the explanation is ``modalFeedback
-identifier="EXPLANATION"``. Scoring uses the ``match_correct`` template (the
+identifier="EXPLANATION"``. Images and audio are written as ``media/<name>`` files listed in the item's resource,
+images as ``img`` and audio as ``object type="audio/..."``. Scoring uses the ``match_correct`` template (the
 ``http://www.imsglobal.org/question/qti_v2p2/rptemplates/`` URL that TAO and other tools recognise). Our
 metadata (``base.item_meta``: ref, version, task, objectives, difficulty, angoff, references, case, case order)
 travels in each item resource's ``<metadata>`` as an ``mla:meta`` element in the ``urn:mla-practice:meta``
@@ -76,17 +79,19 @@ from xml.parsers import expat
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
-from apps.core.markdown import markdown_inline_to_html, markdown_to_html
+from apps.core.markdown import ITEM_MEDIA_URL, markdown_inline_to_html, markdown_to_html
 from apps.questions.interchange.base import (
     Case,
     DecodeError,
     ExportResult,
     Item,
+    MediaSink,
     ParseResult,
     Problem,
     apply_meta,
     decode,
     html_to_markdown,
+    is_audio,
     item_meta,
 )
 from apps.questions.rules import (
@@ -330,15 +335,27 @@ def _join(*texts: str) -> str:
 class _ItemReader:
     """Reads one assessmentItem into an ``Item``; reports problems at element locations as it goes."""
 
-    def __init__(self, doc: _Doc, result: ParseResult, where: str) -> None:
+    def __init__(self, doc: _Doc, result: ParseResult, where: str, archive: _Archive | None = None) -> None:
         self.doc = doc
         self.result = result
         self.where = where
         self.failed = False
+        self.archive = archive
+        self.files = MediaSink(self.package_file)  # images and audio found in the package
         self.images: list[str] = []
         self.media: list[str] = []
         self.notes: set[str] = set()
         self.reported = 0
+
+    def package_file(self, source: str) -> tuple[str, bytes] | None:
+        """The package entry an ``img src`` or ``object data`` names, relative to the item file."""
+        if self.archive is None:
+            return None
+        key = _resolve(posixpath.dirname(self.doc.file), source)
+        if key is None or key not in self.archive.entries:
+            return None
+        data = self.archive.read(key)
+        return None if data is None else (posixpath.basename(key), data)
 
     # -- reporting
     def report(self, kind: str, where: ET.Element | str, message: str) -> None:
@@ -408,14 +425,18 @@ class _ItemReader:
 
     def _object(self, element: ET.Element, out: list[str]) -> None:
         source = element.get("data", "") or "object"
-        if (element.get("type") or "image/").startswith("image/"):
-            out.append(f"<img{_attribute('src', source)}>")
+        kind = element.get("type") or ("audio/" if is_audio(source) else "image/")
+        label = " ".join("".join(element.itertext()).split())
+        if kind.startswith("image/"):
+            out.append(f"<img{_attribute('src', source)}{_attribute('alt', label)}>")
+        elif kind.startswith("audio/"):
+            out.append(f"<audio{_attribute('src', source)}{_attribute('title', label)}></audio>")
         else:
             self.media.append(source)
             out.append(html.escape(f"[media not imported: {source}]", quote=False))
 
     def markdown(self, element: ET.Element, swap: dict[ET.Element, str] | None = None) -> str:
-        text, images = html_to_markdown(self.markup(element, swap))
+        text, images = html_to_markdown(self.markup(element, swap), self.files)
         self.images.extend(images)
         return text
 
@@ -504,11 +525,15 @@ class _ItemReader:
         return _join(*explanation)
 
     def report_files(self) -> None:
+        where = "the package" if self.archive is not None else "the upload (a single item file carries no files)"
         for source in dict.fromkeys(self.images):
             label = source or "(no source)"
-            self.warn(self.where, f"image {label} is not imported; embedded files are unsupported.")
+            kind = "audio" if is_audio(label) else "image"
+            self.warn(self.where, f"{kind} {label} is not imported: it is not in {where}.")
         for source in dict.fromkeys(self.media):
-            self.warn(self.where, f"media file {source} is not imported; embedded files are unsupported.")
+            self.warn(self.where, f"media file {source} is not imported: items carry only images and audio.")
+        for problem in self.files.problems:
+            self.warn(self.where, problem)
 
     # -- keys
     def identifiers(self, choices: list[ET.Element]) -> dict[str, ET.Element]:
@@ -791,7 +816,7 @@ def _unknown_root(name: str) -> str:
     return f"the root element is <{name}>, not a QTI 2.1/2.2 assessmentItem."
 
 
-def _read_item(doc: _Doc, result: ParseResult, meta: dict[str, object] | None) -> None:
+def _read_item(doc: _Doc, result: ParseResult, meta: dict[str, object] | None, archive: _Archive | None = None) -> None:
     """One item file: checks its root, reads it, and adds the item (or the problems) to the result."""
     root = doc.root
     name, namespace = _local(root.tag), _namespace(root.tag)
@@ -821,7 +846,7 @@ def _read_item(doc: _Doc, result: ParseResult, meta: dict[str, object] | None) -
         )
     if includes:
         return
-    reader = _ItemReader(doc, result, where)
+    reader = _ItemReader(doc, result, where, archive)
     try:
         draft = reader.read()
     except RecursionError:
@@ -829,7 +854,7 @@ def _read_item(doc: _Doc, result: ParseResult, meta: dict[str, object] | None) -
         return
     if draft is None:
         return
-    item = Item(draft=draft, location=where)
+    item = Item(draft=draft, location=where, media=reader.files.files)
     if title and title != doc.identifier and meta is None:  # our own packages carry the name in their metadata
         draft.name = title[:255]
     if meta is not None:
@@ -953,7 +978,7 @@ def _parse_loose(archive: _Archive, result: ParseResult) -> None:
             result.error(doc.loc(doc.root), QTI3_MESSAGE + ".")
         elif name == "assessmentItem":
             found += 1
-            _read_item(doc, result, None)
+            _read_item(doc, result, None, archive)
     if found:
         result.warn(archive.name, "the ZIP has no imsmanifest.xml; imported every assessmentItem file found in it.")
     elif not result.errors:
@@ -1029,7 +1054,7 @@ def _manifest_item(
     item_doc = _load_xml(data, href, result)
     if item_doc is not None:
         record = _mla_record(resource, "meta")
-        _read_item(item_doc, result, None if record is None else _meta_dict(record))
+        _read_item(item_doc, result, None if record is None else _meta_dict(record), archive)
 
 
 def _manifest_case(
@@ -1111,9 +1136,9 @@ _INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 _BLOCK = frozenset({"p", "pre", "ul", "ol", "blockquote", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "div"})
 _XHTML_TAGS = _BLOCK | {
     "br", "strong", "em", "b", "i", "code", "li", "a", "thead", "tbody", "tr", "th", "td", "sub", "sup", "kbd", "img",
-    "span",
+    "span", "audio",
 }  # fmt: skip
-_KEEP_ATTRIBUTES = {"a": ("href",), "img": ("src", "alt")}
+_KEEP_ATTRIBUTES = {"a": ("href",), "img": ("src", "alt"), "audio": ("src", "aria-label")}
 
 
 def _safe(text: str) -> str:
@@ -1341,7 +1366,9 @@ _DECLARATIONS = {
 }
 
 
-def _item_document(item: Item, identifier: str, title: str, losses: list[str]) -> bytes:
+def _item_document(
+    item: Item, identifier: str, title: str, losses: list[str], media_paths: dict[str, str] | None = None
+) -> bytes:
     draft = item.draft
     root = ET.Element(
         _qti("assessmentItem"),
@@ -1373,7 +1400,32 @@ def _item_document(item: Item, identifier: str, title: str, losses: list[str]) -
         modal = _sub(root, _qti("modalFeedback"), outcomeIdentifier="FEEDBACK", identifier="EXPLANATION",
                      showHide="show")  # fmt: skip
         _append_html(modal, markdown_to_html(draft.explanation), blocks=True)
+    _media_point(root, item, media_paths or {})
     return _xml_bytes(root, {QTI22: "", XSI: "xsi"})
+
+
+def _media_point(root: ET.Element, item: Item, media_paths: dict[str, str]) -> None:
+    """Point the item's images and audio at the package's ``media/`` files (next to ``items/``): the rendered
+    HTML refers to our serving URL; audio becomes an ``<object>``, as QTI 2 writes media."""
+    if not item.media:
+        return
+    paths = {
+        f"{ITEM_MEDIA_URL}{key}": (f"../{media_paths[key]}", file)
+        for key, file in item.media.items()
+        if key in media_paths
+    }
+    for element in root.iter():
+        tag = _local(element.tag)
+        if tag == "img" and element.get("src") in paths:
+            element.set("src", paths[element.get("src", "")][0])
+        elif tag == "audio":
+            path, file = paths.get(element.get("src", ""), ("", None))
+            label = element.get("aria-label") or ""
+            element.tag = _qti("object")
+            element.attrib.clear()
+            if file is not None:
+                element.attrib.update({"type": file.content_type, "data": path})
+            element.text = label
 
 
 def _case_document(case: Case) -> bytes:
@@ -1406,6 +1458,7 @@ class _PackageWriter:
         self.files: list[tuple[str, bytes]] = []
         self.used: set[str] = set()
         self.cases: dict[str, str] = {}
+        self.media: dict[str, bytes] = {}
         self.losses: list[Problem] = []
 
     def unique(self, slug: str) -> str:
@@ -1415,6 +1468,20 @@ class _PackageWriter:
             candidate = f"{slug}-{number}"
         self.used.add(candidate.lower())
         return candidate
+
+    def media_paths(self, item: Item) -> dict[str, str]:
+        """Where each of the item's files goes in the package (``media/<name>``), written once however many
+        items use it; a different file under a name already taken gets its id in front."""
+        paths: dict[str, str] = {}
+        for key, file in item.media.items():
+            path = f"media/{key.rsplit('/', 1)[-1]}"
+            if path in self.media and self.media[path] != file.data:
+                path = f"media/{key.replace('/', '-')}"
+            if path not in self.media:
+                self.media[path] = file.data
+                self.files.append((path, file.data))
+            paths[key] = path
+        return paths
 
     def resource(self, identifier: str, kind: str, href: str) -> ET.Element:
         return _sub(self.resources, f"{{{CP}}}resource", identifier=identifier, type=kind, href=href)
@@ -1440,13 +1507,16 @@ class _PackageWriter:
         href = f"items/{identifier}.xml"
         losses: list[str] = []
         title = item.draft.name or item.ref or f"Question {index}"
-        self.files.append((href, _item_document(item, identifier, title, losses)))
+        paths = self.media_paths(item)
+        self.files.append((href, _item_document(item, identifier, title, losses, paths)))
         resource = self.resource(f"res-{identifier}", ITEM_RESOURCE, href)
         record = _sub(_sub(resource, f"{{{CP}}}metadata"), f"{{{MLA}}}meta")
         for key, value in item_meta(item).items():
             for one in value if isinstance(value, list) else [value]:
                 _sub(record, f"{{{MLA}}}{key.removesuffix('s') if isinstance(value, list) else key}", str(one))
         _sub(resource, f"{{{CP}}}file", href=href)
+        for path in paths.values():
+            _sub(resource, f"{{{CP}}}file", href=path)
         if item.case_ref in self.cases:
             _sub(resource, f"{{{CP}}}dependency", identifierref=self.cases[item.case_ref])
         if item.family:

@@ -235,7 +235,9 @@ def test_text_format_markers():
         ("Experiments", False, "Tracks runs, it does not \\* orchestrate \\* them."),
         ("**Canvas**", False, ""),
     ]
-    assert messages(result.warnings) == ["line 1: image pipeline.png is not imported; embedded files are unsupported."]
+    assert messages(result.warnings) == [
+        "line 1: image pipeline.png is not imported: GIFT cannot carry files (only data: URIs in [html] text)."
+    ]
     markdown = items["fmt-markdown"]
     assert markdown.draft.stem == "Which file format does *Athena* scan **least** of for a 3-column query?"
     assert markdown.draft.choices[2].text == "JSON\\_lines"

@@ -185,22 +185,23 @@ def test_text_formats_html_is_converted_and_the_others_are_kept():
     assert [choice.text for choice in default_html.draft.choices] == ["SageMaker Ground Truth", "Amazon Rekognition"]
 
 
-def test_embedded_images_and_files_are_warned_about_and_the_item_keeps_a_placeholder():
+def test_embedded_images_are_imported_and_other_files_are_warned_about():
     # when
     result = parse_sample("images.xml")
     # then
     clean(result)
     matrix, curve = result.items
-    assert "[image not imported: confusion matrix.png]" in matrix.draft.stem
+    assert "![matrix](media:confusion-matrix.png)" in matrix.draft.stem
+    assert matrix.media["confusion-matrix.png"].data == b"\x89PNG\r\n\x1a\n"
+    assert matrix.media["confusion-matrix.png"].content_type == "image/png"
     assert matrix.draft.stem.endswith("What is the model's recall?")
     assert curve.draft.stem == "The learning curve [image not imported: curve.svg] shows overfitting after epoch 12."
+    assert curve.media == {}
     assert messages(result.warnings) == [
-        'quiz/question[1]/questiontext "Confusion matrix reading" (line 5): image confusion matrix.png is not '
-        "imported (embedded files are unsupported).",
-        'quiz/question[1]/generalfeedback "Confusion matrix reading" (line 9): file recall-notes.pdf is not '
-        "imported (embedded files are unsupported).",
-        'quiz/question[2]/questiontext "Markdown with an embedded chart" (line 19): image curve.svg is not imported '
-        "(embedded files are unsupported).",
+        'quiz/question[1] "Confusion matrix reading" (line 3): file recall-notes.pdf was not imported: items carry '
+        "only images (png, jpeg, gif, webp, svg) and audio (mp3, ogg, wav, m4a).",
+        'quiz/question[2]/questiontext "Markdown with an embedded chart" (line 19): image curve.svg is not imported: '
+        "the question has no <file> of that name.",
     ]
 
 

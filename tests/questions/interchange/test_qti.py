@@ -291,7 +291,7 @@ def test_associate_interaction_takes_the_first_of_each_pair_as_the_prompt() -> N
     ]
 
 
-def test_images_and_objects_are_reported_and_a_long_identifier_is_cut_to_40_characters() -> None:
+def test_loose_images_and_video_objects_are_reported_and_a_long_identifier_is_cut_to_40_characters() -> None:
     # when
     result = parse_sample("images.xml")
 
@@ -303,9 +303,11 @@ def test_images_and_objects_are_reported_and_a_long_identifier_is_cut_to_40_char
     where = item.location
     assert sorted(messages(result.warnings)) == sorted(
         [
-            f"{where}: image media/pipeline.png is not imported; embedded files are unsupported.",
-            f"{where}: image media/lookup.svg is not imported; embedded files are unsupported.",
-            f"{where}: media file media/walkthrough.mp4 is not imported; embedded files are unsupported.",
+            f"{where}: image media/pipeline.png is not imported: it is not in the upload (a single item file "
+            "carries no files).",
+            f"{where}: image media/lookup.svg is not imported: it is not in the upload (a single item file "
+            "carries no files).",
+            f"{where}: media file media/walkthrough.mp4 is not imported: items carry only images and audio.",
             f"{where}: the identifier is longer than 40 characters; the ref is cut to "
             "'architecture-diagram-question-with-a-ver'.",
         ]
