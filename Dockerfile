@@ -15,6 +15,9 @@ COPY . .
 # collectstatic needs settings that pass the production checks; the real secret comes at run time.
 RUN DEBUG=0 SECRET_KEY=build-only-placeholder-build-only-placeholder-build-only-placeholder \
     python manage.py collectstatic --no-input
+# Items' images and audio (MEDIA_ROOT): a volume mounted here is shared by web and the worker, which writes
+# the files of large imports; created here so the volume starts owned by the app user.
+RUN mkdir -p /app/media && chown app /app/media
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
