@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from apps.cohorts.models import Membership, Organisation, Role
 from apps.cohorts.services import assignment_create, cohort_create, cohort_join
 from apps.core.roles import INSTRUCTORS, TEAM_LEADS, roles_ensure
 from apps.exams.services import attempt_start_practice
-from apps.questions.models import Question, QuestionImport
+from apps.questions.models import ItemMedia, Question, QuestionImport
 from apps.scoring.models import ExamOutcome, StandardSettingStudy, StudyItem, StudyRule
 from apps.syllabus.models import Task
 from tests.questions.factories import QuestionFactory
@@ -71,6 +72,8 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "cohorts:assignment-delete": ("GET", "assignment", LEAD_ONLY),  # the confirmation page
     "cohorts:digest-off": ("GET", "digest_off", PUBLIC),  # the signed token is the proof; a wrong one: "not valid"
     "cohorts:member": ("GET", "member", LEAD_ONLY),
+    # A draft item's image: staff who author see it; nobody else (the item is not delivered to anyone yet).
+    "questions:item-media": ("GET", "media", {"anonymous": 302, "instructor": 200, "default": 404}),
     "api-schema": ("GET", "", PUBLIC),
     "api-docs": ("GET", "", PUBLIC),
     "api-exams": ("GET", "", API_SIGNED_IN),
@@ -204,6 +207,13 @@ def world(exam):
         size=2,
     )
     StudyRule.objects.create(candidate=people["candidate"], task=task, text="A rule")
+    media = ItemMedia.objects.create(
+        question=question,
+        name="diagram.png",
+        file=ContentFile(b"\x89PNG\r\n\x1a\n", name="diagram.png"),
+        content_type="image/png",
+        size=8,
+    )
     upload = QuestionImport.objects.create(uploaded_by=people["instructor"], exam=exam, filename="bank.json")
     study = StandardSettingStudy.objects.create(exam=exam, name="Panel")
     for position, published in enumerate(Question.objects.filter(status="published"), start=1):
@@ -229,6 +239,7 @@ def world(exam):
         "study_action": {"pk": study.pk, "action": "adopt"},
         "reset": {"uidb64": "MQ", "token": "not-a-token"},
         "digest_off": {"token": "not-a-token"},
+        "media": {"media_id": media.pk, "name": media.name},
     }
     return people, kwargs
 
