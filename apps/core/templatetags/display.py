@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.markdown import markdown_inline_to_html, markdown_to_html
@@ -86,3 +87,14 @@ def heat_class(pair) -> str:
         return "heat-none"
     rate = pair[0] / pair[1]
     return "heat-low" if rate < 0.5 else "heat-mid" if rate < 0.7 else "heat-high"
+
+
+@register.filter
+def heat_row(cells) -> SafeString:
+    """A heatmap row's cells (``HeatCell``s) as ``<td>``s. Joined in Python rather than looped in the template:
+    a 50-member page has 600 cells, and three template variables per cell were a third of the page's time."""
+    return format_html_join(
+        "",
+        '<td class="heat {}">{}<span class="n">N={}</span></td>',
+        ((cell.css, cell.percent, cell.total) for cell in cells),
+    )
