@@ -199,11 +199,13 @@ def _fresh_rate_limits(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_item_meta():
-    """The answer-save and scoring paths remember item metadata per process; each test starts without it."""
+    """The answer-save, delivery and scoring paths remember items per process; each test starts without them."""
     from apps.exams import services
+    from apps.questions import selectors as questions
     from apps.scoring import services as scoring
 
     services._LOCAL_META.clear()
+    questions._DELIVERED.clear()
     for local in (scoring._CALIBRATED_LOCAL, scoring._CUT_LOCAL, scoring._TASKS_LOCAL):
         local.clear()
 

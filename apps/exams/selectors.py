@@ -46,11 +46,11 @@ def attempt_for_candidate(*, candidate, attempt_id: int) -> Attempt:
 
 
 def attempt_item_at(*, attempt: Attempt, position: int) -> AttemptItem:
-    """The item at a position with its question and parts, in a fixed number of queries."""
-    item = AttemptItem.objects.filter(attempt=attempt, position=position).select_related("question").first()
+    """The item at a position with its question and parts: one query, three the first time a version is shown."""
+    item = AttemptItem.objects.filter(attempt=attempt, position=position).first()
     if item is None:
         raise Http404("No such question in this attempt.")
-    item.question = question_for_delivery(question_id=item.question_id, kind=item.question.type)
+    item.question = question_for_delivery(question_id=item.question_id)
     return item
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from apps.questions.models import (
     DELIVERABLE_STATUSES,
+    LOCKED_STATUSES,
     Choice,
     ItemMedia,
     MatchPair,
@@ -105,16 +107,29 @@ def questions_in_blueprint_part(
     return queryset.filter(home | Q(pk__in=placed.values("question_id")), type__in=exam.item_types)
 
 
-def question_for_delivery(*, question_id: int, kind: str) -> Question:
-    """One version as a candidate sees it: only the parts its type has (two queries)."""
-    part = {"single": "choices", "multiple": "choices", "ordering": "steps", "matching": "pairs"}[kind]
+# Frozen versions as delivered, per process: a published, pretest or retired version (and its case study) never
+# changes, so the question page reads it from here after the first time instead of in two queries. Bounded like
+# the other per-process caches; cleared whole when full.
+_DELIVERED: dict[int, Question] = {}
+_DELIVERED_MAX = 2_000
+
+
+def question_for_delivery(*, question_id: int) -> Question:
+    """One version as a candidate sees it: only the parts its type has (two queries, none once a frozen version
+    is cached). Each call gets its own copy of the instance; the parts it shares are only read."""
+    cached = _DELIVERED.get(question_id)
+    if cached is not None:
+        return copy.copy(cached)
+    question = Question.objects.select_related("case_study").get(pk=question_id)
+    part = {"single": "choices", "multiple": "choices", "ordering": "steps", "matching": "pairs"}[question.type]
     ordering = {"choices": ("order", "id"), "steps": ("position", "id"), "pairs": ("order", "id")}[part]
     model = {"choices": Choice, "steps": OrderingStep, "pairs": MatchPair}[part]
-    return (
-        Question.objects.select_related("case_study")
-        .prefetch_related(Prefetch(part, queryset=model.objects.order_by(*ordering)))
-        .get(pk=question_id)
-    )
+    prefetch_related_objects([question], Prefetch(part, queryset=model.objects.order_by(*ordering)))
+    if question.status in LOCKED_STATUSES:
+        if len(_DELIVERED) >= _DELIVERED_MAX:
+            _DELIVERED.clear()
+        _DELIVERED[question_id] = copy.copy(question)
+    return question
 
 
 def question_versions(*, question: Question) -> QuerySet[Question]:
