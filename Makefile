@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint format install migrate load serve bench lock clean audit chromium
+.PHONY: run test lint format install migrate load serve bench lock clean audit chromium wrk
 
 CHROMIUM_PATH ?= /usr/bin/chromium
 export CHROMIUM_PATH
@@ -90,5 +90,18 @@ audit: install
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
 
-bench: install
+# The benchmark's saturation runs use wrk, a load generator written in C, so that the generator is not the limit.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing wrk from Debian's packages for the benchmark."; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "The benchmark needs wrk: run 'sudo apt-get install wrk'."; \
+	    exit 1; \
+	  fi; \
+	fi
+
+bench: install wrk
 	$(BIN)/python bench/run.py

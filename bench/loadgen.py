@@ -1,4 +1,4 @@
-"""HTTP load for the benchmarks: saturation (closed loop) and steady open-loop rates.
+"""HTTP load for the benchmarks: steady open-loop rates (saturation is measured with wrk, `bench/wrk.py`).
 
 Why not Locust: its users are closed loops, so a slow response delays that user's next request and the queueing
 delay never shows in the percentiles ("coordinated omission"). Here each open-loop request has a scheduled
@@ -24,6 +24,7 @@ class Request:
     cookies: str
     csrf: str
     data: dict[str, str] | None = None
+    headers: dict[str, str] | None = None  # more request headers (HX-Request for an htmx fragment)
 
 
 @dataclass
@@ -48,7 +49,7 @@ class LoadResult:
 
 
 async def _send(session: aiohttp.ClientSession, base: str, request: Request) -> int:
-    headers = {"Cookie": request.cookies, "X-CSRFToken": request.csrf, "Host": "127.0.0.1"}
+    headers = {"Cookie": request.cookies, "X-CSRFToken": request.csrf, "Host": "127.0.0.1", **(request.headers or {})}
     async with session.request(
         request.method, base + request.path, data=request.data, headers=headers, allow_redirects=False
     ) as response:
@@ -74,24 +75,6 @@ def _result(counts: Counter, seconds: float, latencies: list[float], began: floa
     return LoadResult(counts["sent"], counts["ok"], counts["errors"], seconds, latencies, statuses, began)
 
 
-async def _saturate(base: str, make: Callable[[], Request], concurrency: int, seconds: float) -> LoadResult:
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    latencies: list[float] = []
-    counts: Counter = Counter()
-    stop = time.perf_counter() + seconds
-
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def worker() -> None:
-            while time.perf_counter() < stop:
-                await _measured(session, base, make, counts, latencies, time.perf_counter())
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - began
-    return _result(counts, elapsed, latencies, began)
-
-
 async def _open_loop(base: str, make: Callable[[], Request], rate: float, seconds: float) -> LoadResult:
     connector = aiohttp.TCPConnector(limit=512)
     latencies: list[float] = []
@@ -110,10 +93,6 @@ async def _open_loop(base: str, make: Callable[[], Request], rate: float, second
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - began
     return _result(counts, elapsed, latencies, began)
-
-
-def saturate(base: str, make: Callable[[], Request], *, concurrency: int = 24, seconds: float = 6) -> LoadResult:
-    return asyncio.run(_saturate(base, make, concurrency, seconds))
 
 
 def open_loop(base: str, make: Callable[[], Request], *, rate: float, seconds: float = 6) -> LoadResult:

@@ -2,8 +2,9 @@
 
 Steps: a fresh benchmark database with the shipped bank; 1,000 candidates of one cohort, each with a full mock in
 progress and 19 scored ones behind them; then, against gunicorn in production settings:
-  1. saturation and steady open-loop load on the answer save, the question page and an authenticated no-op view
-     through the same middleware stack (median of repeated runs);
+  1. saturation (wrk) and steady open-loop load on the answer save, the question page (full and htmx fragment)
+     and an authenticated no-op view through the same middleware stack, beside a bare WSGI app on the same
+     gunicorn (median of repeated runs);
   2. a deadline storm: all 1,000 submit within 10 s while real Celery worker processes score them;
   3. scoring throughput through the same workers at 1x, 2x and 4x the work (median of repeated runs), then
      10,000 attempts queued at once;
@@ -36,8 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import dashboard, interchange, scoring, storm  # noqa: E402
-from bench.loadgen import LoadResult, Request, open_loop, saturate  # noqa: E402
+from bench import dashboard, interchange, scoring, storm, wrk  # noqa: E402
+from bench.loadgen import LoadResult, Request, open_loop  # noqa: E402
 from bench.memory import CpuShare, RssSampler, children  # noqa: E402
 
 BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@localhost:5432/mla_bench")
@@ -56,6 +57,9 @@ SCORING_SIZES = tuple(int(os.environ.get("BENCH_SCORING_ATTEMPTS", "250")) * k f
 CALIBRATION_SIZES = (5_000, 20_000)
 WORKERS = ["--workers", "3", "--worker-class", "gthread", "--threads", "4"]
 NOOP = "no-op (authenticated)"
+BARE = "bare WSGI app"
+FRAGMENT = "question page (htmx fragment)"
+WRK_REQUESTS = 2_000  # distinct requests each wrk run cycles through
 LOGS = Path(tempfile.gettempdir()) / f"mla-bench-{PORT}"  # gunicorn and Celery output of the last run
 
 ENV = {
@@ -208,21 +212,23 @@ def _singles(clients: list[dict]) -> list[list[int]]:
     return [positions[c["attempt"]] for c in clients]
 
 
-def gunicorn_start() -> subprocess.Popen:
+def gunicorn_start(
+    *, app: str = "config.wsgi:application", port: int = PORT, health: str = "/healthz"
+) -> subprocess.Popen:
     import socket
 
     with socket.socket() as probe:
-        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
-            raise RuntimeError(f"port {PORT} is taken (a server left over from another run?); set BENCH_PORT")
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} is taken (a server left over from another run?); set BENCH_PORT")
     with (LOGS / "gunicorn.log").open("ab") as log:
         process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "config.wsgi:application",
+                app,
                 "--bind",
-                f"127.0.0.1:{PORT}",
+                f"127.0.0.1:{port}",
                 *WORKERS,
                 "--log-level",
                 "warning",
@@ -235,7 +241,7 @@ def gunicorn_start() -> subprocess.Popen:
         )
     for _ in range(150):
         try:
-            urllib.request.urlopen(f"{BASE}/healthz", timeout=5)  # noqa: S310 - our own loopback server
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=5)
             return process
         except OSError:
             if process.poll() is not None:
@@ -265,7 +271,12 @@ def makers(data: dict):
         c = rng.choice(clients)
         return Request("GET", f"/exams/a/{c['attempt']}/q/{rng.randint(1, 65)}/", c["cookies"], c["csrf"])
 
-    chosen = {NOOP: noop, "answer save": save, "question page": page}
+    def fragment() -> Request:
+        c = rng.choice(clients)
+        path = f"/exams/a/{c['attempt']}/q/{rng.randint(1, 65)}/"
+        return Request("GET", path, c["cookies"], c["csrf"], headers={"HX-Request": "true"})
+
+    chosen = {NOOP: noop, "answer save": save, "question page": page, FRAGMENT: fragment}
     only = os.environ.get("BENCH_ONLY")
     return {k: v for k, v in chosen.items() if not only or k.startswith(("no-op", only))}
 
@@ -276,32 +287,46 @@ def not_2xx(runs: list[LoadResult]) -> int:
     return sum(n for r in runs for status, n in r.statuses.items() if not 200 <= status < 300)
 
 
+def bare_start() -> subprocess.Popen:
+    """The same gunicorn, serving a WSGI app that answers at once (`bench/bare_wsgi.py`): the ceiling that the
+    server and the load generator alone allow on this machine."""
+    return gunicorn_start(app="bench.bare_wsgi:application", port=PORT + 1, health="/")
+
+
 def measure(data: dict) -> dict:
-    """Saturation, then each steady rate, for every endpoint. The endpoints take turns within each repeat, so
-    that the no-op baseline and the views compared with it see the same moment's noise, and a ratio is taken
-    per repeat before the median."""
+    """Saturation with wrk (a C load generator), then each steady rate with the Python open-loop generator, for
+    every endpoint. The endpoints take turns within each repeat, so that the no-op baseline and the views compared
+    with it see the same moment's noise, and a ratio is taken per repeat before the median."""
     chosen = makers(data)
-    for make in chosen.values():
-        saturate(BASE, make, seconds=1)  # warm up connections and caches
-    saturation: dict[str, list[LoadResult]] = {name: [] for name in chosen}
-    for _ in range(REPEATS):
-        for name, make in chosen.items():
-            saturation[name].append(saturate(BASE, make, seconds=SECONDS))
+    requests = {name: [make() for _ in range(WRK_REQUESTS)] for name, make in chosen.items()}
+    bare_base = f"http://127.0.0.1:{PORT + 1}"
+    bare = bare_start()
+    try:
+        for name in chosen:
+            wrk.run(BASE, requests[name], seconds=1)  # warm up connections and caches
+        saturation: dict[str, list[wrk.WrkResult]] = {BARE: [], **{name: [] for name in chosen}}
+        for _ in range(REPEATS):
+            saturation[BARE].append(wrk.run(bare_base, [Request("GET", "/", "", "")], seconds=SECONDS))
+            for name in chosen:
+                saturation[name].append(wrk.run(BASE, requests[name], seconds=SECONDS))
+    finally:
+        scoring.process_group_stop(bare)
     baseline = saturation[NOOP]
     results: dict = {"saturation": {}, "open_loop": {}}
     for name, runs in saturation.items():
         results["saturation"][name] = {
-            "rps": median([r.throughput for r in runs]),
-            "ratio": median([r.throughput / b.throughput for r, b in zip(runs, baseline, strict=True)]),
-            "p50": median([r.percentile(50) for r in runs]),
-            "errors": not_2xx(runs),
+            "rps": median([r.rps for r in runs]),
+            "ratio": median([r.rps / b.rps for r, b in zip(runs, baseline, strict=True)]),
+            "p50": median([r.p50_ms for r in runs]),
+            "generator_cpu": median([r.generator_cpu for r in runs]),
+            "errors": sum(r.errors for r in runs),
         }
         print(f"bench:   {name}: {results['saturation'][name]['rps']:.0f} req/s at saturation", flush=True)
     for rate in RATES:
-        steady: dict[str, list[LoadResult]] = {name: [] for name in chosen}
+        steady: dict[str, list[LoadResult]] = {name: [] for name in chosen if name != FRAGMENT}
         for _ in range(REPEATS):
-            for name, make in chosen.items():
-                steady[name].append(open_loop(BASE, make, rate=rate, seconds=SECONDS))
+            for name, runs in steady.items():
+                runs.append(open_loop(BASE, chosen[name], rate=rate, seconds=SECONDS))
         for name, runs in steady.items():
             results["open_loop"][f"{name}@{rate}"] = {
                 "p50": median([r.percentile(50) for r in runs]),
@@ -396,6 +421,7 @@ def storm_counted(st: dict) -> str:
 def report(r: dict, wall: float) -> str:
     sat = r["saturation"]
     save_ratio = sat["answer save"]["ratio"]
+    page_ratio = min(sat["question page"]["ratio"], sat[FRAGMENT]["ratio"])
     save_p99 = r["open_loop"]["answer save@200"]["p99"]
     weight = r["weight"]
     total_weight = sum(weight.values())
@@ -431,7 +457,7 @@ def report(r: dict, wall: float) -> str:
         "",
         f"Stack: gunicorn ({' '.join(WORKERS)}) and one Celery worker with {scoring.WORKER_CONCURRENCY} pool"
         " processes, production settings (DEBUG off, JSON request and task logs written to a file), PostgreSQL and"
-        " Redis, all on this machine; the load generator (`bench/loadgen.py`) shares its 2 cores. Data: one cohort"
+        " Redis, all on this machine; the load generators (wrk, and `bench/loadgen.py` for the steady rates) share its 2 cores. Data: one cohort"
         f" of {CANDIDATES:,} candidates, each with a full mock in progress ({ASSEMBLED} assembled by the product,"
         " the others copies of those with 60% of the choice items answered) and"
         f" {HISTORY} scored mocks over the last 12 weeks ({r['history']:,} attempts, 50 items each). HTTP figures"
@@ -448,6 +474,8 @@ def report(r: dict, wall: float) -> str:
         "|---|---:|---:|---|",
         f"| answer saves at saturation / authenticated no-op (same run) | {save_ratio:.2f} | ≥ 0.5 "
         f"| {met(save_ratio >= 0.5)} |",
+        f"| question page at saturation / authenticated no-op, the lower of full page and htmx fragment (same run)"
+        f" | {page_ratio:.2f} | ≥ 0.5 | {met(page_ratio >= 0.5)} |",
         f"| answer save p99 at 200 req/s | {save_p99:.1f} ms | ≤ 50 ms | {met(save_p99 <= 50)} |",
         f"| exam page, gzipped with its JS and CSS | {total_weight / 1024:.1f} KB | ≤ 60 KB "
         f"| {met(total_weight <= 60 * 1024)} |",
@@ -467,27 +495,36 @@ def report(r: dict, wall: float) -> str:
         "",
         "## Answer save and question page under load (gunicorn + PostgreSQL)",
         "",
-        "Saturation: 24 concurrent connections, closed loop. The endpoints take turns within each repeat and the"
+        "Saturation: wrk (a load generator written in C, from Debian's packages; 2 threads, 24 connections, closed"
+        f" loop) cycling through {WRK_REQUESTS:,} requests per endpoint over 200 candidates' sessions, attempts and"
+        " positions. The bare WSGI app is the same gunicorn serving an app that answers at once: the ceiling of"
+        " server and generator together. The generator column is the CPU the wrk process used per second of its"
+        " run (1.00 would be one of the 2 cores), from the kernel's accounting: what it leaves to the server shows"
+        " it was not the limit. The endpoints take turns within each repeat and the"
         " ratio to the no-op is the median of the per-repeat ratios, so both sides of it see the same moment's"
-        " load. Steady rates: open loop, each latency counted from the request's scheduled start, so queueing"
+        " load. Steady rates: the Python open-loop generator (`bench/loadgen.py`), each latency counted from the"
+        " request's scheduled start, so queueing"
         " delay counts. Where the server cannot keep up, the achieved rate"
         " is shown and the latency is that of a queue still growing when the run ends. Errors: answers other than"
         " 2xx (a redirect to the login page would be one).",
         "",
-        "| endpoint | req/s at saturation | ratio to no-op | p50 ms at saturation "
+        "| endpoint | req/s at saturation | ratio to no-op | p50 ms at saturation | generator CPU "
         + "".join(f"| p50 / p99 ms at {rate}/s " for rate in RATES)
         + "| errors |",
-        "|---|---:|---:|---:|" + "---:|" * len(RATES) + "---:|",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(RATES) + "---:|",
     ]
     for name, row in sat.items():
         cells, errors = [], row["errors"]
         for rate in RATES:
-            o = r["open_loop"][f"{name}@{rate}"]
+            o = r["open_loop"].get(f"{name}@{rate}")
+            if o is None:  # measured at saturation only
+                cells.append("–")
+                continue
             errors += o["errors"]
             behind = f" (achieved {o['achieved']:.0f}/s)" if o["achieved"] < 0.95 * rate else ""
             cells.append(f"{o['p50']:.1f} / {o['p99']:.1f}{behind}")
         lines.append(
-            f"| {name} | {row['rps']:.0f} | {row['ratio']:.2f} | {row['p50']:.1f} | "
+            f"| {name} | {row['rps']:.0f} | {row['ratio']:.2f} | {row['p50']:.1f} | {row['generator_cpu']:.2f} | "
             + " | ".join(cells)
             + f" | {errors} |"
         )
