@@ -1,3 +1,5 @@
+import json
+
 from csp.constants import UNSAFE_INLINE
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -22,9 +24,31 @@ class RejectNulBytesMiddleware:
             "multipart/form-data",
         ):
             values += [value for key in request.POST for value in [key, *request.POST.getlist(key)]]
-        if any("\x00" in value or "%00" in value for value in values):
+        if any("\x00" in value or "%00" in value for value in values) or _json_has_nul(request):
             return HttpResponseBadRequest("Request refused: it contains a NUL character.", content_type="text/plain")
         return self.get_response(request)
+
+
+def _json_has_nul(request: HttpRequest) -> bool:
+    """Whether a JSON body holds a NUL in any key or string (written ``\\u0000``). A body that does not parse
+    is left to the API, which answers it with its own 400."""
+    if request.content_type != "application/json" or b"\\u0000" not in request.body:
+        return False
+    try:
+        document = json.loads(request.body)
+    except ValueError:
+        return False
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending += [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            pending += value
+    return False
 
 
 class AdminStylesMiddleware:

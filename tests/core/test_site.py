@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
 
 from tests.conftest import production_env
@@ -93,6 +94,24 @@ def test_nul_bytes_are_refused_with_400(client, candidate, exam):
     client.force_login(candidate)
     assert client.get("/exams/practice/?task=1.1%00").status_code == 400
     assert client.post("/progress/rules/", {"task": "1.1", "text": "a\x00b"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"exam": "MLA-C01\x00", "sat_on": "2026-11-02", "result": "pass"},  # in a value
+        {"exam": "MLA-C01", "notes\x00": "x"},  # in a key
+        {"exam": "MLA-C01", "tasks": [{"code": ["1.1\x00"]}]},  # deep inside
+    ],
+)
+def test_nul_characters_in_a_json_body_are_refused_with_400(client, candidate, exam, body):
+    client.force_login(candidate)
+    response = client.post("/api/v1/outcomes/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.text
+    # the same document without the NUL reaches the API, which judges it on its merits (never a 500)
+    clean = json.loads(json.dumps(body).replace("\\u0000", ""))
+    assert client.post("/api/v1/outcomes/", json.dumps(clean), content_type="application/json").status_code < 500
 
 
 def test_healthz_reports_missing_celery_workers(client, db, settings):
