@@ -392,6 +392,20 @@ def _item_at(attempt: Attempt, position: int) -> AttemptItem:
     return AttemptItem.objects.select_related("question").get(attempt_id=attempt.pk, position=position)
 
 
+def attempt_position_remember(*, attempt: Attempt, position: int) -> None:
+    """Where the candidate is, so that reopening the attempt lands there. A convenience, not an answer: on
+    PostgreSQL the write does not wait for its flush to disk (a crash may lose the last few positions, never an
+    answer), which keeps a question page from waiting on the disk."""
+    if position == attempt.last_position:
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        Attempt.objects.filter(pk=attempt.pk).update(last_position=position)
+    attempt.last_position = position
+
+
 @transaction.atomic
 def attempt_flag_set(*, attempt: Attempt, position: int, flagged: bool, now: datetime | None = None) -> AttemptItem:
     _lock_open(attempt.pk, now=now or timezone.now(), grace=True)

@@ -42,6 +42,7 @@ from apps.exams.services import (
     attempt_flag_set,
     attempt_item_reveal,
     attempt_pause,
+    attempt_position_remember,
     attempt_resume,
     attempt_scratchpad_save,
     attempt_start_mock,
@@ -252,8 +253,7 @@ def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> Ht
     if not 1 <= position <= attempt.item_count:
         raise Http404("No such question in this attempt.")
     context = _question_context(request, attempt, position)
-    if position != attempt.last_position:
-        Attempt.objects.filter(pk=attempt.pk).update(last_position=position)
+    attempt_position_remember(attempt=attempt, position=position)
     return render(request, "exams/take.html", context)
 
 

@@ -13,6 +13,7 @@ from apps.exams.services import (
     attempt_answer_save,
     attempt_flag_set,
     attempt_pause,
+    attempt_position_remember,
     attempt_resume,
     attempt_start_mock,
     attempt_start_practice,
@@ -382,3 +383,15 @@ def test_a_mock_started_during_a_practice_start_waits_and_leaves_its_items_out(e
         starter.join(10)
 
     assert not families(mocks[0]) & families(practice[0])
+
+
+def test_the_position_is_remembered_for_reopening_and_an_unchanged_one_costs_no_write(
+    bank, candidate, django_assert_num_queries
+):
+    attempt = attempt_start_mock(candidate=candidate, exam=bank)
+
+    attempt_position_remember(attempt=attempt, position=7)
+
+    assert Attempt.objects.get(pk=attempt.pk).last_position == 7
+    with django_assert_num_queries(0):
+        attempt_position_remember(attempt=attempt, position=7)
