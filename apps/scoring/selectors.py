@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.exams.models import Attempt, AttemptItem
+from django.db.models import QuerySet
+from django.http import Http404
+
+from apps.exams.models import Attempt, AttemptItem, AttemptState
 from apps.exams.presentation import ItemReview, item_review
+from apps.exams.selectors import attempt_for_candidate, attempt_item_at
 from apps.questions.models import Question, QuestionReport
 from apps.questions.selectors import questions_with_parts
 from apps.scoring import irt, statistics
@@ -21,14 +25,65 @@ class ReviewedItem:
 REVIEW_FILTERS = {"all", "wrong", "flagged"}
 
 
+def attempt_reviewable(*, candidate, attempt_id: int) -> Attempt:
+    """The candidate's own attempt, once it is over: keys and rationales are never sent before submission."""
+    attempt = attempt_for_candidate(candidate=candidate, attempt_id=attempt_id)
+    if attempt.state not in (AttemptState.SUBMITTED, AttemptState.SCORED):
+        raise Http404("Questions are reviewed from your results, once the attempt is over.")
+    return attempt
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One item in the results' list, without its content or key: what its heading says."""
+
+    position: int
+    is_correct: bool
+    answered: bool
+    flagged: bool
+    scored: bool
+    task_code: str
+    task_title: str
+
+    @property
+    def outcome(self) -> str:
+        return "right" if self.is_correct else "wrong" if self.answered else "unanswered"
+
+
+def _filtered(items: QuerySet[AttemptItem], show: str) -> QuerySet[AttemptItem]:
+    if show == "wrong":
+        return items.filter(is_correct=False)
+    if show == "flagged":
+        return items.filter(flagged=True)
+    return items
+
+
+def attempt_review_rows(*, attempt: Attempt, show: str = "all") -> list[ReviewRow]:
+    """The items of a finished attempt as the results list them, in one query: each item's review is read only
+    when it is opened (``attempt_reviewed_item``)."""
+    items = _filtered(AttemptItem.objects.filter(attempt=attempt), show).order_by("position")
+    return [
+        ReviewRow(position, bool(is_correct), bool(answer), flagged, scored, task_code or "", task_title or "")
+        for position, is_correct, answer, flagged, scored, task_code, task_title in items.values_list(
+            "position", "is_correct", "answer", "flagged", "scored", "task__code", "task__title"
+        )
+    ]
+
+
+def attempt_reviewed_item(*, attempt: Attempt, position: int) -> ReviewedItem:
+    """One item of a finished attempt with the candidate's answer next to the key, and their open report on it:
+    two queries once the version is cached (Http404 for a position the attempt does not have)."""
+    item = attempt_item_at(attempt=attempt, position=position)
+    question = item.question
+    report = QuestionReport.objects.filter(
+        reporter_id=attempt.candidate_id, question_id=item.question_id, status=QuestionReport.Status.OPEN
+    ).first()
+    return ReviewedItem(item, question, item_review(question, item.presentation, item.answer), report)
+
+
 def attempt_reviewed_items(*, attempt: Attempt, show: str = "all") -> list[ReviewedItem]:
     """Every item of a finished attempt with what the candidate answered, in a fixed number of queries."""
-    items = AttemptItem.objects.filter(attempt=attempt).order_by("position")
-    if show == "wrong":
-        items = items.filter(is_correct=False)
-    elif show == "flagged":
-        items = items.filter(flagged=True)
-    items = list(items)
+    items = list(_filtered(AttemptItem.objects.filter(attempt=attempt), show).order_by("position"))
     questions = questions_with_parts().in_bulk([item.question_id for item in items])
     reports = {
         report.question_id: report

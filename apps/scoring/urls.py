@@ -6,6 +6,7 @@ app_name = "scoring"
 
 urlpatterns = [
     path("results/<id:attempt_id>/", views.attempt_results, name="results"),
+    path("results/<id:attempt_id>/q/<position:position>/", views.attempt_item_review, name="item-review"),
     path("results/<id:attempt_id>/q/<position:position>/report/", views.question_report, name="report"),
     path("progress/", views.progress, name="progress"),
     path("progress/rules/", views.rule_save, name="rule-save"),

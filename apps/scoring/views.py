@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -7,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.selectors import exam_chosen
-from apps.core.converters import id_param
+from apps.core.converters import id_param, number_param
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.models import AttemptState
 from apps.exams.selectors import attempt_for_candidate
@@ -26,7 +28,13 @@ from apps.scoring.progress import (
     study_rule_save,
     study_rules_markdown,
 )
-from apps.scoring.selectors import REVIEW_FILTERS, attempt_reviewed_items, weak_task_codes
+from apps.scoring.selectors import (
+    REVIEW_FILTERS,
+    attempt_review_rows,
+    attempt_reviewable,
+    attempt_reviewed_item,
+    weak_task_codes,
+)
 from apps.scoring.services import attempt_score_recover
 from apps.syllabus.models import Task
 from apps.syllabus.selectors import exam_versions
@@ -50,12 +58,18 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response
-    show = request.GET.get("show", "all")
-    show = show if show in REVIEW_FILTERS else "all"
+    show = _review_filter(request)
+    rows = attempt_review_rows(attempt=attempt, show=show)
+    # Each item's review loads when its details open; without JavaScript, ?open=N brings item N's inline.
+    open_position = number_param(request.GET.get("open"), digits=5)
+    opened = None
+    if any(row.position == open_position for row in rows):
+        opened = attempt_reviewed_item(attempt=attempt, position=open_position)
     context = {
         "attempt": attempt,
         "result": result,
-        "reviewed": attempt_reviewed_items(attempt=attempt, show=show),
+        "rows": rows,
+        "opened": opened,
         "show": show,
         "weak_tasks": weak_task_codes(result),
         "missed_tasks": missed_task_codes(attempt=attempt),
@@ -67,6 +81,29 @@ def attempt_results(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if request.htmx:
         return render(request, "scoring/results.html#item-review", context)
     return render(request, "scoring/results.html", context)
+
+
+def _review_filter(request: HttpRequest) -> str:
+    show = request.GET.get("show", "all")
+    return show if show in REVIEW_FILTERS else "all"
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def attempt_item_review(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    """One item's review (stem, key, rationales, explanation, report form), which the results page loads when its
+    details open. A plain request is sent to the results page with that item open."""
+    attempt = attempt_reviewable(candidate=request.user, attempt_id=attempt_id)
+    reviewed = attempt_reviewed_item(attempt=attempt, position=position)
+    if not request.htmx:
+        query = urlencode({"show": _review_filter(request), "open": position})
+        return redirect(f"{reverse('scoring:results', args=[attempt.pk])}?{query}#reviewed-{position}")
+    return render(
+        request,
+        "scoring/results.html#item-detail",
+        {"attempt": attempt, "reviewed": reviewed, "report_reasons": QuestionReport.Reason.choices},
+    )
 
 
 def _progress_page(request: HttpRequest, *, outcome_form: ExamOutcomeForm | None = None, status: int = 200):
@@ -217,9 +254,7 @@ def review_due_start(request: HttpRequest) -> HttpResponse:
 @require_POST
 def question_report(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
     """A candidate reports a problem with an item of their finished attempt (never before its key is shown)."""
-    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
-    if attempt.state not in (AttemptState.SUBMITTED, AttemptState.SCORED):
-        raise Http404("Report questions from your results, once the attempt is over.")
+    attempt = attempt_reviewable(candidate=request.user, attempt_id=attempt_id)
     item = get_object_or_404(attempt.items.select_related("question"), position=position)
     form = QuestionReportForm(request.POST)
     report = None
@@ -252,4 +287,4 @@ def question_report(request: HttpRequest, attempt_id: int, position: int) -> Htt
             f"Question {position} was not reported: "
             + " ".join(form.errors.get("reason", []) + form.errors.get("comment", [])),
         )
-    return redirect(f"{reverse('scoring:results', args=[attempt.pk])}#reviewed-{position}")
+    return redirect(f"{reverse('scoring:results', args=[attempt.pk])}?open={position}#reviewed-{position}")

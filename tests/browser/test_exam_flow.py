@@ -115,11 +115,12 @@ def test_a_full_mock_through_all_65_questions(page, bank, candidate):
     expect(page.locator("#submit-summary")).to_contain_text("0 unanswered questions, 2 incomplete and 2 flagged")
     page.get_by_role("button", name="Yes, submit now").click()
 
-    # then: the results show every chosen answer as text, under the letter it had on screen
+    # then: the results show every chosen answer as text, under the letter it had on screen, once its review opens
     expect(page.locator("#scaled-score")).to_be_visible()
     assert Attempt.objects.get(pk=attempt.pk).state == AttemptState.SCORED
     for position, label in picked.items():
         article = page.get_by_role("article", name=re.compile(rf"^Question {position}:"))
+        article.get_by_text(f"Show question {position}'s review", exact=True).click()
         if kinds[position] in ("single", "multiple"):
             letter, text = label.split(".", 1)
             expect(article.get_by_text(re.compile(rf"Your answer: {letter}\b"))).to_be_visible()

@@ -36,10 +36,13 @@ def test_a_candidate_reports_an_item_from_the_results(client, candidate, scored)
     report = QuestionReport.objects.get()
     assert (report.question_id, report.reporter, report.reason) == (item.question_id, candidate, "key")
     assert report.comment == "B is right, see the docs"
-    # and the results page remembers it, next to that item only
-    page = client.get(reverse("scoring:results", args=[scored.pk])).text
-    assert page.count("You reported this question") == 1
-    assert page.count("Report a problem with this question") == scored.items.count() - 1
+    # and each item's review remembers it, next to that item only
+    reviews = [
+        client.get(reverse("scoring:item-review", args=[scored.pk, position]), **HX).text
+        for position in range(1, scored.items.count() + 1)
+    ]
+    assert [position for position, text in enumerate(reviews, 1) if "You reported this question" in text] == [3]
+    assert sum("Report a problem with this question" in text for text in reviews) == scored.items.count() - 1
 
 
 def test_reporting_again_updates_the_open_report(client, candidate, scored):
@@ -78,8 +81,13 @@ def test_without_javascript_the_report_returns_to_the_item(client, candidate, sc
     response = client.post(report_url(scored, 5), {"reason": "outdated"})
     page = client.get(response["Location"])
 
-    assert response["Location"] == reverse("scoring:results", args=[scored.pk]) + "#reviewed-5"
+    # then: back on the results with question 5's review open, the thanks above and the report under it
+    assert response["Location"] == reverse("scoring:results", args=[scored.pk]) + "?open=5#reviewed-5"
     assert "question 5 is reported" in page.text
+    item = page.text[page.text.index('id="reviewed-5"') :]
+    item = item[: item.index("</article>")]
+    assert '<details class="item-review" open>' in item
+    assert "You reported this question (it is out of date" in item
 
 
 def test_only_the_owner_reports_and_only_after_the_attempt(client, candidate, scored, bank):
@@ -125,14 +133,22 @@ def test_instructors_see_open_reports_and_close_them(candidate, scored, instruct
     assert QuestionReport.objects.filter(question=report.question).count() == 2
 
 
-def test_the_results_page_reads_reports_in_one_query(client, candidate, scored, django_assert_max_num_queries):
+def test_reports_cost_the_results_no_extra_query(client, candidate, scored, django_assert_max_num_queries):
     client.force_login(candidate)
-    client.get(reverse("scoring:results", args=[scored.pk]))  # warm the caches
+    results = reverse("scoring:results", args=[scored.pk])
+    review = reverse("scoring:item-review", args=[scored.pk, 2])
+
+    def load_all() -> None:
+        client.get(results)
+        client.get(results, {"open": 2})
+        client.get(review, **HX)
+
+    load_all()  # warm the caches
     with django_assert_max_num_queries(30) as counted:
-        client.get(reverse("scoring:results", args=[scored.pk]))
+        load_all()
     before = len(counted)
     for position in (1, 2, 3):
         client.post(report_url(scored, position), {"reason": "typo"}, **HX)
 
     with django_assert_max_num_queries(before):
-        client.get(reverse("scoring:results", args=[scored.pk]))
+        load_all()

@@ -62,6 +62,8 @@ MATRIX: dict[str, tuple[str, str, dict]] = {
     "exams:review": ("GET", "attempt", OWNER),
     "exams:submit": ("GET", "attempt", OWNER),
     "scoring:results": ("GET", "attempt", {"anonymous": 302, "candidate": 302, "default": 404}),
+    # one item's review carries its key: the matrix's attempt is in progress, so not even its owner gets it
+    "scoring:item-review": ("GET", "attempt_item", {"anonymous": 302, "default": 404}),
     "scoring:progress": ("GET", "", SIGNED_IN),
     "scoring:rules-markdown": ("GET", "", SIGNED_IN),
     "cohorts:home": ("GET", "", SIGNED_IN),

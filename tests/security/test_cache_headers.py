@@ -34,6 +34,9 @@ def test_a_results_page_with_its_answer_keys_is_not_stored(client, bank, candida
     assert "Question 1:" in response.content.decode()  # the scored page, with the items and their keys
     _assert_private_no_store(response, "results")
     _assert_private_no_store(client.get(reverse("scoring:results", args=[attempt.pk]), {"show": "wrong"}), "filter")
+    review = client.get(reverse("scoring:item-review", args=[attempt.pk, 1]), headers={"HX-Request": "true"})
+    assert '<div class="key">' in review.content.decode()  # the item with its key
+    _assert_private_no_store(review, "one item's review")
 
 
 def test_exam_pages_are_not_stored(client, bank, candidate):
