@@ -352,6 +352,38 @@ def page_weight(data: dict) -> dict[str, int]:
     return sizes
 
 
+def results_page(data: dict) -> dict:
+    """Server-side time (in-process, through the whole Django stack) and size of the results page of a scored
+    65-item mock, over ``dashboard.RENDERS`` renders after a warm-up; and of one item's review, loaded on demand."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from apps.exams.models import Attempt, AttemptState
+
+    attempt = (
+        Attempt.objects.filter(pk__in=[c["attempt"] for c in data["clients"]], state=AttemptState.SCORED)
+        .select_related("candidate")
+        .first()
+    )
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(get_user_model().objects.get(pk=attempt.candidate_id))
+    figures = {}
+    for name, url, headers in (
+        ("page", f"/results/{attempt.pk}/", {}),
+        ("item", f"/results/{attempt.pk}/q/1/", {"HTTP_HX_REQUEST": "true"}),
+    ):
+        first = client.get(url, **headers)
+        assert first.status_code == 200, (url, first.status_code)
+        timings = []
+        for _ in range(dashboard.RENDERS):
+            began = time.perf_counter()
+            client.get(url, **headers)
+            timings.append((time.perf_counter() - began) * 1000)
+        timings.sort()
+        figures[name] = {"bytes": len(first.content), "p95": timings[int(0.95 * (len(timings) - 1))]}
+    return figures
+
+
 def run_median(runs: list[dict]) -> dict:
     """The run with the median time, whole (its rate and CPU belong to the same run), and every run's time."""
     ordered = sorted(runs, key=lambda run: run["seconds"])
@@ -434,6 +466,7 @@ def report(r: dict, wall: float) -> str:
     calibration = next(c for c in r["calibration"] if c["persons"] == 20_000)
     gift = r["gift_import"]
     dash = r["dashboard"][CANDIDATES]
+    page, item = r["results_page"]["page"], r["results_page"]["item"]
     st = r["storm"]
     n = st["candidates"]
     answered = st["sent"] - st["errors"]
@@ -457,7 +490,8 @@ def report(r: dict, wall: float) -> str:
         "",
         f"Stack: gunicorn ({' '.join(WORKERS)}) and one Celery worker with {scoring.WORKER_CONCURRENCY} pool"
         " processes, production settings (DEBUG off, JSON request and task logs written to a file), PostgreSQL and"
-        " Redis, all on this machine; the load generators (wrk, and `bench/loadgen.py` for the steady rates) share its 2 cores. Data: one cohort"
+        " Redis, all on this machine; the load generators (wrk, and `bench/loadgen.py` for the steady rates) share"
+        " its 2 cores. Data: one cohort"
         f" of {CANDIDATES:,} candidates, each with a full mock in progress ({ASSEMBLED} assembled by the product,"
         " the others copies of those with 60% of the choice items answered) and"
         f" {HISTORY} scored mocks over the last 12 weeks ({r['history']:,} attempts, 50 items each). HTTP figures"
@@ -487,6 +521,10 @@ def report(r: dict, wall: float) -> str:
         f"| {met(calibration['seconds'] <= 120)} |",
         f"| import of a {gift['items']:,}-question GIFT file ({gift['bytes'] / 1024:.0f} KB) through the import"
         f" service | {gift['seconds']:.1f} s | ≤ 20 s | {met(gift['seconds'] <= 20)} |",
+        f"| results page of a scored 65-item mock: HTML / p95 | {page['bytes'] / 1024:.0f} KB / {page['p95']:.0f} ms"
+        f" | ≤ 150 KB / ≤ 150 ms | {met(page['bytes'] <= 150 * 1024 and page['p95'] <= 150)} |",
+        f"| one item's review on the results page, loaded when opened: HTML / p95 | {item['bytes'] / 1024:.1f} KB /"
+        f" {item['p95']:.0f} ms | none set | |",
         f"| cohort dashboard, {dash['members']:,} members: p95 / SQL queries | {dash['p95']:.0f} ms /"
         f" {dash['queries']} | ≤ 150 ms / ≤ 15 | {met(dash['p95'] <= 150 and dash['queries'] <= 15)} |",
         f"| deadline storm, {n:,} submits in {st['seconds']:g} s: answered (errors: not 2xx/3xx) | {answered:,}"
@@ -775,6 +813,7 @@ def main() -> int:
         full_cohort=data["cohort"],
         sizes=DASHBOARD_SIZES,
     )
+    results["results_page"] = results_page(data)
     stage("dashboard")
     sample = scoring.attempts_clone(
         sources=[c["attempt"] for c in data["clients"]], count=220, prefix="cpu-", state="submitted"
