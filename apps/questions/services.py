@@ -9,7 +9,7 @@ from dataclasses import asdict
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from apps.questions.models import (
@@ -149,9 +149,9 @@ def question_validate(
     return errors, gaps, task, objectives
 
 
-def question_check_complete(question: Question) -> list[RuleError]:
-    """Every rule a version must meet before review or publication."""
-    draft = question_to_draft(question)
+def question_check_complete(question: Question, draft: QuestionDraft | None = None) -> list[RuleError]:
+    """Every rule a version must meet before review or publication (``draft``: the version's own, if read)."""
+    draft = draft or question_to_draft(question)
     errors = validate_question(draft)
     if question.task_id is None:
         errors.append(RuleError("task", "map the item to a task first."))
@@ -290,20 +290,20 @@ def question_set_status(*, question: Question, status: str) -> Question:
 
     Publishing a version retires the family's previously deliverable version, so one version per item is live.
     """
-    question = Question.objects.select_for_update(of=("self",)).get(pk=question.pk)
+    question = Question.objects.select_for_update(of=("self",)).select_related("task").get(pk=question.pk)
     if status == question.status:
         return question
     if status not in TRANSITIONS.get(question.status, set()):
         raise QuestionInvalidError([RuleError("status", f"cannot move {question} from {question.status} to {status}.")])
-    if status == QuestionStatus.IN_REVIEW:
-        errors = question_check_complete(question)
+    if status == QuestionStatus.IN_REVIEW or status in DELIVERABLE_STATUSES:
+        prefetch_related_objects([question], "objectives", "choices", "steps", "pairs")
+        draft = question_to_draft(question)  # read once for every check below
+        errors = question_check_complete(question, draft)
+        if status in DELIVERABLE_STATUSES:
+            errors += publication_errors(draft)
         if errors:
             raise QuestionInvalidError(errors)
     if status in DELIVERABLE_STATUSES:
-        errors = question_check_complete(question)
-        errors += publication_errors(question_to_draft(question))
-        if errors:
-            raise QuestionInvalidError(errors)
         Question.objects.filter(family=question.family, status__in=DELIVERABLE_STATUSES).exclude(pk=question.pk).update(
             status=QuestionStatus.RETIRED, updated_at=timezone.now()
         )
