@@ -72,9 +72,14 @@ chromium:
 	  [ -x "$(CHROMIUM_PATH)" ] || { echo "No Chromium at $(CHROMIUM_PATH): set CHROMIUM_PATH to a Chromium binary."; exit 1; }; \
 	fi
 
+# The suite runs in parallel workers (pytest-xdist), each with its own PostgreSQL database and Redis database;
+# many tests wait on a browser, a Celery worker or a server, so there are more workers than cores.
+# PYTEST_WORKERS=0 runs everything in this one process, e.g. with PYTEST_ARGS=tests/exams -x.
+PYTEST_WORKERS ?= 3
+
 test: lint chromium
 	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
