@@ -457,7 +457,8 @@ def report(r: dict, wall: float) -> str:
         "",
         f"Stack: gunicorn ({' '.join(WORKERS)}) and one Celery worker with {scoring.WORKER_CONCURRENCY} pool"
         " processes, production settings (DEBUG off, JSON request and task logs written to a file), PostgreSQL and"
-        " Redis, all on this machine; the load generators (wrk, and `bench/loadgen.py` for the steady rates) share its 2 cores. Data: one cohort"
+        " Redis, all on this machine; the load generators (wrk, and `bench/loadgen.py` for the steady rates) share"
+        " its 2 cores. Data: one cohort"
         f" of {CANDIDATES:,} candidates, each with a full mock in progress ({ASSEMBLED} assembled by the product,"
         " the others copies of those with 60% of the choice items answered) and"
         f" {HISTORY} scored mocks over the last 12 weeks ({r['history']:,} attempts, 50 items each). HTTP figures"
