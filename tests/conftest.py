@@ -206,7 +206,7 @@ def _fresh_item_meta():
 
     services._LOCAL_META.clear()
     questions._DELIVERED.clear()
-    for local in (scoring._CALIBRATED_LOCAL, scoring._CUT_LOCAL, scoring._TASKS_LOCAL):
+    for local in (scoring._CALIBRATED_LOCAL, scoring._CUT_LOCAL, scoring._TASKS_LOCAL, scoring._FAILED):
         local.clear()
 
 

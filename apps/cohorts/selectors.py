@@ -39,8 +39,16 @@ from apps.scoring.models import AttemptResult
 from apps.syllabus.models import Task
 
 
-def in_a_cohort(*, user_id: int, exam_id: int) -> bool:
-    return CohortMember.objects.filter(user_id=user_id, cohort__exam_id=exam_id).exists()
+def cohort_members_of(*, pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of the (user id, exam id) pairs whose user is in a cohort for that exam, in one query."""
+    if not pairs:
+        return set()
+    users = {user_id for user_id, _ in pairs}
+    exams = {exam_id for _, exam_id in pairs}
+    found = CohortMember.objects.filter(user_id__in=users, cohort__exam_id__in=exams).values_list(
+        "user_id", "cohort__exam_id"
+    )
+    return set(found) & pairs
 
 
 def cohorts_led_by(*, user) -> QuerySet[Cohort]:

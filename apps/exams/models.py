@@ -102,6 +102,12 @@ class Attempt(models.Model):
                 condition=models.Q(state="in_progress"),
             ),
             models.Index(fields=["candidate", "-started_at"], name="attempt_candidate_recent"),
+            # Scoring's claim of the attempts waiting for it, oldest first, and the re-send of those it lost.
+            models.Index(
+                fields=["submitted_at", "id"],
+                name="attempt_awaiting_score",
+                condition=models.Q(state="submitted"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

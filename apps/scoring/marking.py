@@ -17,18 +17,34 @@ def answer_is_correct(question: Question, answer: dict[str, Any] | None) -> bool
     """True only for a complete, fully right answer; unanswered counts as wrong (no penalty for guessing)."""
     if not answer:
         return False
+    key = answer_key(question)
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        keys = {choice.pk for choice in question.choices.all() if choice.is_correct}
-        return set(answer.get("choices") or []) == keys
+        return set(answer.get("choices") or []) == key
     if question.type == QuestionType.ORDERING:
         given = answer.get("positions") or {}
-        return all(given.get(str(step.pk)) == step.position for step in question.steps.all())
-    responses = match_responses(question)
+        return all(given.get(step) == position for step, position in key)
+    responses, prompts = key
     given = answer.get("matches") or {}
-    prompts = [pair for pair in question.pairs.all() if pair.prompt]
     return all(
-        (number := given.get(str(pair.pk))) is not None
-        and 1 <= number <= len(responses)
-        and responses[number - 1] == pair.response
-        for pair in prompts
+        (number := given.get(pair)) is not None and 1 <= number <= len(responses) and responses[number - 1] == response
+        for pair, response in prompts
     )
+
+
+def answer_key(question: Question):
+    """What a right answer must hold: the key choices' ids; each step's (id, position); or the matching item's
+    responses and each prompt's (pair id, response). Kept on a frozen version, whose parts never change: scoring
+    marks the same cached versions over and over."""
+    key = question.__dict__.get("_answer_key")
+    if key is not None:
+        return key
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        key = frozenset(choice.pk for choice in question.choices.all() if choice.is_correct)
+    elif question.type == QuestionType.ORDERING:
+        key = tuple((str(step.pk), step.position) for step in question.steps.all())
+    else:
+        prompts = tuple((str(pair.pk), pair.response) for pair in question.pairs.all() if pair.prompt)
+        key = (match_responses(question), prompts)
+    if question.is_locked:
+        question.__dict__["_answer_key"] = key
+    return key

@@ -19,7 +19,7 @@ from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.scoring import irt
 from apps.scoring.models import AttemptResult, Classification, ReviewCard, StudyRule
-from apps.scoring.services import breakdown_report, exam_cut_theta, item_model
+from apps.scoring.services import breakdown_report, exam_cut_theta, item_model, sql_array
 from apps.syllabus.models import Exam, Task
 
 SCHEDULER = Scheduler(desired_retention=0.9, enable_fuzzing=False)
@@ -32,25 +32,65 @@ def review_cards_update(*, candidate_id: int, outcomes: list[tuple], now: dateti
     FSRS at 90% target retention decides when each comes back. One read and one upsert, so two attempts of the
     same candidate scored at once cannot collide on the unique (candidate, family) key.
     """
+    return review_cards_update_many(outcomes=[(candidate_id, outcomes)], now=now)
+
+
+def review_cards_update_many(*, outcomes: list[tuple[int, list[tuple]]], now: datetime | None = None) -> int:
+    """``review_cards_update`` for the attempts of a scoring batch, ``(candidate id, outcomes)`` in the order they
+    were scored (a candidate's later attempt sees the cards their earlier one left): one read and one upsert for
+    all. Returns the number of cards written."""
     now = now or timezone.now()
-    families = [family for family, _ in outcomes]
-    cards = {
-        family: (card, lapses)
+    cards = _review_cards_read({(candidate_id, family) for candidate_id, pairs in outcomes for family, _ in pairs})
+    changed: dict = {}
+    fresh = None  # a new card missed now: the same card for every family but its id, so reviewed once
+    for candidate_id, pairs in outcomes:
+        for family, correct in pairs:
+            key = (candidate_id, family)
+            existing = changed.get(key) or cards.get(key)
+            if correct and existing is None:
+                continue  # nothing to review
+            card_id = family.int % 2**62  # explicit: fsrs otherwise derives one from the clock and sleeps 1 ms
+            if existing is None:
+                if fresh is None:
+                    fresh, _ = SCHEDULER.review_card(Card(card_id=card_id), Rating.Again, now)
+                    fresh = (fresh.to_dict(), fresh.due)
+                changed[key] = ({**fresh[0], "card_id": card_id}, 1, fresh[1])
+                continue
+            card, _ = SCHEDULER.review_card(Card.from_dict(existing[0]), Rating.Good if correct else Rating.Again, now)
+            changed[key] = (card.to_dict(), existing[1] + (0 if correct else 1), card.due)
+    _review_cards_upsert(changed)
+    return len(changed)
+
+
+# The cards of exactly the (candidate, family) pairs given, in one statement with two array parameters.
+_CARDS_READ = """
+SELECT c.candidate_id, c.family, c.card, c.lapses
+FROM scoring_reviewcard c
+JOIN unnest(%(candidates)s::bigint[], %(families)s::uuid[]) AS p(candidate_id, family)
+    ON c.candidate_id = p.candidate_id AND c.family = p.family
+"""
+
+
+def _review_cards_read(pairs: set[tuple[int, object]]) -> dict[tuple, tuple[dict, int]]:
+    if not pairs:
+        return {}
+    if connection.vendor == "postgresql":
+        candidates, families = zip(*pairs, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(_CARDS_READ, {"candidates": sql_array(candidates), "families": sql_array(families)})
+            rows = cursor.fetchall()
+        # Django reads jsonb as text (its JSONField decodes it), so does this plain cursor
+        return {(c, f): (json.loads(card) if isinstance(card, str) else card, lapses) for c, f, card, lapses in rows}
+    by_candidate: dict[int, list] = defaultdict(list)
+    for candidate_id, family in pairs:
+        by_candidate[candidate_id].append(family)
+    return {
+        (candidate_id, family): (card, lapses)
+        for candidate_id, families in by_candidate.items()
         for family, card, lapses in ReviewCard.objects.filter(
             candidate_id=candidate_id, family__in=families
         ).values_list("family", "card", "lapses")
     }
-    changed: dict = {}
-    for family, correct in outcomes:
-        existing = changed.get(family) or cards.get(family)
-        if correct and existing is None:
-            continue  # nothing to review
-        # An explicit id: fsrs otherwise derives one from the clock and sleeps a millisecond per card.
-        card = Card.from_dict(existing[0]) if existing else Card(card_id=family.int % 2**62)
-        card, _ = SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, now)
-        changed[family] = (card.to_dict(), (existing[1] if existing else 0) + (0 if correct else 1), card.due)
-    _review_cards_upsert(candidate_id, changed)
-    return len(changed)
 
 
 # One statement with one JSON parameter. Django's bulk_create(update_conflicts=True) does the same upsert, but
@@ -58,27 +98,29 @@ def review_cards_update(*, candidate_id: int, outcomes: list[tuple], now: dateti
 # per attempt that was a third of the scoring's CPU.
 _CARDS_UPSERT = """
 INSERT INTO scoring_reviewcard (candidate_id, family, card, due, lapses)
-SELECT %(candidate)s, r.family, r.card, r.due, r.lapses
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(family uuid, card jsonb, due timestamptz, lapses smallint)
+SELECT r.candidate, r.family, r.card, r.due, r.lapses
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+    AS r(candidate bigint, family uuid, card jsonb, due timestamptz, lapses smallint)
 ON CONFLICT (candidate_id, family) DO UPDATE SET card = excluded.card, due = excluded.due, lapses = excluded.lapses
 """
 
 
-def _review_cards_upsert(candidate_id: int, changed: dict) -> None:
+def _review_cards_upsert(changed: dict) -> None:
+    """Write ``changed`` ((candidate id, family) to (card, lapses, due)); each pair appears once."""
     if not changed:
         return
     if connection.vendor == "postgresql":
         rows = [
-            {"family": str(family), "card": card, "due": due.isoformat(), "lapses": lapses}
-            for family, (card, lapses, due) in changed.items()
+            {"candidate": candidate_id, "family": str(family), "card": card, "due": due.isoformat(), "lapses": lapses}
+            for (candidate_id, family), (card, lapses, due) in changed.items()
         ]
         with connection.cursor() as cursor:
-            cursor.execute(_CARDS_UPSERT, {"candidate": candidate_id, "rows": json.dumps(rows)})
+            cursor.execute(_CARDS_UPSERT, {"rows": json.dumps(rows)})
         return
     ReviewCard.objects.bulk_create(  # SQLite (make run): the ORM's upsert
         [
             ReviewCard(candidate_id=candidate_id, family=family, card=card, due=due, lapses=lapses)
-            for family, (card, lapses, due) in changed.items()
+            for (candidate_id, family), (card, lapses, due) in changed.items()
         ],
         update_conflicts=True,
         unique_fields=["candidate", "family"],

@@ -3,15 +3,17 @@ per domain and task with honest intervals."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q, Value
 from django.utils import timezone
 
@@ -22,7 +24,7 @@ from apps.questions.selectors import questions_of_exam, questions_with_parts
 from apps.scoring import calibration, irt
 from apps.scoring.marking import answer_is_correct
 from apps.scoring.models import AttemptResult, CalibrationRun, Classification, ItemParameter
-from apps.scoring.signals import attempt_scored
+from apps.scoring.signals import ScoredAttempt, attempts_scored
 from apps.syllabus.models import Exam, Task
 
 logger = logging.getLogger(__name__)
@@ -90,16 +92,21 @@ class ItemModel:
 
     calibrated: dict[int, tuple[float, float, float, float]]
     prior: calibration.PriorModel
+    # The prior's parameters of frozen items without their own, worked out once for as long as this model is used
+    # (a frozen version's type, parts, label and rating never change).
+    from_prior: dict[int, tuple[float, float, float, float]] = field(default_factory=dict, compare=False, repr=False)
 
     def items(self, questions: list[Question]) -> irt.Items:
         """The items as scoring uses them: a calibrated item with its estimates; any other with a = 1, b from
         the prior (its label and author rating), c at its floor. The uncertainty of b flattens the slope."""
         a, b, c, b_sd = [], [], [], []
         for question in questions:
-            known = self.calibrated.get(question.pk)
+            known = self.calibrated.get(question.pk) or self.from_prior.get(question.pk)
             if known is None:
                 floor = question_floor(question)
                 known = (1.0, float(self.prior.mean(item_features(question, floor))[0]), floor, self.prior.tau)
+                if question.is_locked:
+                    self.from_prior[question.pk] = known
             a.append(known[0])
             b.append(known[1])
             c.append(known[2])
@@ -177,12 +184,6 @@ def provisional_cut_theta(*, exam: Exam) -> float:
     return value
 
 
-def classify_estimate(estimate: irt.AbilityEstimate, cut: float) -> tuple[str, float]:
-    """A sub-score's classification about the cut and its posterior chance of being at or above it."""
-    labels, chance = irt.classify(estimate.theta, estimate.se, cut)
-    return Classification(str(labels)), float(chance)
-
-
 def breakdown_report(
     groups: dict[tuple[str, str], list[int]], responses: np.ndarray, items: irt.Items, cut: float
 ) -> list[dict]:
@@ -195,11 +196,12 @@ def breakdown_report(
     for row, (_, index) in enumerate(ordered):
         masks[row, index] = True
     thetas, ses = irt.subscores_of_groups(responses, items, masks)
-    for ((code, title), index), inside, theta, se in zip(ordered, masks, thetas, ses, strict=True):
+    labels, chances = irt.classify(thetas, ses, cut)  # every group's label and chance at once
+    rows = zip(ordered, masks, thetas, ses, labels, chances, strict=True)
+    for ((code, title), index), inside, theta, se, label, chance in rows:
         correct, total = int(responses[inside].sum()), len(index)
         low, high = irt.wilson_interval(correct, total)
         estimate = irt.AbilityEstimate(float(theta), float(se))
-        label, chance = classify_estimate(estimate, cut)
         report.append(
             {
                 "code": str(code),
@@ -212,8 +214,8 @@ def breakdown_report(
                 "target": round(100 * float(at_cut[inside].mean())),
                 "theta": round(estimate.theta, 3),
                 "se": round(estimate.se, 3),
-                "chance": round(chance, 3),
-                "classification": label,
+                "chance": round(float(chance), 3),
+                "classification": Classification(str(label)),
             }
         )
     return report
@@ -232,76 +234,270 @@ def breakdowns(tasks: list[Task], responses: np.ndarray, items: irt.Items, cut: 
     return breakdown_report(domains, responses, items, cut), breakdown_report(by_task, responses, items, cut)
 
 
+@dataclass
+class _Scoring:
+    """One attempt's scoring, worked out before anything is written: its result (not saved yet), the items it got
+    right, and the (item family, answered right) pairs for its review cards."""
+
+    attempt: Attempt
+    result: AttemptResult
+    right: list[int]
+    outcomes: list[tuple]
+
+
+def _attempt_scoring(attempt: Attempt, exam: Exam, items: list[tuple], questions: dict[int, Question]) -> _Scoring:
+    """Mark the attempt's ``items`` ((pk, question id, task id, answer, scored) in position order), estimate the
+    ability and build the report. Reads nothing from the database but the version's cached cut, item model and
+    blueprint."""
+    blueprint = exam_tasks(exam=exam)
+    responses, scored_questions, scored_tasks, right, outcomes = [], [], [], [], []
+    for pk, question_id, task_id, answer, scored in items:
+        question = questions[question_id]
+        correct = answer_is_correct(question, answer)
+        if correct:
+            right.append(pk)
+        outcomes.append((question.family, correct))
+        if not scored:
+            continue
+        scored_tasks.append(blueprint[task_id])  # the item's task in the attempt's version
+        responses.append(1 if correct else 0)
+        scored_questions.append(question)
+    cut = exam_cut_theta(exam=exam)
+    x = np.array(responses, dtype=float)
+    model = item_model(exam=exam).items(scored_questions)
+    estimate = irt.eap(x, model) if responses else irt.AbilityEstimate(0.0, irt.PRIOR_SD)
+    scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
+    scaled = scale.scaled(estimate.theta)
+    by_domain, by_task = breakdowns(scored_tasks, x, model, cut)
+    ended = attempt.submitted_at or attempt.started_at
+    result = AttemptResult(
+        attempt_id=attempt.pk,
+        raw_correct=sum(responses),
+        raw_scored=len(responses),
+        theta=estimate.theta,
+        theta_se=estimate.se,
+        cut_theta=cut,
+        scaled_score=scaled,
+        passed=scaled >= exam.passing_score,
+        pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
+        by_domain=by_domain,
+        by_task=by_task,
+        time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
+        method=SCORING_METHOD,
+    )
+    return _Scoring(attempt, result, right, outcomes)
+
+
+# Marks every item of the attempts in one statement: right when its id is in the list, else False (never NULL,
+# or "show wrong" would list nothing when nothing was right). Arrays go as one text parameter each: psycopg
+# quotes a list parameter element by element in Python.
+_ITEMS_MARK = """
+UPDATE exams_attemptitem SET is_correct = (id = ANY(%(right)s::bigint[])) WHERE attempt_id = ANY(%(attempts)s::bigint[])
+"""
+# The results in one statement with one JSON parameter, for the same reason: bulk_create sends each column as an
+# array, and the reports' JSON quoted element by element cost more than the scoring of the whole batch.
+_RESULTS_INSERT = """
+INSERT INTO scoring_attemptresult (attempt_id, raw_correct, raw_scored, theta, theta_se, cut_theta, scaled_score,
+    passed, pass_probability, by_domain, by_task, time_used_seconds, method, computed_at)
+SELECT attempt_id, raw_correct, raw_scored, theta, theta_se, cut_theta, scaled_score, passed, pass_probability,
+    by_domain, by_task, time_used_seconds, method, %(now)s
+FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(attempt_id bigint, raw_correct smallint, raw_scored smallint,
+    theta double precision, theta_se double precision, cut_theta double precision, scaled_score smallint,
+    passed boolean, pass_probability double precision, by_domain jsonb, by_task jsonb, time_used_seconds integer,
+    method varchar)
+RETURNING id, attempt_id
+"""
+_RESULT_FIELDS = (
+    "attempt_id",
+    "raw_correct",
+    "raw_scored",
+    "theta",
+    "theta_se",
+    "cut_theta",
+    "scaled_score",
+    "passed",
+    "pass_probability",
+    "by_domain",
+    "by_task",
+    "time_used_seconds",
+    "method",
+)
+
+
+def sql_array(values) -> str:
+    """A PostgreSQL array literal of ids or UUIDs, to pass as one parameter and cast in the statement."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _results_store(results: list[AttemptResult]) -> list[AttemptResult]:
+    if connection.vendor != "postgresql":
+        return AttemptResult.objects.bulk_create(results)
+    now = timezone.now()  # computed_at, as auto_now_add would set it
+    rows = [{name: getattr(result, name) for name in _RESULT_FIELDS} for result in results]
+    with connection.cursor() as cursor:
+        cursor.execute(_RESULTS_INSERT, {"rows": json.dumps(rows), "now": now})
+        ids = {attempt_id: pk for pk, attempt_id in cursor.fetchall()}
+    for result in results:
+        result.pk, result.computed_at = ids[result.attempt_id], now
+        result._state.adding = False
+    return results
+
+
+def _attempts_score(attempts: list[Attempt], exams: dict[int, Exam]) -> tuple[list[AttemptResult], dict]:
+    """Score ``attempts`` (submitted, locked by this transaction) together: one read of their items, the questions
+    from the per-process cache, each scored as it would be alone, then one write of each kind for all. An attempt
+    that cannot be scored (its data is broken) is left submitted and does not stop the others.
+
+    Returns the stored results and, by attempt id, the error of each attempt left unscored."""
+    items: dict[int, list[tuple]] = defaultdict(list)
+    for attempt_id, *row in AttemptItem.objects.filter(attempt__in=[attempt.pk for attempt in attempts]).values_list(
+        "attempt_id", "pk", "question_id", "task_id", "answer", "scored"
+    ):
+        items[attempt_id].append(tuple(row))
+    questions = frozen_questions(list({row[1] for rows in items.values() for row in rows}))
+    scorings: list[_Scoring] = []
+    failures: dict[int, Exception] = {}
+    for attempt in attempts:
+        try:
+            scorings.append(_attempt_scoring(attempt, exams[attempt.exam_id], items[attempt.pk], questions))
+        except (DatabaseError, SoftTimeLimitExceeded):
+            raise  # the transaction is broken, or the task is out of time: nothing of the batch is kept
+        except Exception as exc:
+            failures[attempt.pk] = exc
+    if not scorings:
+        return [], failures
+    scored_ids = [scoring.attempt.pk for scoring in scorings]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            right = sql_array(pk for scoring in scorings for pk in scoring.right)
+            cursor.execute(_ITEMS_MARK, {"right": right, "attempts": sql_array(scored_ids)})
+    else:
+        for scoring in scorings:  # SQLite (make run): Django turns "pk IN ()" into NULL, so Value(False) then
+            right = scoring.right
+            marked = ExpressionWrapper(Q(pk__in=right), output_field=BooleanField()) if right else Value(False)
+            AttemptItem.objects.filter(attempt_id=scoring.attempt.pk).update(is_correct=marked)
+    results = _results_store([scoring.result for scoring in scorings])
+    Attempt.objects.filter(pk__in=scored_ids).update(state=AttemptState.SCORED)
+    from apps.scoring.progress import review_cards_update_many  # progress builds on this module
+
+    review_cards_update_many(outcomes=[(s.attempt.candidate_id, s.outcomes) for s in scorings])
+    scored = [ScoredAttempt(s.attempt.pk, s.attempt.candidate_id, s.attempt.exam_id) for s in scorings]
+    transaction.on_commit(lambda: attempts_scored.send(sender=AttemptResult, attempts=scored))
+    for result in results:
+        logger.info("attempt scored", extra={"attempt": result.attempt_id, "scaled": result.scaled_score})
+    return results, failures
+
+
 def attempt_score_compute(*, attempt_id: int) -> AttemptResult | None:
     """Score a submitted attempt exactly once; running it again, or twice at the same time, changes nothing."""
+    return _attempt_score_one(attempt_id)[0]
+
+
+def _attempt_score_one(attempt_id: int) -> tuple[AttemptResult | None, bool]:
+    """``attempt_score_compute``, and whether this call scored the attempt (rather than finding it scored)."""
     with transaction.atomic():
         # of=("self",): lock the attempt only. A plain FOR UPDATE would lock the joined exam row too, and every
         # scoring of that exam would then wait for the one before it.
         attempt = Attempt.objects.select_for_update(of=("self",)).select_related("exam").filter(pk=attempt_id).first()
         if attempt is None or attempt.state not in (AttemptState.SUBMITTED, AttemptState.SCORED):
-            return None
+            return None, False
         if attempt.state == AttemptState.SCORED:  # set together with the result, in this same transaction
-            return AttemptResult.objects.filter(attempt=attempt).first()
-        items = list(
-            AttemptItem.objects.filter(attempt=attempt).values_list("pk", "question_id", "task_id", "answer", "scored")
-        )
-        questions = frozen_questions([question_id for _, question_id, _, _, _ in items])
-        blueprint = exam_tasks(exam=attempt.exam)
-        responses, scored_questions, scored_tasks, right, outcomes = [], [], [], [], []
-        for pk, question_id, task_id, answer, scored in items:
-            question = questions[question_id]
-            correct = answer_is_correct(question, answer)
-            if correct:
-                right.append(pk)
-            outcomes.append((question.family, correct))
-            if not scored:
-                continue
-            scored_tasks.append(blueprint[task_id])  # the item's task in the attempt's version
-            responses.append(1 if correct else 0)
-            scored_questions.append(question)
-        # One statement rather than a 65-branch CASE update. With nothing right, Django turns "pk IN ()" into
-        # NULL (neither right nor wrong, so "show wrong" would list nothing): every item is False then.
-        marked = ExpressionWrapper(Q(pk__in=right), output_field=BooleanField()) if right else Value(False)
-        AttemptItem.objects.filter(attempt=attempt).update(is_correct=marked)
-        cut = exam_cut_theta(exam=attempt.exam)
-        x = np.array(responses, dtype=float)
-        model = item_model(exam=attempt.exam).items(scored_questions)
-        estimate = irt.eap(x, model) if responses else irt.AbilityEstimate(0.0, irt.PRIOR_SD)
-        scale = irt.Scale(
-            cut=cut, low=attempt.exam.scale_min, high=attempt.exam.scale_max, passing=attempt.exam.passing_score
-        )
-        scaled = scale.scaled(estimate.theta)
-        by_domain, by_task = breakdowns(scored_tasks, x, model, cut)
-        ended = attempt.submitted_at or attempt.started_at
-        result = AttemptResult.objects.create(
-            attempt=attempt,
-            raw_correct=sum(responses),
-            raw_scored=len(responses),
-            theta=estimate.theta,
-            theta_se=estimate.se,
-            cut_theta=cut,
-            scaled_score=scaled,
-            passed=scaled >= attempt.exam.passing_score,
-            pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
-            by_domain=by_domain,
-            by_task=by_task,
-            time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
-            method=SCORING_METHOD,
-        )
-        Attempt.objects.filter(pk=attempt.pk).update(state=AttemptState.SCORED)
-        from apps.scoring.progress import review_cards_update  # progress builds on this module
+            return AttemptResult.objects.filter(attempt=attempt).first(), False
+        results, failures = _attempts_score([attempt], {attempt.exam_id: attempt.exam})
+        if failures:
+            raise failures[attempt_id]
+    return results[0], True
 
-        review_cards_update(candidate_id=attempt.candidate_id, outcomes=outcomes)
-        transaction.on_commit(
-            lambda: attempt_scored.send(
-                sender=AttemptResult,
-                attempt_id=attempt_id,
-                candidate_id=attempt.candidate_id,
-                exam_id=attempt.exam_id,
-            )
-        )
-    logger.info("attempt scored", extra={"attempt": attempt_id, "scaled": scaled})
-    return result
+
+# How many attempts one scoring task takes at most: its own and others still waiting. A deadline storm queues
+# thousands of tasks at once; each then scores a batch and the tasks of attempts already scored cost one query.
+BATCH_SIZE = 50
+# An attempt that failed to score in a batch is not taken again by this process's batches for this long (its own
+# task, and the periodic re-send, still try it), so that one broken attempt is not retried by every batch.
+FAILED_SKIP = 60.0
+_FAILED: dict[int, float] = {}
+
+# Claims, without waiting for any lock, the task's own attempt and up to ``more`` others waiting to be scored, oldest
+# first (the partial index attempt_awaiting_score), passing over those other scorings hold. Returns the claimed
+# attempts and the task's own attempt as it stands (claimed or not), so the task knows whether another scoring has it.
+_CLAIM = """
+WITH own AS MATERIALIZED (
+    SELECT id FROM exams_attempt WHERE id = %(own)s AND state = 'submitted' FOR UPDATE SKIP LOCKED
+), others AS MATERIALIZED (
+    SELECT id FROM exams_attempt
+    WHERE state = 'submitted' AND id <> %(own)s AND NOT (id = ANY(%(skip)s::bigint[]))
+    ORDER BY submitted_at, id
+    LIMIT %(more)s
+    FOR UPDATE SKIP LOCKED
+)
+SELECT a.id, a.candidate_id, a.exam_id, a.state, a.started_at, a.submitted_at,
+    a.id IN (SELECT id FROM own) OR a.id IN (SELECT id FROM others) AS claimed
+FROM exams_attempt a
+WHERE a.id = %(own)s OR a.id IN (SELECT id FROM others)
+ORDER BY a.submitted_at, a.id
+"""
+
+
+def attempts_score_batch(*, attempt_id: int, limit: int = BATCH_SIZE) -> list[int]:
+    """What the scoring task does: score its own attempt and up to ``limit - 1`` other submitted attempts in one
+    transaction, claimed with SKIP LOCKED so that workers running side by side take different ones. Each is
+    scored exactly as ``attempt_score_compute`` would; the reads (items, questions) and writes (marks, results,
+    states, review cards) are shared. Returns the ids of the attempts this call scored.
+
+    The own attempt is always seen to: if another scoring holds it, this waits for that one to finish once its
+    own batch is committed, and scores it if it is still waiting; if it cannot be scored, the error is raised
+    (after the others are committed) so the task fails or retries as before. Another attempt that cannot be scored
+    is left submitted for its own task."""
+    if limit <= 1 or connection.vendor != "postgresql":
+        return [attempt_id] if _attempt_score_one(attempt_id)[1] else []
+    # The tasks of attempts a batch has already scored are most of a storm's tasks: one primary-key read each, no
+    # transaction. A scored attempt stays scored; one not submitted yet (or abandoned) has nothing to score.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT state FROM exams_attempt WHERE id = %s", [attempt_id])
+        row = cursor.fetchone()
+    if row is None or row[0] != AttemptState.SUBMITTED:
+        return []
+    now = time.monotonic()
+    for pk, failed_at in list(_FAILED.items()):
+        if now - failed_at > FAILED_SKIP:
+            del _FAILED[pk]
+    results: list[AttemptResult] = []
+    failures: dict[int, Exception] = {}
+    own_waiting = False
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM, {"own": attempt_id, "skip": sql_array(_FAILED), "more": limit - 1})
+            rows = cursor.fetchall()
+        claimed = []
+        for pk, candidate_id, exam_id, state, started_at, submitted_at, taken in rows:
+            if taken:
+                claimed.append(
+                    Attempt(
+                        pk=pk,
+                        candidate_id=candidate_id,
+                        exam_id=exam_id,
+                        state=state,
+                        started_at=started_at,
+                        submitted_at=submitted_at,
+                    )
+                )
+            elif pk == attempt_id:
+                own_waiting = state == AttemptState.SUBMITTED  # another scoring has it now
+        if claimed:
+            exams = Exam.objects.in_bulk({attempt.exam_id for attempt in claimed})
+            results, failures = _attempts_score(claimed, exams)
+    for pk, exc in failures.items():
+        _FAILED[pk] = time.monotonic()
+        if pk != attempt_id:
+            logger.warning("attempt not scored, left for its own task", extra={"attempt": pk}, exc_info=exc)
+    if attempt_id in failures:
+        raise failures[attempt_id]
+    scored = [result.attempt_id for result in results]
+    if own_waiting and _attempt_score_one(attempt_id)[1]:
+        # Another batch held the attempt: this waited for it (its transaction is short), then scored it because
+        # that batch could not. Nothing of this task's batch was held while waiting.
+        scored.append(attempt_id)
+    return scored
 
 
 def attempt_score_recover(

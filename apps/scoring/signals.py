@@ -1,6 +1,17 @@
 """Events other apps may react to. Receivers only enqueue work; the work itself lives in services."""
 
+from typing import NamedTuple
+
 from django.dispatch import Signal
 
-# Sent after the transaction that stored an attempt's result commits; kwargs: attempt_id, candidate_id, exam_id.
-attempt_scored = Signal()
+
+class ScoredAttempt(NamedTuple):
+    attempt_id: int
+    candidate_id: int
+    exam_id: int
+
+
+# Sent once the transaction that stored results commits, with ``attempts``: a list of ScoredAttempt, one for each
+# attempt scored there (a scoring task scores a batch of attempts at once, so that receivers can look up what they
+# need for all of them in one query).
+attempts_scored = Signal()

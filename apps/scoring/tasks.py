@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
-from apps.scoring.services import attempt_score_compute
+from apps.scoring.services import BATCH_SIZE, attempts_score_batch
 from apps.syllabus.models import Exam
 
 DATABASE_RETRY = {
@@ -15,9 +15,11 @@ DATABASE_RETRY = {
 }
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, **DATABASE_RETRY)
-def attempt_score(attempt_id: int) -> None:
-    attempt_score_compute(attempt_id=attempt_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90, **DATABASE_RETRY)
+def attempt_score(self, attempt_id: int) -> int:
+    """Score the attempt, and with it a batch of others still waiting (a deadline storm queues thousands at once):
+    the tasks of those then find them scored and cost one query. Run in-process (no broker), only its own."""
+    return len(attempts_score_batch(attempt_id=attempt_id, limit=1 if self.request.is_eager else BATCH_SIZE))
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=58)
