@@ -60,6 +60,7 @@ NOOP = "no-op (authenticated)"
 BARE = "bare WSGI app"
 FRAGMENT = "question page (htmx fragment)"
 WRK_REQUESTS = 2_000  # distinct requests each wrk run cycles through
+WARMUP = float(os.environ.get("BENCH_WARMUP", "10"))  # seconds of load per endpoint before its measured runs
 LOGS = Path(tempfile.gettempdir()) / f"mla-bench-{PORT}"  # gunicorn and Celery output of the last run
 
 ENV = {
@@ -302,8 +303,11 @@ def measure(data: dict) -> dict:
     bare_base = f"http://127.0.0.1:{PORT + 1}"
     bare = bare_start()
     try:
+        # Warm each endpoint long enough for every gunicorn worker to have met most of the versions and texts it
+        # serves: its per-process caches (delivered versions, rendered Markdown) then hold them, as in a server
+        # that has been up a while, rather than a cold start that only the first minutes of a day see.
         for name in chosen:
-            wrk.run(BASE, requests[name], seconds=1)  # warm up connections and caches
+            wrk.run(BASE, requests[name], seconds=WARMUP)
         saturation: dict[str, list[wrk.WrkResult]] = {BARE: [], **{name: [] for name in chosen}}
         for _ in range(REPEATS):
             saturation[BARE].append(wrk.run(bare_base, [Request("GET", "/", "", "")], seconds=SECONDS))
@@ -538,7 +542,8 @@ def report(r: dict, wall: float) -> str:
         " positions. The bare WSGI app is the same gunicorn serving an app that answers at once: the ceiling of"
         " server and generator together. The generator column is the CPU the wrk process used per second of its"
         " run (1.00 would be one of the 2 cores), from the kernel's accounting: what it leaves to the server shows"
-        " it was not the limit. The endpoints take turns within each repeat and the"
+        f" it was not the limit. Each endpoint is first loaded for {WARMUP:g} s, so that every worker's per-process"
+        " caches hold what it serves. The endpoints take turns within each repeat and the"
         " ratio to the no-op is the median of the per-repeat ratios, so both sides of it see the same moment's"
         " load. Steady rates: the Python open-loop generator (`bench/loadgen.py`), each latency counted from the"
         " request's scheduled start, so queueing"
