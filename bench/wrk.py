@@ -117,7 +117,18 @@ def run(base: str, requests: list[Request], *, seconds: float, connections: int 
     try:
         began = time.perf_counter()
         process = subprocess.Popen(
-            [WRK, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", handle.name, base],
+            [
+                WRK,
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{max(1, round(seconds))}s",
+                "-s",
+                handle.name,
+                base,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
