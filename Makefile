@@ -73,13 +73,14 @@ chromium:
 	fi
 
 # The suite runs in parallel workers (pytest-xdist), each with its own PostgreSQL database and Redis database;
-# many tests wait on a browser, a Celery worker or a server, so there are more workers than cores.
+# many tests wait on a browser, a Celery worker or a server, so there are more workers than cores. Workers that
+# run out of tests take some from the others (worksteal), so a few long tests do not leave the end to one worker.
 # PYTEST_WORKERS=0 runs everything in this one process, e.g. with PYTEST_ARGS=tests/exams -x.
 PYTEST_WORKERS ?= 3
 
 test: lint chromium
 	DATABASE_URL=sqlite://:memory: $(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lock: $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
