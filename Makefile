@@ -57,20 +57,26 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The browser tests drive Debian's Chromium (Playwright cannot download a browser here). Install it when we may;
-# otherwise stop at once with the one command that fixes it, instead of failing a hundred tests later.
+# $(call debian_package,PACKAGE,CHECK,PURPOSE,HOW): a Debian package a target needs. When CHECK fails, install
+# PACKAGE if we may (root, apt-get); otherwise stop at once with the one command that fixes it (HOW), instead of
+# failing a hundred tests later.
+define debian_package
+@if ! $(2); then \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+    echo "Installing $(1) from Debian's packages $(3)."; \
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
+  else \
+    echo "$(4)"; \
+    exit 1; \
+  fi; \
+fi
+endef
+
+# The browser tests drive Debian's Chromium (Playwright cannot download a browser here).
 chromium:
-	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Chromium from Debian's packages for the browser tests."; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM_PATH): run 'sudo apt-get install chromium' (or set CHROMIUM_PATH to a Chromium binary)."; \
-	    exit 1; \
-	  fi; \
-	  [ -x "$(CHROMIUM_PATH)" ] || { echo "No Chromium at $(CHROMIUM_PATH): set CHROMIUM_PATH to a Chromium binary."; exit 1; }; \
-	fi
+	$(call debian_package,chromium,[ -x "$(CHROMIUM_PATH)" ],for the browser tests,The browser tests need Chromium at $(CHROMIUM_PATH): run 'sudo apt-get install chromium' (or set CHROMIUM_PATH to a Chromium binary).)
+	@[ -x "$(CHROMIUM_PATH)" ] || { echo "No Chromium at $(CHROMIUM_PATH): set CHROMIUM_PATH to a Chromium binary."; exit 1; }
 
 # The suite runs in parallel workers (pytest-xdist), each with its own PostgreSQL database and Redis database;
 # many tests wait on a browser, a Celery worker or a server, so there are more workers than cores. Workers that
@@ -98,16 +104,7 @@ clean:
 
 # The benchmark's saturation runs use wrk, a load generator written in C, so that the generator is not the limit.
 wrk:
-	@if ! command -v wrk >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing wrk from Debian's packages for the benchmark."; \
-	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else \
-	    echo "The benchmark needs wrk: run 'sudo apt-get install wrk'."; \
-	    exit 1; \
-	  fi; \
-	fi
+	$(call debian_package,wrk,command -v wrk >/dev/null,for the benchmark,The benchmark needs wrk: run 'sudo apt-get install wrk'.)
 
 bench: install wrk
 	$(BIN)/python bench/run.py
