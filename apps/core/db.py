@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.apps import apps
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Model
 
 
 def tables_analyze(*app_labels: str) -> None:
@@ -18,3 +19,47 @@ def tables_analyze(*app_labels: str) -> None:
             for model in apps.get_app_config(label).get_models(include_auto_created=True):
                 if model._meta.managed and not model._meta.proxy:
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+class ModelColumns:
+    """A model's columns for a hand-written SELECT, and its instances built back from them as the ORM would.
+
+    For the few reads on the hottest paths, where building and compiling the ORM query costs several times the
+    query itself (0.6–0.9 ms of CPU against 0.1 ms for one attempt, measured on the question page), a selector may
+    write its SQL by hand. The columns come from the model's fields, so a new field is selected without touching
+    the SQL, and every value passes through the same converters the ORM's compiler applies (JSON arrives as text;
+    SQLite returns datetimes and booleans as strings and integers). Fields in ``defer`` are left out and load on
+    first access, as with ``QuerySet.defer()``.
+    """
+
+    def __init__(self, model: type[Model], alias: str, *, defer: tuple[str, ...] = ()) -> None:
+        self.model = model
+        self.fields = [field for field in model._meta.concrete_fields if field.name not in defer]
+        quote = connection.ops.quote_name
+        self.sql = ", ".join(f"{alias}.{quote(field.column)}" for field in self.fields)
+        self.attnames = [field.attname for field in self.fields]
+        self.width = len(self.fields)
+        self._alias = alias
+        self._converters: dict[str, list[tuple[int, list]]] = {}
+
+    def _converters_for(self, db) -> list[tuple[int, list]]:
+        """Per database vendor, as `SQLCompiler.get_converters` builds them for a queryset."""
+        found = self._converters.get(db.vendor)
+        if found is None:
+            found = []
+            for index, field in enumerate(self.fields):
+                column = field.get_col(self._alias)
+                functions = db.ops.get_db_converters(column) + column.get_db_converters(db)
+                if functions:
+                    found.append((index, [(function, column) for function in functions]))
+            self._converters[db.vendor] = found
+        return found
+
+    def instance(self, row: tuple, start: int = 0, using: str = DEFAULT_DB_ALIAS) -> Model:
+        """The instance whose values start at ``start`` in a row read from the ``using`` database."""
+        db = connections[using]
+        values = list(row[start : start + self.width])
+        for index, functions in self._converters_for(db):
+            for function, column in functions:
+                values[index] = function(values[index], column, db)
+        return self.model.from_db(using, self.attnames, values)

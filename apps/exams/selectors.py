@@ -6,12 +6,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from apps.core.db import ModelColumns
 from apps.exams.models import (
     Accommodation,
     AnswerState,
@@ -22,6 +25,7 @@ from apps.exams.models import (
     answer_state,
 )
 from apps.questions.selectors import question_for_delivery
+from apps.syllabus.models import Exam
 
 
 def attempts_of(*, candidate) -> QuerySet[Attempt]:
@@ -85,6 +89,22 @@ class Progress:
         return self.total - self.answered
 
 
+def _progress(total: int, rows: Iterable) -> Progress:
+    """From (position, answer, complete, flagged) rows in position order; an answer may be given as whether
+    there is one."""
+    cells = [
+        ItemCell(position, answer_state(answer, complete), flagged) for position, answer, complete, flagged in rows
+    ]
+    states = Counter(cell.state for cell in cells)
+    return Progress(
+        total=total,
+        answered=states[AnswerState.ANSWERED],
+        incomplete=states[AnswerState.INCOMPLETE],
+        flagged=sum(cell.flagged for cell in cells),
+        cells=cells,
+    )
+
+
 def attempt_progress(*, attempt: Attempt) -> Progress:
     """Counts and the state of every question, in one query: what the navigator, the review screen, the pacing
     hint and the submit confirmation show."""
@@ -93,17 +113,65 @@ def attempt_progress(*, attempt: Attempt) -> Progress:
         .order_by("position")
         .values_list("position", "answer", "complete", "flagged")
     )
-    cells = [
-        ItemCell(position, answer_state(answer, complete), flagged) for position, answer, complete, flagged in rows
-    ]
-    states = Counter(cell.state for cell in cells)
-    return Progress(
-        total=attempt.item_count,
-        answered=states[AnswerState.ANSWERED],
-        incomplete=states[AnswerState.INCOMPLETE],
-        flagged=sum(cell.flagged for cell in cells),
-        cells=cells,
+    return _progress(attempt.item_count, rows)
+
+
+@dataclass
+class QuestionScreen:
+    """What the question page reads: the attempt with its exam version, the item at the position (None when the
+    attempt has no such position) with its question, and, while the attempt is open, every question's state."""
+
+    attempt: Attempt
+    item: AttemptItem | None
+    progress: Progress | None = None
+
+
+@cache
+def _screen_columns() -> tuple[ModelColumns, ModelColumns, ModelColumns]:
+    # `selection` (how the form was assembled) is never shown on the page: it loads if something asks for it.
+    return (
+        ModelColumns(Attempt, "a", defer=("selection",)),
+        ModelColumns(Exam, "e"),
+        ModelColumns(AttemptItem, "i"),
     )
+
+
+def attempt_question_screen(*, candidate, attempt_id: int, position: int) -> QuestionScreen:
+    """The question page's reads in two queries of hand-written SQL (`ModelColumns` says why): the candidate's
+    attempt joined with its exam version and the item at the position, then, for an open attempt, the state of
+    every item. Someone else's attempt is a 404, as with `attempt_for_candidate`."""
+    attempt_columns, exam_columns, item_columns = _screen_columns()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {attempt_columns.sql}, {exam_columns.sql}, {item_columns.sql} "  # noqa: S608 (no user input)
+            "FROM exams_attempt a JOIN syllabus_exam e ON e.id = a.exam_id "
+            "LEFT JOIN exams_attemptitem i ON i.attempt_id = a.id AND i.position = %s "
+            "WHERE a.id = %s AND a.candidate_id = %s",
+            [position, attempt_id, candidate.pk],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise Http404("No such attempt.")
+        attempt = attempt_columns.instance(row)
+        attempt.exam = exam_columns.instance(row, attempt_columns.width)
+        screen = QuestionScreen(attempt=attempt, item=None)
+        item_start = attempt_columns.width + exam_columns.width
+        if row[item_start] is not None:
+            screen.item = item_columns.instance(row, item_start)
+            screen.item.attempt = attempt
+            screen.item.question = question_for_delivery(question_id=screen.item.question_id)
+        if attempt.state == AttemptState.IN_PROGRESS:
+            # Whether each item has an answer is decided here rather than by decoding 65 answers: an answer is
+            # "no answer" when missing or empty, as `answer_state` has it (an empty JSON object, array or null).
+            cursor.execute(
+                "SELECT position, answer IS NOT NULL AND answer NOT IN ('{}', '[]', 'null'), complete, flagged "
+                "FROM exams_attemptitem WHERE attempt_id = %s ORDER BY position",
+                [attempt.pk],
+            )
+            screen.progress = _progress(
+                attempt.item_count, ((n, bool(answered), bool(done), bool(flag)) for n, answered, done, flag in cursor)
+            )
+    return screen
 
 
 def attempt_remaining_ms(*, attempt: Attempt, now: datetime | None = None) -> int | None:

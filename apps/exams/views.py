@@ -23,9 +23,11 @@ from apps.exams.presentation import AnswerFormatError, answer_gap, item_display,
 from apps.exams.selectors import (
     REVIEW_FILTERS,
     ItemCell,
+    QuestionScreen,
     attempt_for_candidate,
     attempt_item_at,
     attempt_progress,
+    attempt_question_screen,
     attempt_remaining_ms,
     attempt_remaining_seconds,
     attempt_review_rows,
@@ -214,26 +216,24 @@ def _closed_redirect(request: HttpRequest, attempt: Attempt) -> HttpResponse | N
     return HttpResponseRedirect(url)
 
 
-def _question_context(request: HttpRequest, attempt: Attempt, position: int, **extra) -> dict:
-    item = attempt_item_at(attempt=attempt, position=position)
+def _question_context(request: HttpRequest, screen: QuestionScreen, **extra) -> dict:
+    attempt, item, progress = screen.attempt, screen.item, screen.progress
     kind = item.question.type
-    shown = item_display(item.question, item.presentation, item.answer, item.eliminated)
-    progress = attempt_progress(attempt=attempt)
     remaining = attempt_remaining_seconds(attempt=attempt)
     reveal = item.revealed_at is not None
     return {
         **_exam_context(attempt),
         "item": item,
         "question": item.question,
-        "shown": shown,
+        "shown": item_display(item.question, item.presentation, item.answer, item.eliminated),
         "progress": progress,
-        "cell": progress.cells[position - 1],
+        "cell": progress.cells[item.position - 1],
         "gap": answer_gap(kind, item.presentation, item.answer),
         "pace_seconds": int(attempt.exam.seconds_per_question),
         "seconds_per_left": remaining // progress.to_finish if remaining is not None and progress.to_finish else None,
         "show_pacing": not request.session.get("hide_pacing", False),
-        "previous": position - 1 if position > 1 else None,
-        "next": position + 1 if position < attempt.item_count else None,
+        "previous": item.position - 1 if item.position > 1 else None,
+        "next": item.position + 1 if item.position < attempt.item_count else None,
         "reveal": reveal,
         "review": item_review(item.question, item.presentation, item.answer) if reveal else None,
         "can_check": attempt.feedback == Feedback.IMMEDIATE and not reveal,
@@ -245,14 +245,15 @@ def _question_context(request: HttpRequest, attempt: Attempt, position: int, **e
 @login_required
 @require_GET
 def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
-    attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
+    screen = attempt_question_screen(candidate=request.user, attempt_id=attempt_id, position=position)
+    attempt = screen.attempt
     if (closed := _closed_redirect(request, attempt)) is not None:
         return closed
     if attempt.paused_at is not None:
         return render(request, "exams/paused.html", {"attempt": attempt})
-    if not 1 <= position <= attempt.item_count:
+    if screen.item is None:
         raise Http404("No such question in this attempt.")
-    context = _question_context(request, attempt, position)
+    context = _question_context(request, screen)
     attempt_position_remember(attempt=attempt, position=position)
     return render(request, "exams/take.html", context)
 

@@ -395,3 +395,23 @@ def test_the_position_is_remembered_for_reopening_and_an_unchanged_one_costs_no_
     assert Attempt.objects.get(pk=attempt.pk).last_position == 7
     with django_assert_num_queries(0):
         attempt_position_remember(attempt=attempt, position=7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_position_is_one_round_trip_that_leaves_the_connection_as_it_was(
+    bank, candidate, django_assert_num_queries
+):
+    # given: a mock, and a connection outside any transaction, as a web request's is
+    attempt = attempt_start_mock(candidate=candidate, exam=bank)
+    connection = connections["default"]
+
+    # when
+    with django_assert_num_queries(1):
+        attempt_position_remember(attempt=attempt, position=9)
+
+    # then: written and committed, and the next statement is durable again
+    assert Attempt.objects.get(pk=attempt.pk).last_position == 9
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)

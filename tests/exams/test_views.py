@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
@@ -53,10 +54,55 @@ def test_page_source_never_contains_keys_rationales_or_explanations(candidate_cl
 
 
 def test_question_page_uses_a_constant_number_of_queries(candidate_client, mock, django_assert_max_num_queries):
-    with django_assert_max_num_queries(14):
+    # The session and the user, the attempt with its exam version and the item, every item's state, and the
+    # position (here inside the test's transaction: a savepoint, the setting and the update).
+    for position in (1, 65):
+        candidate_client.get(question_url(mock, position))  # the question versions are cached from now on
+    with django_assert_max_num_queries(8):
         candidate_client.get(question_url(mock, 1))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(8):
         candidate_client.get(question_url(mock, 65))
+
+
+def test_the_question_screen_reads_what_the_orm_reads(mock, candidate):
+    # given: answers of every kind of state, a flag and a struck-out option
+    from apps.exams.selectors import attempt_progress, attempt_question_screen
+
+    items = list(mock.items.order_by("position"))
+    AttemptItem.objects.filter(pk=items[0].pk).update(answer={"choices": [1]}, complete=True, flagged=True)
+    AttemptItem.objects.filter(pk=items[1].pk).update(answer={"choices": []}, complete=False, eliminated=[3])
+    AttemptItem.objects.filter(pk=items[2].pk).update(answer={}, complete=False)
+    attempt = Attempt.objects.select_related("exam").get(pk=mock.pk)
+
+    for item in items[:3]:
+        # when
+        screen = attempt_question_screen(candidate=candidate, attempt_id=mock.pk, position=item.position)
+
+        # then: the same values, converted as the ORM converts them
+        expected = AttemptItem.objects.get(pk=item.pk)
+        for field in AttemptItem._meta.concrete_fields:
+            assert getattr(screen.item, field.attname) == getattr(expected, field.attname), field.name
+        assert screen.item.question.pk == expected.question_id
+        for field in Attempt._meta.concrete_fields:
+            if field.name != "selection":
+                assert getattr(screen.attempt, field.attname) == getattr(attempt, field.attname), field.name
+        assert screen.attempt.deadline.tzinfo is not None
+        assert screen.attempt.exam == attempt.exam
+        assert screen.attempt.exam.code == attempt.exam.code
+        assert screen.progress == attempt_progress(attempt=attempt)
+    assert [cell.state for cell in screen.progress.cells[:3]] == ["answered", "incomplete", "unanswered"]
+    assert screen.attempt.selection == attempt.selection  # left out of the query, loaded when asked for
+
+
+def test_the_question_screen_is_the_candidates_own(mock, candidate):
+    from django.http import Http404
+
+    from apps.exams.selectors import attempt_question_screen
+
+    someone = get_user_model().objects.create_user("someone-else", password="pw-else-123")
+    with pytest.raises(Http404):
+        attempt_question_screen(candidate=someone, attempt_id=mock.pk, position=1)
+    assert attempt_question_screen(candidate=candidate, attempt_id=mock.pk, position=66).item is None
 
 
 def test_autosave_answers_with_a_status_fragment(candidate_client, mock):

@@ -164,3 +164,40 @@ def test_simultaneous_submits_score_the_attempt_once_on_the_embedded_sqlite_setu
             results = db.execute("SELECT count(*) FROM scoring_attemptresult WHERE attempt_id = ?", [attempt_id])
             state = db.execute("SELECT state FROM exams_attempt WHERE id = ?", [attempt_id])
             assert (results.fetchone()[0], state.fetchone()[0]) == (1, AttemptState.SCORED)
+
+
+@pytest.mark.embedded
+def test_the_question_page_reads_its_attempt_on_the_embedded_sqlite_setup(embedded_server):
+    # The question page reads with hand-written SQL; SQLite hands back datetimes, booleans and JSON as text and
+    # integers, which must arrive converted as the ORM would convert them.
+    base_url, database, log = embedded_server
+    session = signed_in(base_url, "cand", "pw-cand-123")
+    started = _post(session, base_url, "/exams/mock/start/")
+    attempt_id = int(re.search(r"/exams/a/(\d+)/", started.headers["Location"]).group(1))
+    with sqlite3.connect(database) as db:
+        (position,) = db.execute(
+            "SELECT i.position FROM exams_attemptitem i JOIN questions_question q ON q.id = i.question_id "
+            "WHERE i.attempt_id = ? AND q.type = 'single' ORDER BY i.position LIMIT 1",
+            [attempt_id],
+        ).fetchone()
+    headers = {"X-CSRFToken": session.cookies["csrftoken"], "Referer": f"{base_url}/"}
+    saved = session.post(
+        f"{base_url}/exams/a/{attempt_id}/q/{position}/answer/",
+        {"choice": "2", "go": "stay"},
+        headers=headers,
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert saved.status_code == 302, log.read_text()[-3000:]
+
+    page = session.get(f"{base_url}/exams/a/{attempt_id}/q/{position}/", timeout=30)
+
+    assert page.status_code == 200, log.read_text()[-3000:]
+    assert f"Question {position} of 65" in page.text
+    assert re.search(r'<input type="radio" name="choice" value="2" id="choice-2" data-key="2" checked>', page.text)
+    assert "1 answered, 0 incomplete, 64 unanswered, 0 flagged" in page.text
+    assert re.search(r'data-remaining-ms="\d+"', page.text)  # the deadline came back as a datetime
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT last_position FROM exams_attempt WHERE id = ?", [attempt_id]).fetchone() == (
+            position,
+        )
