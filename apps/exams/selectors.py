@@ -119,11 +119,11 @@ def attempt_progress(*, attempt: Attempt) -> Progress:
 @dataclass
 class QuestionScreen:
     """What the question page reads: the attempt with its exam version, the item at the position (None when the
-    attempt has no such position) with its question, and, while the attempt is open, every question's state."""
+    attempt has no such position) with its question, and every question's state."""
 
     attempt: Attempt
     item: AttemptItem | None
-    progress: Progress | None = None
+    progress: Progress
 
 
 @cache
@@ -136,42 +136,47 @@ def _screen_columns() -> tuple[ModelColumns, ModelColumns, ModelColumns]:
     )
 
 
+# Each item's state packed in one integer (position × 8 + answered × 4 + complete × 2 + flagged), so that the
+# question page reads every item's state in the same statement as the attempt, as one comma-separated list.
+# An answer counts as given unless missing or empty, as `answer_state` has it (an empty JSON object, array or null).
+_CELL_CODE = (
+    "c.position * 8"
+    " + CASE WHEN c.answer IS NOT NULL AND c.answer NOT IN ('{}', '[]', 'null') THEN 4 ELSE 0 END"
+    " + CASE WHEN c.complete THEN 2 ELSE 0 END + CASE WHEN c.flagged THEN 1 ELSE 0 END"
+)
+_CELLS = {  # string_agg on PostgreSQL, group_concat on SQLite: the one difference between the two here
+    vendor: f"(SELECT {aggregate}(CAST({_CELL_CODE} AS TEXT), ',') FROM exams_attemptitem c WHERE c.attempt_id = a.id)"  # noqa: S608
+    for vendor, aggregate in (("postgresql", "string_agg"), ("sqlite", "group_concat"))
+}
+
+
 def attempt_question_screen(*, candidate, attempt_id: int, position: int) -> QuestionScreen:
-    """The question page's reads in two queries of hand-written SQL (`ModelColumns` says why): the candidate's
-    attempt joined with its exam version and the item at the position, then, for an open attempt, the state of
-    every item. Someone else's attempt is a 404, as with `attempt_for_candidate`."""
+    """The question page's reads in one statement of hand-written SQL (`ModelColumns` says why): the candidate's
+    attempt joined with its exam version and the item at the position, and every item's state. Someone else's
+    attempt is a 404, as with `attempt_for_candidate`."""
     attempt_columns, exam_columns, item_columns = _screen_columns()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {attempt_columns.sql}, {exam_columns.sql}, {item_columns.sql} "  # noqa: S608 (no user input)
+            f"SELECT {attempt_columns.sql}, {exam_columns.sql}, {item_columns.sql}, "  # noqa: S608 (no user input)
+            f"{_CELLS[connection.vendor]} "
             "FROM exams_attempt a JOIN syllabus_exam e ON e.id = a.exam_id "
             "LEFT JOIN exams_attemptitem i ON i.attempt_id = a.id AND i.position = %s "
             "WHERE a.id = %s AND a.candidate_id = %s",
             [position, attempt_id, candidate.pk],
         )
         row = cursor.fetchone()
-        if row is None:
-            raise Http404("No such attempt.")
-        attempt = attempt_columns.instance(row)
-        attempt.exam = exam_columns.instance(row, attempt_columns.width)
-        screen = QuestionScreen(attempt=attempt, item=None)
-        item_start = attempt_columns.width + exam_columns.width
-        if row[item_start] is not None:
-            screen.item = item_columns.instance(row, item_start)
-            screen.item.attempt = attempt
-            screen.item.question = question_for_delivery(question_id=screen.item.question_id)
-        if attempt.state == AttemptState.IN_PROGRESS:
-            # Whether each item has an answer is decided here rather than by decoding 65 answers: an answer is
-            # "no answer" when missing or empty, as `answer_state` has it (an empty JSON object, array or null).
-            cursor.execute(
-                "SELECT position, answer IS NOT NULL AND answer NOT IN ('{}', '[]', 'null'), complete, flagged "
-                "FROM exams_attemptitem WHERE attempt_id = %s ORDER BY position",
-                [attempt.pk],
-            )
-            screen.progress = _progress(
-                attempt.item_count, ((n, bool(answered), bool(done), bool(flag)) for n, answered, done, flag in cursor)
-            )
-    return screen
+    if row is None:
+        raise Http404("No such attempt.")
+    attempt = attempt_columns.instance(row)
+    attempt.exam = exam_columns.instance(row, attempt_columns.width)
+    item, item_start = None, attempt_columns.width + exam_columns.width
+    if row[item_start] is not None:
+        item = item_columns.instance(row, item_start)
+        item.attempt = attempt
+        item.question = question_for_delivery(question_id=item.question_id)
+    codes = sorted(int(code) for code in row[-1].split(",")) if row[-1] else []
+    cells = ((code >> 3, bool(code & 4), bool(code & 2), bool(code & 1)) for code in codes)
+    return QuestionScreen(attempt=attempt, item=item, progress=_progress(attempt.item_count, cells))
 
 
 def attempt_remaining_ms(*, attempt: Attempt, now: datetime | None = None) -> int | None:

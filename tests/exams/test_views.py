@@ -54,13 +54,14 @@ def test_page_source_never_contains_keys_rationales_or_explanations(candidate_cl
 
 
 def test_question_page_uses_a_constant_number_of_queries(candidate_client, mock, django_assert_max_num_queries):
-    # The session and the user, the attempt with its exam version and the item, every item's state, and the
-    # position (here inside the test's transaction: a savepoint, the setting and the update).
+    # The user, one statement for the attempt, its exam version, the item and every item's state, and the position
+    # (inside the test's transaction: a savepoint, the setting, the update and the release; one statement when
+    # served, outside a transaction).
     for position in (1, 65):
         candidate_client.get(question_url(mock, position))  # the question versions are cached from now on
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         candidate_client.get(question_url(mock, 1))
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(6):
         candidate_client.get(question_url(mock, 65))
 
 
