@@ -95,6 +95,14 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if not DEBUG else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django turns psycopg's prepared statements off (for poolers); the few hot statements run through
+    # `apps.core.db.planned_once_cursor` are prepared once per connection when this allows it. Behind PgBouncer in
+    # transaction mode without prepared-statement support (before 1.21, or `max_prepared_statements = 0`), set 0.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "prepare_threshold", 5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves threaded runserver requests and in-process Celery tasks from one file. Write
     # transactions take the write lock when they begin (IMMEDIATE), so concurrent writers queue for up to `timeout`

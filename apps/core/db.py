@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
@@ -63,3 +67,39 @@ class ModelColumns:
             for function, column in functions:
                 values[index] = function(values[index], column, db)
         return self.model.from_db(using, self.attnames, values)
+
+
+@contextmanager
+def planned_once_cursor() -> Iterator:
+    """A cursor for a hot, fixed statement that PostgreSQL should plan once per connection, not on every run.
+
+    Django binds parameters on the client (its default with psycopg 3) and turns psycopg's prepared statements
+    off, so every statement is parsed and planned anew: for the question page's read that was 0.3 of its 0.45 ms
+    of PostgreSQL's CPU. This cursor binds on the server and prepares what it runs, once per connection, and
+    connections are kept (CONN_MAX_AGE). Behind a pooler in transaction mode prepared statements need its support
+    (PgBouncer 1.21 or later, `max_prepared_statements`). Other databases get Django's cursor. Statements are
+    logged as Django logs its own, so query counts see them.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    with connection.wrap_database_errors:
+        raw = _preparing_cursor_class()(connection.connection)
+    cursor = connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    with cursor:
+        yield cursor
+
+
+@cache
+def _preparing_cursor_class() -> type:
+    import psycopg  # only on PostgreSQL
+
+    class PreparingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):  # always prepared
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from apps.core.db import ModelColumns
+from apps.core.db import ModelColumns, planned_once_cursor
 from apps.exams.models import (
     Accommodation,
     AnswerState,
@@ -155,7 +155,7 @@ def attempt_question_screen(*, candidate, attempt_id: int, position: int) -> Que
     attempt joined with its exam version and the item at the position, and every item's state. Someone else's
     attempt is a 404, as with `attempt_for_candidate`."""
     attempt_columns, exam_columns, item_columns = _screen_columns()
-    with connection.cursor() as cursor:
+    with planned_once_cursor() as cursor:
         cursor.execute(
             f"SELECT {attempt_columns.sql}, {exam_columns.sql}, {item_columns.sql}, "  # noqa: S608 (no user input)
             f"{_CELLS[connection.vendor]} "
