@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.urls import reverse
 
 from apps.exams.models import AttemptItem
@@ -21,7 +20,7 @@ from apps.scoring.marking import answer_is_correct
 from apps.scoring.models import ExamReliability, ItemParameter, ItemStatistic
 from apps.scoring.simulation import answer_simulate
 from apps.syllabus.services import syllabus_load
-from tests.conftest import SYLLABUS
+from tests.conftest import SYLLABUS, data_for_a_class
 from tests.exams.factories import bank_build
 from tests.scoring.factories import bank_simulate
 
@@ -31,18 +30,12 @@ CANDIDATES = 300
 @pytest.fixture(scope="class")
 def simulated_bank(django_db_setup, django_db_blocker):
     """96 single-answer 3PL items answered by 300 candidates on their first mock; one published item is miskeyed
-    and one has a distractor nobody finds plausible.
-
-    Simulating 300 candidates through the real path takes over half a minute, so the tests of one class share a
-    single bank. It is built inside a transaction that is never committed: each test's own transaction is a
-    savepoint within it, so whatever a test writes is rolled back before the next one, and the bank itself is
-    rolled back when the class is done. Pytest tears a class-scoped fixture down before any test outside the class
-    runs (whichever xdist worker runs them), so no other test can see the bank."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    and one has a distractor nobody finds plausible. Simulating 300 candidates through the real path takes over
+    half a minute, so the tests of one class share a single bank."""
+    with data_for_a_class(django_db_blocker):
         exam = syllabus_load(path=SYLLABUS).exam
         miskeyed, dead = bank_simulate(exam=exam, candidates=CANDIDATES)
         yield exam, miskeyed, dead
-        transaction.set_rollback(True)
 
 
 @pytest.mark.django_db  # each test in a savepoint of its own, so none sees what another wrote
