@@ -68,6 +68,20 @@ def bank_c02(exam, exam_c02):
     return exam_c02
 
 
+@contextmanager
+def data_for_a_class(django_db_blocker):
+    """Data that the tests of one class share, for a class-scoped fixture that takes long to build: written in a
+    transaction that is never committed. Each test of the class must use the database (mark the class
+    ``django_db``, not transactional): its transaction is then a savepoint within this one, so whatever a test
+    writes is rolled back before the next test starts. Pytest tears a class-scoped fixture down before any test
+    outside the class runs, on whichever xdist worker, so no other test sees the data."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
 def instructor_client(client, instructor):
     client.force_login(instructor)

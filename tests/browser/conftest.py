@@ -152,6 +152,8 @@ def mock_begin(page) -> None:
     expect(page.get_by_role("heading", name="Full mock exam: before you begin")).to_be_visible()
     page.get_by_role("button", name="Begin the exam").click()
     expect(page.get_by_role("heading", name="Question 1 of")).to_be_visible()
+    # The heading shows before the deferred exam.js has run on a busy machine; keys pressed then would do nothing.
+    page.wait_for_load_state("domcontentloaded")
 
 
 def go_to(page, attempt, position: int) -> None:

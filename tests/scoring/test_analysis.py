@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,91 +12,97 @@ from apps.questions.models import Question
 from apps.scoring.analysis import attempts_unscored, item_statistics_compute, items_calibrate
 from apps.scoring.models import AttemptResult, ExamReliability, ItemParameter, ItemStatistic
 from apps.scoring.services import attempt_score_compute
+from apps.syllabus.services import syllabus_load
+from tests.conftest import SYLLABUS, data_for_a_class
 from tests.exams.factories import bank_build
 from tests.scoring.factories import scored_mock
 
 
-@pytest.fixture
-def scored_bank(exam, django_capture_on_commit_callbacks):
-    bank_build(exam, per_task=5, pretest_per_task=2, case_study=False)
-    easy = Question.objects.filter(status="published", type="single").first()
-    users = get_user_model()
-    with django_capture_on_commit_callbacks(execute=True):
-        for n in range(24):
-            candidate = users.objects.create_user(f"sim{n}")
-            scored_mock(exam=exam, candidate=candidate, ability=0.3 + n / 40, seed=n, always_right={easy.pk})
-    return exam, easy
+@pytest.fixture(scope="class")
+def scored_bank(django_db_setup, django_db_blocker):
+    """24 candidates' scored mocks on a bank of 5 published and 2 pretest items per task, with one item everyone
+    gets right. Building and scoring them takes a while, so the tests of one class share them."""
+    with data_for_a_class(django_db_blocker):
+        exam = syllabus_load(path=SYLLABUS).exam
+        bank_build(exam, per_task=5, pretest_per_task=2, case_study=False)
+        easy = Question.objects.filter(status="published", type="single").first()
+        users = get_user_model()
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            for n in range(24):
+                candidate = users.objects.create_user(f"sim{n}")
+                scored_mock(exam=exam, candidate=candidate, ability=0.3 + n / 40, seed=n, always_right={easy.pk})
+        yield exam, easy
 
 
-def test_item_statistics_on_first_attempts(scored_bank):
-    exam, easy = scored_bank
+@pytest.mark.django_db  # each test in a savepoint of its own, so none sees what another wrote
+class TestOneScoredBank:
+    """The tests that share the scored mocks."""
 
-    analysed = item_statistics_compute(exam=exam)
+    def test_item_statistics_on_first_attempts(self, scored_bank):
+        exam, easy = scored_bank
 
-    assert analysed == ItemStatistic.objects.count() > 60
-    stats = ItemStatistic.objects.get(question=easy)
-    assert stats.facility == 1.0
-    assert stats.correct == stats.responses <= 24
-    assert stats.flags == []  # under 50 first attempts: no flag, however extreme
-    key = next(option for option in stats.options if option["correct"])
-    assert key["chosen"] == stats.responses
-    assert {"text", "correct", "chosen", "share", "point_biserial", "problem"} <= set(stats.options[0])
-    reliability = ExamReliability.objects.get(exam=exam)
-    assert reliability.attempts == 24
-    assert reliability.alpha is not None
-    assert reliability.sem is not None
+        analysed = item_statistics_compute(exam=exam)
 
+        assert analysed == ItemStatistic.objects.count() > 60
+        stats = ItemStatistic.objects.get(question=easy)
+        assert stats.facility == 1.0
+        assert stats.correct == stats.responses <= 24
+        assert stats.flags == []  # under 50 first attempts: no flag, however extreme
+        key = next(option for option in stats.options if option["correct"])
+        assert key["chosen"] == stats.responses
+        assert {"text", "correct", "chosen", "share", "point_biserial", "problem"} <= set(stats.options[0])
+        reliability = ExamReliability.objects.get(exam=exam)
+        assert reliability.attempts == 24
+        assert reliability.alpha is not None
+        assert reliability.sem is not None
 
-def test_calibration_stores_parameters_for_items_with_enough_responses(scored_bank):
-    exam, _ = scored_bank
+    def test_calibration_stores_parameters_for_items_with_enough_responses(self, scored_bank):
+        exam, _ = scored_bank
 
-    stored = items_calibrate(exam=exam, min_responses=10)
+        stored = items_calibrate(exam=exam, min_responses=10)
 
-    assert stored == ItemParameter.objects.count() > 0
-    assert ItemParameter.objects.filter(responses__lt=10).count() == 0
-    assert items_calibrate(exam=exam) == 0  # nothing reaches 200 responses here
+        assert stored == ItemParameter.objects.count() > 0
+        assert ItemParameter.objects.filter(responses__lt=10).count() == 0
+        assert items_calibrate(exam=exam) == 0  # nothing reaches 200 responses here
 
+    def test_option_shares_are_left_out_when_answers_do_not_say_what_was_chosen(self, scored_bank):
+        exam, easy = scored_bank
+        AttemptItem.objects.filter(question=easy).update(answer={"simulated": True})  # marked, but no choice stored
 
-def test_option_shares_are_left_out_when_answers_do_not_say_what_was_chosen(scored_bank):
-    exam, easy = scored_bank
-    AttemptItem.objects.filter(question=easy).update(answer={"simulated": True})  # marked, but no choice stored
+        item_statistics_compute(exam=exam)
 
-    item_statistics_compute(exam=exam)
+        stats = ItemStatistic.objects.get(question=easy)
+        assert stats.facility == 1.0
+        assert stats.options == []  # rather than "chosen by 0%" next to a key everyone got right
+        assert ItemStatistic.objects.exclude(question=easy).filter(question__type="single").exclude(options=[]).exists()
 
-    stats = ItemStatistic.objects.get(question=easy)
-    assert stats.facility == 1.0
-    assert stats.options == []  # rather than "chosen by 0%" next to a key everyone got right
-    assert ItemStatistic.objects.exclude(question=easy).filter(question__type="single").exclude(options=[]).exists()
+    def test_admin_shows_counts_and_why_there_are_no_flags_yet(self, scored_bank, instructor_client):
+        exam, easy = scored_bank
+        item_statistics_compute(exam=exam)
+        stats = ItemStatistic.objects.get(question=easy)
+        changelist = reverse("admin:questions_question_changelist")
 
+        listed = instructor_client.get(changelist, {"flag": "easy"})
+        page = instructor_client.get(reverse("admin:questions_question_change", args=[easy.pk])).content.decode()
 
-def test_admin_shows_counts_and_why_there_are_no_flags_yet(scored_bank, instructor_client):
-    exam, easy = scored_bank
-    item_statistics_compute(exam=exam)
-    stats = ItemStatistic.objects.get(question=easy)
-    changelist = reverse("admin:questions_question_changelist")
+        assert easy not in listed.context["cl"].result_list
+        assert "Item statistics (first attempts)" in page
+        assert f"{stats.responses} of {stats.responses} first attempts" in page
+        assert f"100% ({stats.responses} of {stats.responses})" in page  # the key, out of the same denominator
+        assert f"No flags before 50 first attempts ({stats.responses} so far)" in page
+        assert instructor_client.get(changelist, {"o": "6"}).status_code == 200  # sortable by facility
 
-    listed = instructor_client.get(changelist, {"flag": "easy"})
-    page = instructor_client.get(reverse("admin:questions_question_change", args=[easy.pk])).content.decode()
+    def test_pretest_items_are_promoted_only_once_calibrated(self, scored_bank, instructor_client):
+        pretest = list(Question.objects.filter(status="pretest")[:2])
+        ItemParameter.objects.create(question=pretest[0], b=0.1, b_se=0.1, responses=250)
+        changelist = reverse("admin:questions_question_changelist")
 
-    assert easy not in listed.context["cl"].result_list
-    assert "Item statistics (first attempts)" in page
-    assert f"{stats.responses} of {stats.responses} first attempts" in page
-    assert f"100% ({stats.responses} of {stats.responses})" in page  # the key, out of the same denominator
-    assert f"No flags before 50 first attempts ({stats.responses} so far)" in page
-    assert instructor_client.get(changelist, {"o": "6"}).status_code == 200  # sortable by facility
+        instructor_client.post(
+            changelist, {"action": "promote_calibrated", "_selected_action": [str(q.pk) for q in pretest]}
+        )
 
-
-def test_pretest_items_are_promoted_only_once_calibrated(scored_bank, instructor_client):
-    pretest = list(Question.objects.filter(status="pretest")[:2])
-    ItemParameter.objects.create(question=pretest[0], b=0.1, b_se=0.1, responses=250)
-    changelist = reverse("admin:questions_question_changelist")
-
-    instructor_client.post(
-        changelist, {"action": "promote_calibrated", "_selected_action": [str(q.pk) for q in pretest]}
-    )
-
-    assert Question.objects.get(pk=pretest[0].pk).status == "published"
-    assert Question.objects.get(pk=pretest[1].pk).status == "pretest"
+        assert Question.objects.get(pk=pretest[0].pk).status == "published"
+        assert Question.objects.get(pk=pretest[1].pk).status == "pretest"
 
 
 def test_lost_scoring_messages_are_found_after_two_minutes(bank, candidate):
