@@ -7,6 +7,7 @@ two submits yield one submission; abandoned attempts are finalised by the sweepe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
@@ -402,13 +403,19 @@ def attempt_position_remember(*, attempt: Attempt, position: int) -> None:
     if one_query and not connection.in_atomic_block:
         # One round trip instead of four (BEGIN, SET LOCAL, UPDATE, COMMIT), on every question page: the
         # statements go as one simple query, which client-side parameter binding (Django's default with
-        # psycopg 3) allows. Only outside a transaction, whose COMMIT this would otherwise end.
+        # psycopg 3) allows. Only outside a transaction, whose COMMIT this would otherwise end. Should the update
+        # fail, the transaction it opened is rolled back, so the connection is not left inside it.
         with connection.cursor() as cursor:
             table = Attempt._meta.db_table
-            cursor.execute(
-                f"BEGIN; SET LOCAL synchronous_commit TO OFF; UPDATE {table} SET last_position = %s WHERE id = %s; COMMIT",  # noqa: S608, E501
-                [position, attempt.pk],
-            )
+            try:
+                cursor.execute(
+                    f"BEGIN; SET LOCAL synchronous_commit TO OFF; UPDATE {table} SET last_position = %s WHERE id = %s; COMMIT",  # noqa: S608, E501
+                    [position, attempt.pk],
+                )
+            except DatabaseError:
+                with contextlib.suppress(DatabaseError):  # a dead connection has nothing left to roll back
+                    cursor.execute("ROLLBACK")
+                raise
     else:
         with transaction.atomic():
             if connection.vendor == "postgresql":

@@ -415,3 +415,20 @@ def test_outside_a_transaction_the_position_is_one_round_trip_that_leaves_the_co
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_position_write_leaves_no_transaction_open(bank, candidate):
+    # given: a position the column cannot hold, so the update fails inside the transaction it opened
+    from django.db import DataError
+
+    attempt = attempt_start_mock(candidate=candidate, exam=bank)
+
+    # when
+    with pytest.raises(DataError):
+        attempt_position_remember(attempt=attempt, position=40_000)
+
+    # then: the connection is back outside any transaction and serves the next query
+    connection = connections["default"]
+    assert connection.connection.info.transaction_status == 0  # psycopg's TransactionStatus.IDLE
+    assert Attempt.objects.get(pk=attempt.pk).last_position != 40_000

@@ -1,6 +1,7 @@
-"""The options of a single- or multiple-answer item, written in Python: each option is a dozen variables and
-conditions and, in an exam, a strike-out button with its URL; as template code the options were the largest part
-of the question page's rendering time. The markup is the same as the template's was."""
+"""The repeated parts of an item, written in Python: a single- or multiple-answer item's options (each a dozen
+variables and conditions and, in an exam, a strike-out button with its URL), and the choices in the selects of
+ordering and matching items (a loop within a loop). As template code they were the largest part of the question
+page's rendering time. The markup is the same as the template's was."""
 
 from django import template
 from django.urls import reverse
@@ -45,3 +46,23 @@ def choice_option(
             "</button>\n"
         )
     return mark_safe(html + "    </div>\n")  # noqa: S308 - numbers, fixed words, an escaped URL, sanitised Markdown
+
+
+@register.simple_tag
+def position_options(positions: list[int], selected: int | None) -> SafeString:
+    """The choices of one step's position in an ordering item: as template code, a loop of a loop (each step's
+    select lists every position) that cost more than the rest of the item."""
+    options = "".join(
+        f'<option value="{int(n)}"{" selected" if n == selected else ""}>Position {int(n)}</option>' for n in positions
+    )
+    return mark_safe('<option value="">Position…</option>' + options)  # noqa: S308 - numbers only
+
+
+@register.simple_tag
+def response_options(responses: list[ShownPart], selected: int | None) -> SafeString:
+    """The responses one prompt of a matching item may be matched with (the same loop of a loop as above)."""
+    options = "".join(
+        f'<option value="{int(r.number)}"{" selected" if r.number == selected else ""}>{escape(r.text)}</option>'
+        for r in responses
+    )
+    return mark_safe('<option value="">Choose a response…</option>' + options)  # noqa: S308 - texts escaped
