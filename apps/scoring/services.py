@@ -262,17 +262,38 @@ def _attempt_scoring(attempt: Attempt, exam: Exam, items: list[tuple], questions
         scored_tasks.append(blueprint[task_id])  # the item's task in the attempt's version
         responses.append(1 if correct else 0)
         scored_questions.append(question)
-    cut = exam_cut_theta(exam=exam)
-    x = np.array(responses, dtype=float)
     model = item_model(exam=exam).items(scored_questions)
-    estimate = irt.eap(x, model) if responses else irt.AbilityEstimate(0.0, irt.PRIOR_SD)
+    result = result_build(
+        attempt=attempt,
+        exam=exam,
+        responses=np.array(responses, dtype=float),
+        items=model,
+        tasks=scored_tasks,
+        cut=exam_cut_theta(exam=exam),
+    )
+    return _Scoring(attempt, result, right, outcomes)
+
+
+def result_build(
+    *,
+    attempt: Attempt,
+    exam: Exam,
+    responses: np.ndarray,
+    items: irt.Items,
+    tasks: list[Task],
+    cut: float,
+    method: str = SCORING_METHOD,
+) -> AttemptResult:
+    """An attempt's result (not saved) from its scored responses (1 right, 0 wrong) and those items' parameters
+    and tasks: the EAP ability, the scaled score against the cut and the per-domain and per-task reports."""
+    estimate = irt.eap(responses, items) if len(responses) else irt.AbilityEstimate(0.0, irt.PRIOR_SD)
     scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
     scaled = scale.scaled(estimate.theta)
-    by_domain, by_task = breakdowns(scored_tasks, x, model, cut)
+    by_domain, by_task = breakdowns(tasks, responses, items, cut)
     ended = attempt.submitted_at or attempt.started_at
-    result = AttemptResult(
-        attempt_id=attempt.pk,
-        raw_correct=sum(responses),
+    return AttemptResult(
+        attempt=attempt,
+        raw_correct=int(responses.sum()),
         raw_scored=len(responses),
         theta=estimate.theta,
         theta_se=estimate.se,
@@ -283,9 +304,8 @@ def _attempt_scoring(attempt: Attempt, exam: Exam, items: list[tuple], questions
         by_domain=by_domain,
         by_task=by_task,
         time_used_seconds=max(0, int((ended - attempt.started_at).total_seconds())),
-        method=SCORING_METHOD,
+        method=method,
     )
-    return _Scoring(attempt, result, right, outcomes)
 
 
 # Marks every item of the attempts in one statement: right when its id is in the list, else False (never NULL,

@@ -22,9 +22,8 @@ from apps.exams.assembly import largest_remainder
 from apps.exams.models import Attempt, AttemptItem, AttemptMode, AttemptState, SubmittedBy
 from apps.questions.models import Question, QuestionStatus
 from apps.questions.selectors import questions_placed, questions_with_parts
-from apps.scoring import irt
 from apps.scoring.models import AttemptResult
-from apps.scoring.services import breakdowns, exam_cut_theta, item_model
+from apps.scoring.services import exam_cut_theta, item_model, result_build
 from apps.scoring.simulation import answer_simulate
 from apps.syllabus.models import Exam, Task
 from apps.syllabus.selectors import exam_by_code, exam_default
@@ -99,7 +98,6 @@ class Command(BaseCommand):
         model = item_model(exam=exam).items(questions)
         task_index = {code: i for i, code in enumerate(sorted({q.task.code for q in questions}))}
         cut = exam_cut_theta(exam=exam)
-        scale = irt.Scale(cut=cut, low=exam.scale_min, high=exam.scale_max, passing=exam.passing_score)
         # Each item's distractors pull unequally (about 45%, 30% and 25% of wrong answers, in shuffled order).
         pull = {q.pk: rng.permutation(rng.dirichlet(np.linspace(18, 9, _distractors(q)))) for q in questions}
         owners = rng.choice(people, size=total)
@@ -151,24 +149,14 @@ class Command(BaseCommand):
                     )
                     for p, (i, right) in enumerate(zip(form, x, strict=True), start=1)
                 )
-                on_form = model.take(form)
-                estimate = irt.eap(x, on_form)
-                scaled = scale.scaled(estimate.theta)
-                by_domain, by_task = breakdowns([questions[i].task for i in form], x, on_form, cut)
                 results.append(
-                    AttemptResult(
+                    result_build(
                         attempt=attempt,
-                        raw_correct=int(x.sum()),
-                        raw_scored=len(x),
-                        theta=estimate.theta,
-                        theta_se=estimate.se,
-                        cut_theta=cut,
-                        scaled_score=scaled,
-                        passed=scaled >= exam.passing_score,
-                        pass_probability=irt.pass_probability(estimate.theta, estimate.se, cut),
-                        by_domain=by_domain,
-                        by_task=by_task,
-                        time_used_seconds=int((attempt.submitted_at - attempt.started_at).total_seconds()),
+                        exam=exam,
+                        responses=x,
+                        items=model.take(form),
+                        tasks=[questions[i].task for i in form],
+                        cut=cut,
                         method="simulated",
                     )
                 )
