@@ -273,9 +273,13 @@ def makers(data: dict):
         return Request("GET", f"/exams/a/{c['attempt']}/q/{rng.randint(1, 65)}/", c["cookies"], c["csrf"])
 
     def fragment() -> Request:
+        # What htmx sends after Next: the redirect's GET, with the headers of the answer form's request.
         c = rng.choice(clients)
-        path = f"/exams/a/{c['attempt']}/q/{rng.randint(1, 65)}/"
-        return Request("GET", path, c["cookies"], c["csrf"], headers={"HX-Request": "true"})
+        position = rng.randint(1, 64)
+        path = f"/exams/a/{c['attempt']}/q/{position + 1}/"
+        came_from = f"{BASE}/exams/a/{c['attempt']}/q/{position}/"
+        headers = {"HX-Request": "true", "HX-Target": "exam-panel", "HX-Current-URL": came_from}
+        return Request("GET", path, c["cookies"], c["csrf"], headers=headers)
 
     chosen = {NOOP: noop, "answer save": save, "question page": page, FRAGMENT: fragment}
     only = os.environ.get("BENCH_ONLY")

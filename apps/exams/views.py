@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts.selectors import exam_chosen
 from apps.accounts.services import preference_exam_set
@@ -209,11 +210,7 @@ def _closed_redirect(request: HttpRequest, attempt: Attempt) -> HttpResponse | N
     if attempt.state == AttemptState.IN_PROGRESS and not attempt_expire_if_due(attempt=attempt):
         return None
     url = _results_url(attempt)
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
 
 
 def _question_context(request: HttpRequest, screen: QuestionScreen, **extra) -> dict:
@@ -242,31 +239,53 @@ def _question_context(request: HttpRequest, screen: QuestionScreen, **extra) -> 
     }
 
 
+def _swaps_panel(request: HttpRequest) -> bool:
+    """An htmx move within the exam (Next, Previous, the grid, Save, Check): the answer form posts, htmx follows
+    the redirect to the question with its headers, and this page answers with the new question's panel only.
+    Going back in the browser's history reloads the whole page (see base.html's htmx config)."""
+    return bool(request.htmx) and request.htmx.target == "exam-panel" and not request.htmx.history_restore_request
+
+
 @login_required
 @require_GET
+@vary_on_headers("HX-Request", "HX-Target")
 def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
     screen = attempt_question_screen(candidate=request.user, attempt_id=attempt_id, position=position)
     attempt = screen.attempt
+    panel = _swaps_panel(request)
     if (closed := _closed_redirect(request, attempt)) is not None:
         return closed
-    if attempt.paused_at is not None:
+    if attempt.paused_at is not None:  # paused in another tab: the whole page says so
+        if panel:
+            return HttpResponseClientRedirect(request.get_full_path())
         return render(request, "exams/paused.html", {"attempt": attempt})
     if screen.item is None:
         raise Http404("No such question in this attempt.")
     context = _question_context(request, screen)
+    left = attempt.last_position  # the question the candidate comes from, before it is overwritten
     attempt_position_remember(attempt=attempt, position=position)
-    return render(request, "exams/take.html", context)
+    if not panel:
+        return render(request, "exams/take.html", context)
+    if left != position and 1 <= left <= attempt.item_count:  # its grid cell loses the current mark
+        context["left_cell"] = screen.progress.cells[left - 1]
+    response = render(request, "exams/take.html#question-swap", context)
+    if request.htmx.current_url_abs_path != request.get_full_path():  # Save and Check stay on the same address
+        response["HX-Push-Url"] = request.get_full_path()
+    if context["remaining_ms"] is not None:
+        response[REMAINING_HEADER] = str(context["remaining_ms"])
+    return response
 
 
-def _target_after_post(request: HttpRequest, attempt: Attempt, position: int) -> str:
+def _after_post(request: HttpRequest, attempt: Attempt, position: int) -> HttpResponse:
+    """Where a press of Next, Previous, a question's number, Review or Finish goes after the answer is saved. A
+    question: a redirect, which htmx follows to swap the panel in. Another screen: a full page, also for htmx."""
     go = request.POST.get("go", "")
-    if go == "review":
-        return reverse("exams:review", args=[attempt.pk])
-    if go == "submit":
-        return reverse("exams:submit", args=[attempt.pk])
+    if go in ("review", "submit"):
+        url = reverse("exams:review" if go == "review" else "exams:submit", args=[attempt.pk])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     jump = number_param(go[2:], digits=5) if go.startswith("q-") else None  # the navigator: "q-12" goes to 12
     target = jump if jump is not None else position + NAV.get(go, 0)
-    return _question_url(attempt, min(max(target, 1), attempt.item_count))
+    return redirect(_question_url(attempt, min(max(target, 1), attempt.item_count)))
 
 
 @login_required
@@ -289,7 +308,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
         if autosave:
             return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
         attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
-        return redirect(_target_after_post(request, attempt, position))
+        return _after_post(request, attempt, position)
     except AttemptClosedError as exc:
         if autosave:
             return render(request, "exams/_save_status.html", {"error": exc.reason}, status=409)
@@ -297,7 +316,8 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
         attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
         if exc.finished:
             attempt_expire_if_due(attempt=attempt)
-            return redirect(_results_url(attempt))
+            url = _results_url(attempt)
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
         return redirect(_question_url(attempt, position))
     except AnswerFormatError as exc:
         if autosave:
@@ -315,7 +335,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
             response[REMAINING_HEADER] = str(max(0, int((result.deadline - result.saved_at).total_seconds() * 1000)))
         return response
     attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
-    return redirect(_target_after_post(request, attempt, position))
+    return _after_post(request, attempt, position)
 
 
 @login_required

@@ -131,12 +131,33 @@
       n("unanswered") + " unanswered, " + n("flagged") + " flagged";
   }
 
-  function isAutosave(parameters) {
-    return parameters.go === "autosave" || (parameters.get && parameters.get("go") === "autosave");
+  function go(parameters) {
+    return parameters.get ? parameters.get("go") : parameters.go;
+  }
+
+  // Next, Previous, the grid, Save and Check swap in the question's panel (htmx) rather than load a page. The
+  // focus then goes where a page load would take a screen reader: the question's heading, or after Check, the
+  // feedback. A time warning shown on the last question is closed, as a new page would have it. Only one grid
+  // cell keeps the current mark, should another tab have moved on in the meantime.
+  var focusAfterSwap = "question-counter";
+
+  function panelSwapped(event) {
+    var panel = document.getElementById("exam-panel");
+    if (!panel || !event.detail.target || event.detail.target.id !== "exam-panel") { return; }
+    var target = document.getElementById(focusAfterSwap) || document.getElementById("question-counter");
+    document.querySelectorAll(".navigator-grid [aria-current]").forEach(function (cell) {
+      if (cell.parentNode.id !== "nav-" + panel.dataset.position) { cell.removeAttribute("aria-current"); }
+    });
+    var warning = document.getElementById("timer-warning");
+    if (warning) { warning.hidden = true; }
+    if (target && document.activeElement !== target) { target.focus({ preventScroll: target.id === "question-counter" }); }
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
-    if (isAutosave(event.detail.parameters)) {
+    if (event.detail.elt && event.detail.elt.id === "answer-form") {
+      focusAfterSwap = go(event.detail.parameters) === "check" ? "feedback-heading" : "question-counter";
+    }
+    if (go(event.detail.parameters) === "autosave") {
       var value = currentSeq();
       if (event.detail.parameters.set) { event.detail.parameters.set("seq", value); } else { event.detail.parameters.seq = value; }
       status("Saving…", false);
@@ -160,6 +181,7 @@
     var form = document.getElementById("answer-form");
     if (saved && form) { form.dataset.seq = saved.dataset.seq; }
     navigatorCount();
+    panelSwapped(event);
   });
 
   // Arrow keys move between the grid's questions, row by row as they are laid out.

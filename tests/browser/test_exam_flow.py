@@ -132,6 +132,46 @@ def test_a_full_mock_through_all_65_questions(page, bank, candidate):
     assert page_defects(page) == []
 
 
+def test_moving_between_questions_swaps_the_question_not_the_page(page, bank, candidate):
+    # given: a candidate on question 1 who has typed a note, and the time the page was loaded
+    login(page, "cand", "pw-cand-123")
+    mock_begin(page)
+    attempt = Attempt.objects.get(candidate=candidate)
+    page.get_by_text("Scratch pad").click()
+    page.get_by_label(re.compile("^Notes for this attempt")).fill("check 2")
+    expect(page.get_by_text("Notes saved.")).to_be_visible()
+    loaded = page.evaluate("performance.timeOrigin")
+
+    # when: Next, then the grid, then the P key
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(question_heading(page, 2)).to_be_focused()  # where a screen reader goes, as on a page load
+    page.get_by_role("button", name="Question 7, unanswered").click()
+    expect(question_heading(page, 7)).to_be_focused()
+    page.keyboard.press("p")
+    expect(question_heading(page, 6)).to_be_focused()
+
+    # then: the same page all along, with its title, address, header and grid following the question
+    assert page.evaluate("performance.timeOrigin") == loaded
+    expect(page).to_have_title("Question 6 of 65 · Full mock exam")
+    expect(page).to_have_url(re.compile(rf"/exams/a/{attempt.pk}/q/6/$"))
+    expect(page.locator("#bar-counter")).to_have_text("6/65")
+    current = page.get_by_role("navigation", name="Question navigation")
+    expect(current.get_by_role("button", name="Previous")).to_be_enabled()
+    expect(page.locator(".navigator-grid [aria-current]")).to_have_count(1)
+    expect(page.get_by_role("button", name="Question 6, unanswered")).to_have_attribute("aria-current", "step")
+    expect(page.get_by_label(re.compile("^Notes for this attempt"))).to_have_value("check 2")
+    attempt.refresh_from_db()
+    assert attempt.last_position == 6
+
+    # and the browser's Back button goes to the question before, loaded afresh
+    page.go_back()
+    expect(question_heading(page, 7)).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/exams/a/{attempt.pk}/q/7/$"))
+    assert page.evaluate("performance.timeOrigin") != loaded
+    assert axe_violations(page) == []
+    assert page_defects(page) == []
+
+
 def test_a_new_tab_resumes_with_the_servers_time(page, browser, live_server, bank, candidate):
     login(page, "cand", "pw-cand-123")
     mock_begin(page)

@@ -111,6 +111,7 @@ def test_text_size_and_scratch_pad(page, bank, candidate):
     page.get_by_label(re.compile("^Notes for this attempt")).fill("Q2: not B. Check Clarify vs Model Monitor.")
     expect(page.get_by_text("Notes saved.")).to_be_visible()
     page.get_by_role("button", name="Next", exact=True).click()
+    expect(page.get_by_role("heading", name="Question 3 of 65", exact=True)).to_be_visible()
     expect(page.get_by_label(re.compile("^Notes for this attempt"))).to_have_value(
         "Q2: not B. Check Clarify vs Model Monitor."
     )

@@ -133,6 +133,97 @@ def test_without_javascript_next_saves_and_moves_on(candidate_client, mock):
     assert item.answer is not None
 
 
+# What htmx sends when the answer form posts Next and follows the redirect: its own headers, on the GET too.
+def panel_headers(came_from: str) -> dict:
+    return {"HX-Request": "true", "HX-Target": "exam-panel", "HX-Current-URL": f"http://testserver{came_from}"}
+
+
+def test_htmx_navigation_gets_the_panel_and_what_belongs_to_the_question(candidate_client, mock):
+    # given: the candidate on question 3
+    candidate_client.get(question_url(mock, 3))
+
+    # when: htmx follows Next's redirect to question 4
+    response = candidate_client.get(question_url(mock, 4), headers=panel_headers(question_url(mock, 3)))
+
+    # then: the question's panel, not the page (no header, no grid of 65 questions, no scripts)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert "<script" not in body
+    assert 'id="navigator-heading"' not in body
+    for part in ('id="exam-panel"', "Question 4 of 65", 'id="answer-form"'):
+        assert part in body
+    # and out of band: the title, the header's counter and buttons, and the two grid cells that changed
+    assert "<title>Question 4 of 65 · Full mock exam</title>" in body
+    assert re.search(r'<span id="bar-counter"[^>]*hx-swap-oob="true"[^>]*>4/65</span>', body)
+    assert re.search(r'<nav id="question-nav"[^>]*hx-swap-oob="true"', body)
+    cells = re.findall(r'<li id="nav-(\d+)"[^>]*hx-swap-oob="true">(.*?)</li>', body)
+    assert [number for number, _ in cells] == ["3", "4"]
+    assert 'aria-current="step"' not in cells[0][1]
+    assert 'aria-current="step"' in cells[1][1]
+    # and the address to show, the clock, and that caches keep the two answers apart
+    assert response["HX-Push-Url"] == question_url(mock, 4)
+    assert 0 < int(response["X-Exam-Remaining-Ms"]) <= 130 * 60 * 1000
+    assert {"HX-Request", "HX-Target"} <= {h.strip() for h in response["Vary"].split(",")}
+    mock.refresh_from_db()
+    assert mock.last_position == 4
+
+
+def test_htmx_save_on_the_same_question_pushes_no_address(candidate_client, mock):
+    response = candidate_client.get(question_url(mock, 1), headers=panel_headers(question_url(mock, 1)))
+
+    assert 'id="exam-panel"' in response.content.decode()
+    assert "HX-Push-Url" not in response
+
+
+def test_the_whole_page_for_a_load_and_for_going_back_in_history(candidate_client, mock):
+    restore = {**panel_headers(question_url(mock, 1)), "HX-History-Restore-Request": "true"}
+    for headers in ({}, {"HX-Request": "true"}, restore):
+        body = candidate_client.get(question_url(mock, 2), headers=headers).content.decode()
+        assert body.lstrip().startswith("<!doctype html>"), headers
+        assert 'id="navigator-heading"' in body, headers
+
+
+def test_htmx_navigation_uses_no_more_queries_than_the_page(candidate_client, mock, django_assert_max_num_queries):
+    candidate_client.get(question_url(mock, 1))
+    candidate_client.get(question_url(mock, 2))
+    with django_assert_max_num_queries(6):
+        candidate_client.get(question_url(mock, 2), headers=panel_headers(question_url(mock, 1)))
+
+
+def test_htmx_review_and_finish_load_their_whole_page(candidate_client, mock):
+    for go, name in (("review", "exams:review"), ("submit", "exams:submit")):
+        response = candidate_client.post(
+            reverse("exams:answer", args=[mock.pk, 1]), {"go": go}, headers=panel_headers(question_url(mock, 1))
+        )
+        assert response.status_code == 200
+        assert response["HX-Redirect"] == reverse(name, args=[mock.pk])
+    response = candidate_client.post(
+        reverse("exams:answer", args=[mock.pk, 1]), {"go": "next"}, headers=panel_headers(question_url(mock, 1))
+    )
+    assert response.status_code == 302
+    assert response.url == question_url(mock, 2)  # htmx follows it for the panel
+
+
+def test_htmx_navigation_of_a_paused_or_finished_attempt_loads_the_whole_page(candidate_client, bank, candidate):
+    from apps.exams.services import attempt_pause
+
+    tasks = list(Task.objects.filter(code="1.1").values_list("pk", flat=True))
+    practice = attempt_start_practice(
+        candidate=candidate, exam=bank, task_ids=tasks, count=3, timed=True, feedback="end"
+    )
+    attempt_pause(attempt=practice)
+    headers = panel_headers(question_url(practice, 1))
+
+    response = candidate_client.get(question_url(practice, 2), headers=headers)
+    assert response["HX-Redirect"] == question_url(practice, 2)  # which then says the set is paused
+
+    Attempt.objects.filter(pk=practice.pk).update(paused_at=None)
+    attempt_submit(attempt=Attempt.objects.get(pk=practice.pk))
+    response = candidate_client.get(question_url(practice, 2), headers=headers)
+    assert response["HX-Redirect"] == reverse("scoring:results", args=[practice.pk])
+
+
 def test_flag_and_review_filters(candidate_client, mock):
     candidate_client.post(reverse("exams:flag", args=[mock.pk, 4]), {"flagged": "1"})
     review = reverse("exams:review", args=[mock.pk])
