@@ -17,6 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.accounts.selectors import exam_chosen
 from apps.accounts.services import preference_exam_set
 from apps.core.converters import number_param
+from apps.core.reversing import int_reverse
 from apps.exams.assembly import FormAssemblyError
 from apps.exams.forms import PracticeForm
 from apps.exams.models import Attempt, AttemptItem, AttemptState, Feedback
@@ -69,7 +70,7 @@ def _exam_or_404(request: HttpRequest) -> Exam:
 
 
 def _question_url(attempt: Attempt, position: int) -> str:
-    return reverse("exams:question", args=[attempt.pk, position])
+    return int_reverse("exams:question", attempt.pk, position)
 
 
 def _results_url(attempt: Attempt) -> str:

@@ -1,13 +1,13 @@
 """The question navigator's cells, written in Python: a 65-question grid is 65 cells of a dozen variables and
 conditions each, which as an included template was more than half of the question page's server time. The cells
-are plain f-strings, not format_html: every value is a number, one of AnswerState's values or a reversed URL,
+are plain f-strings, not format_html: every value is a number, one of AnswerState's values or a URL of numbers,
 and escaping each of them cost as much again."""
 
 from django import template
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.core.reversing import int_reverse
 from apps.exams.models import AnswerState
 from apps.exams.selectors import ItemCell
 
@@ -24,7 +24,7 @@ def _cell(cell: ItemCell, *, current: int | None, attempt_id: int | None, oob: b
     n, state = int(cell.position), _STATES[cell.state]
     flagged = " flagged" if cell.flagged else ""
     if attempt_id:
-        opening, closing = f'<a href="{escape(reverse("exams:question", args=[attempt_id, n]))}"', "</a>"
+        opening, closing = f'<a href="{escape(int_reverse("exams:question", attempt_id, n))}"', "</a>"
     else:  # None, or a template's missing variable
         opening, closing = f'<button type="submit" form="answer-form" name="go" value="q-{n}"', "</button>"
     swap = ' hx-swap-oob="true"' if oob else ""

@@ -4,11 +4,11 @@ ordering and matching items (a loop within a loop). As template code they were t
 page's rendering time. The markup is the same as the template's was."""
 
 from django import template
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.markdown import markdown_inline_to_html
+from apps.core.reversing import int_reverse
 from apps.core.templatetags.display import letter
 from apps.exams.presentation import ShownPart
 
@@ -34,7 +34,7 @@ def choice_option(
         f'      <label for="choice-{n}"><span class="letter">{name}.</span> {text}</label>\n'
     )
     if attempt_id and position and not disabled:
-        url = escape(reverse("exams:strike", args=[attempt_id, position, n]))
+        url = escape(int_reverse("exams:strike", attempt_id, position, n))
         struck = "0" if part.eliminated else "1"
         html += (
             f'      <button type="submit" id="strike-{n}" class="strike secondary small" formaction="{url}"'
@@ -46,6 +46,24 @@ def choice_option(
             "</button>\n"
         )
     return mark_safe(html + "    </div>\n")  # noqa: S308 - numbers, fixed words, an escaped URL, sanitised Markdown
+
+
+@register.simple_tag
+def choice_options(
+    parts: list[ShownPart],
+    *,
+    kind: str,
+    disabled: bool = False,
+    attempt_id: int | None = None,
+    position: int | None = None,
+) -> SafeString:
+    """Every option of the item, as `choice_option` writes each."""
+    return mark_safe(  # noqa: S308 - each part built safe by choice_option
+        "".join(
+            choice_option(part, kind=kind, disabled=disabled, attempt_id=attempt_id, position=position)
+            for part in parts
+        )
+    )
 
 
 @register.simple_tag
