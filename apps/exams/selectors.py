@@ -118,7 +118,8 @@ def attempt_progress(*, attempt: Attempt) -> Progress:
 
 @dataclass
 class QuestionScreen:
-    """What the question page reads: the attempt with its exam version, the item at the position (None when the
+    """What the question page reads: the attempt with its exam version (as it was before the page remembered its
+    position: ``last_position`` is the question the candidate comes from), the item at the position (None when the
     attempt has no such position) with its question, and every question's state."""
 
     attempt: Attempt
@@ -157,19 +158,22 @@ _CELLS = {  # string_agg on PostgreSQL, group_concat on SQLite: the one differen
 }
 
 
-def attempt_question_screen(*, candidate, attempt_id: int, position: int) -> QuestionScreen:
+def attempt_question_screen(
+    *, candidate, attempt_id: int, position: int, before: tuple[str, list] = ("", [])
+) -> QuestionScreen:
     """The question page's reads in one statement of hand-written SQL (`ModelColumns` says why): the candidate's
     attempt joined with its exam version and the item at the position, and every item's state. Someone else's
-    attempt is a 404, as with `attempt_for_candidate`."""
+    attempt is a 404, as with `attempt_for_candidate`. ``before``: a WITH clause (its SQL and parameters) to run in
+    the same statement, which is how `attempt_question_open` remembers the position without a round trip."""
     attempt_columns, exam_columns, item_columns = _screen_columns()
     with planned_once_cursor() as cursor:
         cursor.execute(
-            f"SELECT {attempt_columns.sql}, {exam_columns.sql}, {item_columns.sql}, "  # noqa: S608 (no user input)
+            f"{before[0]}SELECT {attempt_columns.sql}, {exam_columns.sql}, {item_columns.sql}, "  # noqa: S608
             f"{_CELLS[connection.vendor]} "
             "FROM exams_attempt a JOIN syllabus_exam e ON e.id = a.exam_id "
             "LEFT JOIN exams_attemptitem i ON i.attempt_id = a.id AND i.position = %s "
             "WHERE a.id = %s AND a.candidate_id = %s",
-            [position, attempt_id, candidate.pk],
+            [*before[1], position, attempt_id, candidate.pk],
         )
         row = cursor.fetchone()
     if row is None:

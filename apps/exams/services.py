@@ -7,7 +7,6 @@ two submits yield one submission; abandoned attempts are finalised by the sweepe
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import random
@@ -17,7 +16,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone
@@ -46,6 +45,7 @@ from apps.exams.presentation import (
     answer_is_complete,
     presentation_build,
 )
+from apps.exams.selectors import QuestionScreen, attempt_question_screen
 from apps.questions.models import QuestionType
 from apps.questions.selectors import questions_with_parts
 from apps.scoring.marking import answer_is_correct
@@ -393,36 +393,33 @@ def _item_at(attempt: Attempt, position: int) -> AttemptItem:
     return AttemptItem.objects.select_related("question").get(attempt_id=attempt.pk, position=position)
 
 
-def attempt_position_remember(*, attempt: Attempt, position: int) -> None:
-    """Where the candidate is, so that reopening the attempt lands there. A convenience, not an answer: on
-    PostgreSQL the write does not wait for its flush to disk (a crash may lose the last few positions, never an
-    answer), which keeps a question page from waiting on the disk."""
-    if position == attempt.last_position:
-        return
-    one_query = connection.vendor == "postgresql" and not connection.settings_dict["OPTIONS"].get("server_side_binding")
-    if one_query and not connection.in_atomic_block:
-        # One round trip instead of four (BEGIN, SET LOCAL, UPDATE, COMMIT), on every question page: the
-        # statements go as one simple query, which client-side parameter binding (Django's default with
-        # psycopg 3) allows. Only outside a transaction, whose COMMIT this would otherwise end. Should the update
-        # fail, the transaction it opened is rolled back, so the connection is not left inside it.
-        with connection.cursor() as cursor:
-            table = Attempt._meta.db_table
-            try:
-                cursor.execute(
-                    f"BEGIN; SET LOCAL synchronous_commit TO OFF; UPDATE {table} SET last_position = %s WHERE id = %s; COMMIT",  # noqa: S608, E501
-                    [position, attempt.pk],
-                )
-            except DatabaseError:
-                with contextlib.suppress(DatabaseError):  # a dead connection has nothing left to roll back
-                    cursor.execute("ROLLBACK")
-                raise
-    else:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            Attempt.objects.filter(pk=attempt.pk).update(last_position=position)
-    attempt.last_position = position
+# The position, remembered in the question page's own statement: for a running attempt that is not paused, one of
+# its positions, and a change. set_config(..., true) is SET LOCAL: this statement's commit does not wait for the disk.
+_POSITION_REMEMBER = (
+    "WITH moved AS (UPDATE exams_attempt SET last_position = %s WHERE id = %s AND candidate_id = %s AND state = %s"
+    " AND paused_at IS NULL AND last_position <> %s AND %s BETWEEN 1 AND item_count"
+    " RETURNING set_config('synchronous_commit', 'off', true)) "
+)
+
+
+def attempt_question_open(*, candidate, attempt_id: int, position: int) -> QuestionScreen:
+    """What the question page shows (`attempt_question_screen`), with the position remembered so that reopening the
+    attempt lands there. A convenience, not an answer: on PostgreSQL the write does not wait for its flush to disk
+    (a crash may lose the last few positions, never an answer), which keeps a question page from waiting on it.
+
+    On PostgreSQL one statement reads and writes, the update in a WITH clause whose change the read does not see;
+    so the screen's attempt still says where the candidate came from. Elsewhere, the read and then the update."""
+    if connection.vendor == "postgresql":
+        params = [position, attempt_id, candidate.pk, AttemptState.IN_PROGRESS, position, position]
+        before = (_POSITION_REMEMBER, params)
+        return attempt_question_screen(candidate=candidate, attempt_id=attempt_id, position=position, before=before)
+    screen = attempt_question_screen(candidate=candidate, attempt_id=attempt_id, position=position)
+    attempt = screen.attempt
+    if screen.item is not None and attempt.last_position != position:
+        Attempt.objects.filter(pk=attempt.pk, state=AttemptState.IN_PROGRESS, paused_at=None).update(
+            last_position=position
+        )
+    return screen
 
 
 @transaction.atomic

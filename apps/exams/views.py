@@ -29,7 +29,6 @@ from apps.exams.selectors import (
     attempt_for_candidate,
     attempt_item_at,
     attempt_progress,
-    attempt_question_screen,
     attempt_remaining_ms,
     attempt_remaining_seconds,
     attempt_review_rows,
@@ -46,7 +45,7 @@ from apps.exams.services import (
     attempt_flag_set,
     attempt_item_reveal,
     attempt_pause,
-    attempt_position_remember,
+    attempt_question_open,
     attempt_resume,
     attempt_scratchpad_save,
     attempt_start_mock,
@@ -251,7 +250,7 @@ def _swaps_panel(request: HttpRequest) -> bool:
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> HttpResponse:
-    screen = attempt_question_screen(candidate=request.user, attempt_id=attempt_id, position=position)
+    screen = attempt_question_open(candidate=request.user, attempt_id=attempt_id, position=position)
     attempt = screen.attempt
     panel = _swaps_panel(request)
     if (closed := _closed_redirect(request, attempt)) is not None:
@@ -263,8 +262,7 @@ def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> Ht
     if screen.item is None:
         raise Http404("No such question in this attempt.")
     context = _question_context(request, screen)
-    left = attempt.last_position  # the question the candidate comes from, before it is overwritten
-    attempt_position_remember(attempt=attempt, position=position)
+    left = attempt.last_position  # the question the candidate comes from (read before the page remembered this one)
     if not panel:
         return render(request, "exams/take.html", context)
     if left != position and 1 <= left <= attempt.item_count:  # its grid cell loses the current mark

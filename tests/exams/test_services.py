@@ -7,13 +7,14 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from apps.exams.assembly import FormAssemblyError
-from apps.exams.models import Accommodation, Attempt, AttemptItem, AttemptState, SubmittedBy
+from apps.exams.models import Accommodation, Attempt, AttemptItem, AttemptState, Feedback, SubmittedBy
+from apps.exams.selectors import attempt_question_screen
 from apps.exams.services import (
     AttemptClosedError,
     attempt_answer_save,
     attempt_flag_set,
     attempt_pause,
-    attempt_position_remember,
+    attempt_question_open,
     attempt_resume,
     attempt_start_mock,
     attempt_start_practice,
@@ -385,50 +386,55 @@ def test_a_mock_started_during_a_practice_start_waits_and_leaves_its_items_out(e
     assert not families(mocks[0]) & families(practice[0])
 
 
-def test_the_position_is_remembered_for_reopening_and_an_unchanged_one_costs_no_write(
-    bank, candidate, django_assert_num_queries
-):
+def test_opening_a_question_remembers_its_position_in_the_same_statement(bank, candidate, django_assert_num_queries):
+    # given: a new mock, whose item 7 has been shown before (its question version is cached)
     attempt = attempt_start_mock(candidate=candidate, exam=bank)
+    attempt_question_screen(candidate=candidate, attempt_id=attempt.pk, position=7)
 
-    attempt_position_remember(attempt=attempt, position=7)
+    # when
+    with django_assert_num_queries(1):
+        screen = attempt_question_open(candidate=candidate, attempt_id=attempt.pk, position=7)
 
+    # then: remembered for reopening, while the screen still tells where the candidate came from
+    assert screen.item.position == 7
+    assert screen.attempt.last_position == 1
     assert Attempt.objects.get(pk=attempt.pk).last_position == 7
-    with django_assert_num_queries(0):
-        attempt_position_remember(attempt=attempt, position=7)
+    assert attempt_question_open(candidate=candidate, attempt_id=attempt.pk, position=7).attempt.last_position == 7
+
+
+def test_no_position_is_remembered_that_the_attempt_lacks_or_while_it_is_paused_or_finished(bank, candidate):
+    tasks = list(Task.objects.filter(code="1.1").values_list("pk", flat=True))
+    practice = attempt_start_practice(
+        candidate=candidate, exam=bank, task_ids=tasks, count=3, timed=True, feedback=Feedback.END
+    )
+
+    def opened(position: int) -> int:
+        attempt_question_open(candidate=candidate, attempt_id=practice.pk, position=position)
+        return Attempt.objects.get(pk=practice.pk).last_position
+
+    assert opened(0) == 1
+    assert opened(4) == 1
+    attempt_pause(attempt=practice)
+    assert opened(2) == 1
+    attempt_resume(attempt=practice)
+    assert opened(2) == 2
+    attempt_submit(attempt=Attempt.objects.get(pk=practice.pk))
+    assert opened(3) == 2
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_the_position_is_one_round_trip_that_leaves_the_connection_as_it_was(
-    bank, candidate, django_assert_num_queries
-):
+def test_outside_a_transaction_opening_a_question_commits_and_leaves_the_connection_as_it_was(bank, candidate):
     # given: a mock, and a connection outside any transaction, as a web request's is
     attempt = attempt_start_mock(candidate=candidate, exam=bank)
     connection = connections["default"]
 
     # when
-    with django_assert_num_queries(1):
-        attempt_position_remember(attempt=attempt, position=9)
+    attempt_question_open(candidate=candidate, attempt_id=attempt.pk, position=9)
 
     # then: written and committed, and the next statement is durable again
-    assert Attempt.objects.get(pk=attempt.pk).last_position == 9
     assert not connection.in_atomic_block
+    assert connection.connection.info.transaction_status == 0  # psycopg's TransactionStatus.IDLE
+    assert Attempt.objects.get(pk=attempt.pk).last_position == 9
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone() == ("on",)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_failed_position_write_leaves_no_transaction_open(bank, candidate):
-    # given: a position the column cannot hold, so the update fails inside the transaction it opened
-    from django.db import DataError
-
-    attempt = attempt_start_mock(candidate=candidate, exam=bank)
-
-    # when
-    with pytest.raises(DataError):
-        attempt_position_remember(attempt=attempt, position=40_000)
-
-    # then: the connection is back outside any transaction and serves the next query
-    connection = connections["default"]
-    assert connection.connection.info.transaction_status == 0  # psycopg's TransactionStatus.IDLE
-    assert Attempt.objects.get(pk=attempt.pk).last_position != 40_000

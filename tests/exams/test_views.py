@@ -54,14 +54,13 @@ def test_page_source_never_contains_keys_rationales_or_explanations(candidate_cl
 
 
 def test_question_page_uses_a_constant_number_of_queries(candidate_client, mock, django_assert_max_num_queries):
-    # The user, one statement for the attempt, its exam version, the item and every item's state, and the position
-    # (inside the test's transaction: a savepoint, the setting, the update and the release; one statement when
-    # served, outside a transaction).
+    # The user, and one statement that remembers the position and reads the attempt, its exam version, the item and
+    # every item's state.
     for position in (1, 65):
         candidate_client.get(question_url(mock, position))  # the question versions are cached from now on
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(2):
         candidate_client.get(question_url(mock, 1))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(2):
         candidate_client.get(question_url(mock, 65))
 
 
@@ -187,7 +186,7 @@ def test_the_whole_page_for_a_load_and_for_going_back_in_history(candidate_clien
 def test_htmx_navigation_uses_no_more_queries_than_the_page(candidate_client, mock, django_assert_max_num_queries):
     candidate_client.get(question_url(mock, 1))
     candidate_client.get(question_url(mock, 2))
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(2):
         candidate_client.get(question_url(mock, 2), headers=panel_headers(question_url(mock, 1)))
 
 
