@@ -142,7 +142,7 @@ STATICFILES_DIRS = [
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "apps.core.storage.StaticStorage"  # WhiteNoise's hashed, compressed files
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },

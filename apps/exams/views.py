@@ -87,9 +87,10 @@ def _with_clock(response: HttpResponse, attempt_id: int, candidate) -> HttpRespo
 
 
 def _exam_context(attempt: Attempt, **extra) -> dict:
-    """What every screen of a running attempt shows in its header: the countdown."""
+    """What every screen of a running attempt shows in its header: the kind of attempt and the countdown."""
     return {
         "attempt": attempt,
+        "mode_label": attempt.get_mode_display(),  # once: the page names it three times
         "remaining": attempt_remaining_seconds(attempt=attempt),
         "remaining_ms": attempt_remaining_ms(attempt=attempt),
         **extra,

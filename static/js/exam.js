@@ -150,7 +150,11 @@
     });
     var warning = document.getElementById("timer-warning");
     if (warning) { warning.hidden = true; }
-    if (target && document.activeElement !== target) { target.focus({ preventScroll: target.id === "question-counter" }); }
+    // After htmx has scrolled the window to the top (it does so once this event is handled): the feedback, below
+    // the question, is then scrolled into view as it takes the focus.
+    window.setTimeout(function () {
+      if (target && document.activeElement !== target) { target.focus({ preventScroll: target.id === "question-counter" }); }
+    }, 0);
   }
 
   document.addEventListener("htmx:configRequest", function (event) {
