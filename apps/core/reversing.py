@@ -29,5 +29,5 @@ def _pattern(name: str, arity: int, prefix: str) -> str:
 
 
 def int_reverse(name: str, *args: int) -> str:
-    """``reverse(name, args=args)`` for a route whose arguments are all ``int`` converters."""
+    """``reverse(name, args=args)`` for a route whose arguments are all integers."""
     return _pattern(name, len(args), get_script_prefix()).format(*(int(arg) for arg in args))

@@ -408,7 +408,9 @@ def attempt_question_open(*, candidate, attempt_id: int, position: int) -> Quest
     (a crash may lose the last few positions, never an answer), which keeps a question page from waiting on it.
 
     On PostgreSQL one statement reads and writes, the update in a WITH clause whose change the read does not see;
-    so the screen's attempt still says where the candidate came from. Elsewhere, the read and then the update."""
+    so the screen's attempt still says where the candidate came from. Elsewhere, the read and then the update. The
+    setting lasts until the commit: inside a larger transaction it would cover that transaction's other writes
+    too, so the page calls this outside one (as every request runs: ATOMIC_REQUESTS is off)."""
     if connection.vendor == "postgresql":
         params = [position, attempt_id, candidate.pk, AttemptState.IN_PROGRESS, position, position]
         before = (_POSITION_REMEMBER, params)

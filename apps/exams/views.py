@@ -266,7 +266,7 @@ def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> Ht
     left = attempt.last_position  # the question the candidate comes from (read before the page remembered this one)
     if not panel:
         return render(request, "exams/take.html", context)
-    if left != position and 1 <= left <= attempt.item_count:  # its grid cell loses the current mark
+    if left != position and 1 <= left <= len(screen.progress.cells):  # its grid cell loses the current mark
         context["left_cell"] = screen.progress.cells[left - 1]
     response = render(request, "exams/take.html#question-swap", context)
     if request.htmx.current_url_abs_path != request.get_full_path():  # Save and Check stay on the same address
