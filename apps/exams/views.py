@@ -206,12 +206,17 @@ def attempt_open(request: HttpRequest, attempt_id: int) -> HttpResponse:
     return redirect(_question_url(attempt, attempt.last_position))
 
 
+def _full_page(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect to a whole page: for htmx, one the browser itself follows (HX-Redirect), so that the page is
+    not swapped into the exam panel."""
+    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+
+
 def _closed_redirect(request: HttpRequest, attempt: Attempt) -> HttpResponse | None:
     """Send a finished (or just expired) attempt to its results; htmx gets a full-page redirect."""
     if attempt.state == AttemptState.IN_PROGRESS and not attempt_expire_if_due(attempt=attempt):
         return None
-    url = _results_url(attempt)
-    return HttpResponseClientRedirect(url) if request.htmx else HttpResponseRedirect(url)
+    return _full_page(request, _results_url(attempt))
 
 
 def _question_context(request: HttpRequest, screen: QuestionScreen, **extra) -> dict:
@@ -281,8 +286,7 @@ def _after_post(request: HttpRequest, attempt: Attempt, position: int) -> HttpRe
     question: a redirect, which htmx follows to swap the panel in. Another screen: a full page, also for htmx."""
     go = request.POST.get("go", "")
     if go in ("review", "submit"):
-        url = reverse("exams:review" if go == "review" else "exams:submit", args=[attempt.pk])
-        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        return _full_page(request, reverse("exams:review" if go == "review" else "exams:submit", args=[attempt.pk]))
     jump = number_param(go[2:], digits=5) if go.startswith("q-") else None  # the navigator: "q-12" goes to 12
     target = jump if jump is not None else position + NAV.get(go, 0)
     return redirect(_question_url(attempt, min(max(target, 1), attempt.item_count)))
@@ -316,8 +320,7 @@ def attempt_answer(request: HttpRequest, attempt_id: int, position: int) -> Http
         attempt = attempt_for_candidate(candidate=request.user, attempt_id=attempt_id)
         if exc.finished:
             attempt_expire_if_due(attempt=attempt)
-            url = _results_url(attempt)
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            return _full_page(request, _results_url(attempt))
         return redirect(_question_url(attempt, position))
     except AnswerFormatError as exc:
         if autosave:
