@@ -273,7 +273,7 @@ def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> Ht
         return render(request, "exams/take.html", context)
     if left != position and 1 <= left <= len(screen.progress.cells):  # its grid cell loses the current mark
         context["left_cell"] = screen.progress.cells[left - 1]
-    response = render(request, "exams/take.html#question-swap", context)
+    response = render(request, "exams/take.html#question_swap", context)
     if request.htmx.current_url_abs_path != request.get_full_path():  # Save and Check stay on the same address
         response["HX-Push-Url"] = request.get_full_path()
     if context["remaining_ms"] is not None:
@@ -357,7 +357,7 @@ def attempt_flag(request: HttpRequest, attempt_id: int, position: int) -> HttpRe
         return redirect(_question_url(attempt, position))
     if request.htmx:
         cell = ItemCell(position, item.answer_state, item.flagged)
-        response = render(request, "exams/take.html#flag-button", {"attempt": attempt, "item": item, "flag_cell": cell})
+        response = render(request, "exams/take.html#flag_button", {"attempt": attempt, "item": item, "flag_cell": cell})
         return _with_clock(response, attempt.pk, request.user)
     return redirect(_question_url(attempt, position))
 
@@ -383,7 +383,7 @@ def attempt_eliminate(request: HttpRequest, attempt_id: int, position: int, opti
         item = attempt_item_at(attempt=attempt, position=position)
         shown = item_display(item.question, item.presentation, item.answer, item.eliminated)
         context = {"attempt": attempt, "item": item, "question": item.question, "part": shown.choices[option - 1]}
-        return _with_clock(render(request, "questions/_question.html#option", context), attempt.pk, request.user)
+        return _with_clock(render(request, "questions/_option.html", context), attempt.pk, request.user)
     return redirect(f"{_question_url(attempt, position)}#option-{option}")
 
 
@@ -462,11 +462,11 @@ def attempt_scratchpad(request: HttpRequest, attempt_id: int) -> HttpResponse:
         reason = getattr(exc, "reason", str(exc))
         if request.htmx:
             status = 409 if isinstance(exc, AttemptClosedError) else 400
-            return render(request, "exams/_scratchpad.html#scratchpad-status", {"error": reason}, status=status)
+            return render(request, "exams/_scratchpad.html#scratchpad_status", {"error": reason}, status=status)
         messages.error(request, f"The scratch pad was not saved: {reason}")
         return redirect(back)
     if request.htmx:
-        response = render(request, "exams/_scratchpad.html#scratchpad-status", {"saved": True})
+        response = render(request, "exams/_scratchpad.html#scratchpad_status", {"saved": True})
         return _with_clock(response, attempt.pk, request.user)
     messages.info(request, "Scratch pad saved.")
     return redirect(back)

@@ -1,21 +1,56 @@
-"""The repeated parts of an item, written in Python: a single- or multiple-answer item's options (each a dozen
-variables and conditions and, in an exam, a strike-out button with its URL), and the choices in the selects of
-ordering and matching items (a loop within a loop). As template code they were the largest part of the question
-page's rendering time. The markup is the same as the template's was."""
+"""The exam screens' repeated markup, written in Python and called from their Jinja templates: the question
+navigator's cells (65 of them, a dozen variables and conditions each), and an item's options (each with a
+strike-out button and its URL in an exam) and the choices in the selects of ordering and matching items (a loop
+within a loop). As template code they were most of the question page's rendering time. The cells and options are
+plain f-strings, not format_html: every value is a number, one of AnswerState's values, a URL of numbers or
+Markdown already sanitised, and escaping each of them cost as much again."""
 
-from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.markdown import markdown_inline_to_html
 from apps.core.reversing import int_reverse
 from apps.core.templatetags.display import letter
+from apps.exams.models import AnswerState
 from apps.exams.presentation import ShownPart
+from apps.exams.selectors import ItemCell
 
-register = template.Library()
+# The states as they go into the markup: checked once here rather than escaped per cell (65 times a page).
+_STATES = {state: escape(state) for state in AnswerState.values}
 
 
-@register.simple_tag
+def _cell(cell: ItemCell, *, current: int | None, attempt_id: int | None, oob: bool) -> str:
+    """One cell: a button of the answer form on the question screen (so the answer is saved first, with or without
+    JavaScript), a link elsewhere (``attempt_id`` given)."""
+    n, state = int(cell.position), _STATES[cell.state]
+    flagged = " flagged" if cell.flagged else ""
+    if attempt_id:
+        opening, closing = f'<a href="{escape(int_reverse("exams:question", attempt_id, n))}"', "</a>"
+    else:  # None, or a template's missing variable
+        opening, closing = f'<button type="submit" form="answer-form" name="go" value="q-{n}"', "</button>"
+    swap = ' hx-swap-oob="true"' if oob else ""
+    here = ' aria-current="step"' if n == current else ""
+    # The marks (● ◐ ○ and ⚑) are drawn by the stylesheet from the classes: the label already says them in words,
+    # and 65 cells of their markup were two fifths of the page.
+    return (
+        f'<li id="nav-{n}" class="{state}{flagged}"{swap}>{opening} class="cell"'
+        f' aria-label="Question {n}, {state}{"," if flagged else ""}{flagged}"{here}>{n}{closing}</li>'
+    )
+
+
+def nav_cell(cell: ItemCell, *, current: int | None = None, attempt_id: int | None = None, oob: bool = False):
+    """One question in the grid: its number, state and flag, named in full for screen readers. A save or a flag
+    swaps it out of band (``oob``)."""
+    return mark_safe(_cell(cell, current=current, attempt_id=attempt_id, oob=oob))  # noqa: S308 - escaped above
+
+
+def nav_cells(cells: list[ItemCell], *, current: int | None = None, attempt_id: int | None = None) -> SafeString:
+    """Every cell of the grid; links to the questions when ``attempt_id`` is given, else answer-form buttons."""
+    return mark_safe(  # noqa: S308 - escaped in _cell
+        "\n".join(_cell(cell, current=current, attempt_id=attempt_id, oob=False) for cell in cells)
+    )
+
+
 def choice_option(
     part: ShownPart, *, kind: str, disabled: bool = False, attempt_id: int | None = None, position: int | None = None
 ) -> SafeString:
@@ -48,7 +83,6 @@ def choice_option(
     return mark_safe(html + "    </div>\n")  # noqa: S308 - numbers, fixed words, an escaped URL, sanitised Markdown
 
 
-@register.simple_tag
 def choice_options(
     parts: list[ShownPart],
     *,
@@ -66,7 +100,6 @@ def choice_options(
     )
 
 
-@register.simple_tag
 def position_options(positions: list[int], selected: int | None) -> SafeString:
     """The choices of one step's position in an ordering item: as template code, a loop of a loop (each step's
     select lists every position) that cost more than the rest of the item."""
@@ -76,7 +109,6 @@ def position_options(positions: list[int], selected: int | None) -> SafeString:
     return mark_safe('<option value="">Position…</option>' + options)  # noqa: S308 - numbers only
 
 
-@register.simple_tag
 def response_options(responses: list[ShownPart], selected: int | None) -> SafeString:
     """The responses one prompt of a matching item may be matched with (the same loop of a loop as above)."""
     options = "".join(
