@@ -17,16 +17,14 @@ htmx swaps (the question panel, the flag button, the scratch pad's status).
 
 from __future__ import annotations
 
-from functools import partial
-
 import jinja2
+from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template import TemplateDoesNotExist, engines
 from django.template.backends.jinja2 import Jinja2, Template
 from django.template.defaultfilters import time as time_filter
 from django.templatetags.static import static
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from markupsafe import Markup
 
 from apps.core.reversing import int_reverse
@@ -85,16 +83,32 @@ class _Block:
             return environment.handle_exception()  # re-raised, with the template's lines in the traceback
 
 
+class _CsrfToken:
+    """The page's CSRF token, masked the first time a template prints it and then the same in every form. Django's
+    Jinja2 backend gives a lazy string that masks the token afresh each time it is printed (32 random characters
+    from the system's random source): on the question page, with its seven forms, that was the page's largest
+    single cost. Not masked at all for a fragment without a form (an autosave's status)."""
+
+    __slots__ = ("request", "value")
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request, self.value = request, ""
+
+    def __str__(self) -> str:
+        if not self.value:
+            self.value = get_token(self.request)
+        return self.value
+
+    __html__ = __str__  # letters and digits: printed as it is
+
+
 class _Template(Template):
-    """Django's Jinja2 template, with the CSRF token worked out once per render, as Django's own templates do.
-    Django's Jinja2 backend gives a lazy string that masks the token afresh each time it is printed (32 random
-    characters from the system's random source): on the question page, with its seven forms, that was the page's
-    largest single cost."""
+    """Django's Jinja2 template, with the CSRF token worked out once per render, as Django's own templates do."""
 
     def render(self, context=None, request=None) -> str:
         if request is None:
             return super().render(context, request)
-        context = {**(context or {}), "request": request, "csrf_token": SimpleLazyObject(partial(get_token, request))}
+        context = {**(context or {}), "request": request, "csrf_token": _CsrfToken(request)}
         for context_processor in self.backend.template_context_processors:
             context.update(context_processor(request))
         return self.template.render(context)

@@ -5,6 +5,8 @@ within a loop). As template code they were most of the question page's rendering
 plain f-strings, not format_html: every value is a number, one of AnswerState's values, a URL of numbers or
 Markdown already sanitised, and escaping each of them cost as much again."""
 
+from functools import lru_cache
+
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -22,19 +24,33 @@ _STATES = {state: escape(state) for state in AnswerState.values}
 def _cell(cell: ItemCell, *, current: int | None, attempt_id: int | None, oob: bool) -> str:
     """One cell: a button of the answer form on the question screen (so the answer is saved first, with or without
     JavaScript), a link elsewhere (``attempt_id`` given)."""
+    here = int(cell.position) == current
+    if attempt_id:  # not kept below: the link's URL carries the script prefix
+        return _cell_markup(cell, here, oob, escape(int_reverse("exams:question", attempt_id, int(cell.position))))
+    return _button_cell(cell, here, oob)  # None, or a template's missing variable
+
+
+@lru_cache(maxsize=4096)
+def _button_cell(cell: ItemCell, here: bool, oob: bool) -> str:
+    """The question page's cells are a few hundred strings (position, state, flag, current) met again and again:
+    each is written once per process."""
+    return _cell_markup(cell, here, oob, None)
+
+
+def _cell_markup(cell: ItemCell, here: bool, oob: bool, url: str | None) -> str:
     n, state = int(cell.position), _STATES[cell.state]
     flagged = " flagged" if cell.flagged else ""
-    if attempt_id:
-        opening, closing = f'<a href="{escape(int_reverse("exams:question", attempt_id, n))}"', "</a>"
-    else:  # None, or a template's missing variable
+    if url:
+        opening, closing = f'<a href="{url}"', "</a>"
+    else:
         opening, closing = f'<button type="submit" form="answer-form" name="go" value="q-{n}"', "</button>"
     swap = ' hx-swap-oob="true"' if oob else ""
-    here = ' aria-current="step"' if n == current else ""
+    current = ' aria-current="step"' if here else ""
     # The marks (● ◐ ○ and ⚑) are drawn by the stylesheet from the classes: the label already says them in words,
     # and 65 cells of their markup were two fifths of the page.
     return (
         f'<li id="nav-{n}" class="{state}{flagged}"{swap}>{opening} class="cell"'
-        f' aria-label="Question {n}, {state}{"," if flagged else ""}{flagged}"{here}>{n}{closing}</li>'
+        f' aria-label="Question {n}, {state}{"," if flagged else ""}{flagged}"{current}>{n}{closing}</li>'
     )
 
 

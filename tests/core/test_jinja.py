@@ -38,6 +38,14 @@ def test_the_csrf_token_is_masked_once_per_render_and_afresh_for_the_next():
     assert _unmask_cipher_token(first) == _unmask_cipher_token(second) == secret
 
 
+def test_a_fragment_without_a_form_does_not_mask_the_token_or_renew_the_cookie():
+    request = RequestFactory().get("/")
+
+    jinja.get_template("exams/_scratchpad.html#scratchpad_status").render({"saved": True}, request)
+
+    assert "CSRF_COOKIE_NEEDS_UPDATE" not in request.META
+
+
 def test_escaping_is_on_and_missing_variables_print_nothing_as_in_django():
     template = jinja.from_string("{{ text }}|{{ missing }}|{{ missing.attribute.deeper }}|{{ item.position }}")
 
