@@ -13,7 +13,9 @@ language; the two meet through two small bridges:
   feedback shows the item review that the results page also uses.
 
 Like django-template-partials on the Django side, ``"name#block"`` renders one block of a template alone: what
-htmx swaps (the question panel, the flag button, the scratch pad's status).
+htmx swaps (the question panel, the flag button, the scratch pad's status). jinja2-fragments does this for Flask,
+FastAPI and others but has no Django backend; through Django's, it is the few lines of `_Block` below, with Jinja's
+documented ``Template.blocks``.
 """
 
 from __future__ import annotations
