@@ -11,6 +11,7 @@ handler404 = core_views.not_found
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("ping/", core_views.ping, name="ping"),
     path("accounts/", include("apps.accounts.urls")),
     path("exams/", include("apps.exams.urls")),

@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views import defaults
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import NotFound
@@ -28,6 +29,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "core/home.html",
         {"exam": exam, "domains": domains, "published": published, "versions": exam_versions()},
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's): our SVG icon. Not a permanent
+    redirect, since its URL changes with its content."""
+    return redirect(static("favicon.svg"))
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

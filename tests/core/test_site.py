@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.templatetags.static import static
 from django.urls import reverse
 
 from tests.conftest import production_env
@@ -36,6 +37,14 @@ def test_login_never_redirects_off_site(client, candidate):
         reverse("login"), {"username": "cand", "password": "pw-cand-123", "next": "https://evil.example/"}
     )
     assert response.url == reverse("home")
+
+
+def test_favicon_ico_points_browsers_at_the_site_icon(client, db):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response.url == static("favicon.svg")
+    assert client.post("/favicon.ico").status_code == 405
 
 
 def test_healthz_checks_database_and_redis(client, db):

@@ -40,6 +40,7 @@ ADMIN_PAGE = {"anonymous": 302, "instructor": 200, "default": 302}  # non-staff 
 MATRIX: dict[str, tuple[str, str, dict]] = {
     "home": ("GET", "", PUBLIC),
     "healthz": ("GET", "", PUBLIC),
+    "favicon": ("GET", "", {"default": 302}),  # to the static icon
     "login": ("GET", "", {"anonymous": 200, "default": 302}),
     "signup": ("GET", "", {"anonymous": 200, "default": 302}),
     "signup-done": ("GET", "", PUBLIC),
