@@ -41,6 +41,13 @@ def django_include(context: jinja2.runtime.Context, name: str) -> Markup:
     return Markup(engines["django"].get_template(name).render(context.get_all()))  # noqa: S704 - escaped by Django
 
 
+@jinja2.pass_context
+def csrf_input(context: jinja2.runtime.Context) -> Markup:
+    """A form's hidden CSRF field, as Django's ``{% csrf_token %}`` writes it: the same masked token in every form
+    of the page (here or, through ``{% jinja %}``, from a Django template's context)."""
+    return Markup('<input type="hidden" name="csrfmiddlewaretoken" value="{}">').format(context["csrf_token"])
+
+
 def local_time(value, fmt: str) -> str:
     """Django's ``time`` filter on the value in the current time zone, as Django's templates show a datetime."""
     return time_filter(timezone.localtime(value) if value and timezone.is_aware(value) else value, fmt)
@@ -60,6 +67,7 @@ def environment(**options) -> jinja2.Environment:
         position_options=markup.position_options,
         response_options=markup.response_options,
         django_include=django_include,
+        csrf_input=csrf_input,
     )
     env.filters.update(
         markdown=markdown_filter,

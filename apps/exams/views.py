@@ -263,7 +263,7 @@ def attempt_question(request: HttpRequest, attempt_id: int, position: int) -> Ht
         return closed
     if attempt.paused_at is not None:  # paused in another tab: the whole page says so
         if panel:
-            return HttpResponseClientRedirect(request.get_full_path())
+            return _full_page(request, request.get_full_path())
         return render(request, "exams/paused.html", {"attempt": attempt})
     if screen.item is None:
         raise Http404("No such question in this attempt.")

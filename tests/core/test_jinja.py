@@ -73,3 +73,12 @@ def test_a_jinja_template_includes_a_django_one_with_its_context():
         {"review": {"kind": "single", "chosen_letters": ["B"], "correct_letters": ["A"], "options": []}}
     )
     assert "<strong>Your answer:</strong> B. <strong>Correct answer:</strong> A." in included
+
+
+def test_a_form_through_the_bridge_carries_the_django_templates_csrf_token():
+    page = Template('{% load jinja %}{% jinja "accounts/_text_size.html" %}')
+    request = RequestFactory().get("/accounts/")
+
+    rendered = page.render(Context({"csrf_token": "t0ken", "request": request, "text_sizes": []}))
+
+    assert '<input type="hidden" name="csrfmiddlewaretoken" value="t0ken">' in rendered
